@@ -1,0 +1,44 @@
+# huizong — two commands: `make demo` and `make test`. Everything else is optional.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || echo python3.11)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint bench stack-test lock clean help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+install: $(STAMP)  ## create .venv (Python 3.11) with the pinned dependencies
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+
+demo: $(STAMP)  ## run the whole pipeline once through Airflow on embedded defaults
+	$(BIN)/huizong demo
+
+test: $(STAMP)  ## run the test suite (CI runs exactly this)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)  ## ruff (with the AIR rules) and sqlfluff
+	$(BIN)/ruff check dags plugins include tests bench
+	$(BIN)/sqlfluff lint sql
+
+bench: $(STAMP)  ## benchmarks: extraction, parsing, warehouse load, quality
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+stack-test: $(STAMP)  ## CeleryExecutor stack as processes on loopback (PostgreSQL + Redis)
+	$(BIN)/python -m pytest -m stack tests/test_stack.py $(PYTEST_ARGS)
+
+lock:  ## re-pin requirements.lock from requirements.in (names no package index)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements.in
+	$(BIN)/python -m pip freeze --all --exclude-editable | grep -vE '^pip==' > requirements.lock
+
+clean:  ## remove the demo's data and Airflow home (keeps .venv)
+	rm -rf var airflow_home test-artifacts

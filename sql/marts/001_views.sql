@@ -1,0 +1,240 @@
+-- Analyst views: the stable, documented interface of the warehouse.
+-- Analysts get SELECT on these and nothing else (sql/roles/).
+
+DROP VIEW IF EXISTS v_notice_vs_return;
+DROP VIEW IF EXISTS v_completeness;
+DROP VIEW IF EXISTS v_completeness_detail;
+DROP VIEW IF EXISTS v_consolidated;
+DROP VIEW IF EXISTS v_indicator_values;
+
+-- One row per reported value, every version, every source.
+CREATE VIEW v_indicator_values AS
+SELECT
+    f.unit_code,
+    u.name AS unit_name,
+    u.level,
+    u.parent_code,
+    f.form,
+    f.indicator_code,
+    i.name AS indicator_name,
+    i.unit,
+    f.period,
+    f.value_current AS value,
+    f.value_ytd,
+    f.value_last_year,
+    f.source,
+    f.version,
+    f.is_latest AS is_latest_version,
+    f.qualifier,
+    f.has_warnings,
+    f.provenance
+FROM fact_indicator_value AS f
+INNER JOIN dim_org_unit AS u ON f.unit_code = u.unit_code AND u.valid_to IS NULL
+INNER JOIN dim_indicator AS i ON f.form = i.form AND f.indicator_code = i.indicator_code;
+
+-- Each unit's own figure beside the sum of its direct children, for every
+-- additive indicator, plus derived rates computed from the summed parts.
+CREATE VIEW v_consolidated AS
+WITH own AS (
+    SELECT f.unit_code, f.form, f.indicator_code, f.period, f.value_current AS value
+    FROM fact_indicator_value AS f
+    WHERE f.source = 'return' AND f.is_latest = TRUE
+),
+
+children AS (
+    SELECT
+        u.parent_code AS unit_code,
+        own.form,
+        own.indicator_code,
+        own.period,
+        SUM(own.value) AS sum_children,
+        COUNT(own.value) AS children_reported
+    FROM own
+    INNER JOIN dim_org_unit AS u ON own.unit_code = u.unit_code AND u.valid_to IS NULL
+    WHERE u.parent_code IS NOT NULL
+    GROUP BY u.parent_code, own.form, own.indicator_code, own.period
+),
+
+expected AS (
+    SELECT parent_code AS unit_code, COUNT(*) AS children_expected
+    FROM dim_org_unit
+    WHERE valid_to IS NULL AND parent_code IS NOT NULL
+    GROUP BY parent_code
+),
+
+base_keys AS (
+    SELECT unit_code, form, indicator_code, period FROM own
+    UNION
+    SELECT unit_code, form, indicator_code, period FROM children
+),
+
+base AS (
+    SELECT
+        k.unit_code,
+        k.form,
+        k.indicator_code,
+        k.period,
+        own.value AS own_value,
+        c.sum_children,
+        COALESCE(c.children_reported, 0) AS children_reported,
+        COALESCE(e.children_expected, 0) AS children_expected
+    FROM base_keys AS k
+    INNER JOIN dim_indicator AS i
+        ON k.form = i.form AND k.indicator_code = i.indicator_code AND i.additive = TRUE
+    LEFT JOIN own
+        ON
+            k.unit_code = own.unit_code AND k.form = own.form
+            AND k.indicator_code = own.indicator_code AND k.period = own.period
+    LEFT JOIN children AS c
+        ON
+            k.unit_code = c.unit_code AND k.form = c.form
+            AND k.indicator_code = c.indicator_code AND k.period = c.period
+    LEFT JOIN expected AS e ON k.unit_code = e.unit_code
+),
+
+rates AS (
+    SELECT
+        n.unit_code,
+        n.form,
+        d.indicator_code,
+        n.period,
+        CASE
+            WHEN den.own_value > 0 THEN ROUND(d.scale * n.own_value * 1.0 / den.own_value, 2)
+        END AS own_value,
+        CASE
+            WHEN den.sum_children > 0
+                THEN ROUND(d.scale * n.sum_children * 1.0 / den.sum_children, 2)
+        END AS sum_children,
+        n.children_reported,
+        n.children_expected
+    FROM dim_indicator AS d
+    INNER JOIN base AS n ON d.form = n.form AND d.numerator = n.indicator_code
+    INNER JOIN base AS den
+        ON
+            n.unit_code = den.unit_code AND n.form = den.form AND n.period = den.period
+            AND d.denominator = den.indicator_code
+    WHERE d.temporal = 'derived'
+)
+
+SELECT
+    x.unit_code,
+    u.name AS unit_name,
+    u.level,
+    u.parent_code,
+    x.form,
+    x.indicator_code,
+    i.name AS indicator_name,
+    i.unit,
+    i.temporal,
+    x.period,
+    x.own_value,
+    x.sum_children,
+    x.own_value - x.sum_children AS diff,
+    x.children_reported,
+    x.children_expected,
+    CASE
+        WHEN x.children_expected > 0
+            THEN ROUND(x.children_reported * 1.0 / x.children_expected, 4)
+    END AS coverage
+FROM (SELECT * FROM base UNION ALL SELECT * FROM rates) AS x
+INNER JOIN dim_org_unit AS u ON x.unit_code = u.unit_code AND u.valid_to IS NULL
+INNER JOIN dim_indicator AS i ON x.form = i.form AND x.indicator_code = i.indicator_code;
+
+-- Every expected child for every parent, form and period that anyone has
+-- reported: whether and when it reported, against which due date.
+CREATE VIEW v_completeness_detail AS
+WITH reported_periods AS (
+    SELECT DISTINCT form, period FROM return_submission
+),
+
+first_receipt AS (
+    SELECT
+        unit_code,
+        form,
+        period,
+        MIN(COALESCE(submitted_at, received_at)) AS first_received_at
+    FROM return_submission
+    GROUP BY unit_code, form, period
+)
+
+SELECT
+    child.parent_code,
+    parent.name AS parent_name,
+    child.unit_code,
+    child.name AS unit_name,
+    rp.form,
+    rp.period,
+    COALESCE(rd.due_date, p.due_date) AS due_date,
+    CASE WHEN rd.due_date IS NULL THEN 'default' ELSE 'notice' END AS due_date_source,
+    rd.notice_id AS due_date_notice_id,
+    fr.first_received_at,
+    CASE
+        WHEN fr.first_received_at IS NULL THEN 'missing'
+        WHEN
+            SUBSTR(CAST(fr.first_received_at AS TEXT), 1, 10)
+            <= CAST(COALESCE(rd.due_date, p.due_date) AS TEXT)
+            THEN 'on_time'
+        ELSE 'late'
+    END AS status
+FROM dim_org_unit AS child
+INNER JOIN dim_org_unit AS parent
+    ON child.parent_code = parent.unit_code AND parent.valid_to IS NULL
+CROSS JOIN reported_periods AS rp
+INNER JOIN dim_period AS p ON rp.period = p.period
+LEFT JOIN reporting_deadline AS rd
+    ON child.parent_code = rd.parent_code AND rp.form = rd.form AND rp.period = rd.period
+LEFT JOIN first_receipt AS fr
+    ON child.unit_code = fr.unit_code AND rp.form = fr.form AND rp.period = fr.period
+WHERE
+    child.valid_to IS NULL
+    AND child.parent_code IN (
+        SELECT c.parent_code
+        FROM dim_org_unit AS c
+        INNER JOIN return_submission AS s ON c.unit_code = s.unit_code
+        UNION
+        SELECT s.unit_code FROM return_submission AS s
+    );
+
+-- Expected vs received returns per parent, form and period.
+CREATE VIEW v_completeness AS
+SELECT
+    parent_code,
+    parent_name,
+    form,
+    period,
+    MIN(due_date) AS due_date,
+    COUNT(*) AS expected,
+    SUM(CASE WHEN status <> 'missing' THEN 1 ELSE 0 END) AS received,
+    SUM(CASE WHEN status = 'on_time' THEN 1 ELSE 0 END) AS on_time,
+    SUM(CASE WHEN status = 'late' THEN 1 ELSE 0 END) AS late,
+    SUM(CASE WHEN status = 'missing' THEN 1 ELSE 0 END) AS missing
+FROM v_completeness_detail
+GROUP BY parent_code, parent_name, form, period;
+
+-- The same unit, indicator and period stated in a notice and in returns.
+CREATE VIEW v_notice_vs_return AS
+SELECT
+    nf.unit_code,
+    u.name AS unit_name,
+    nf.form,
+    nf.indicator_code,
+    i.name AS indicator_name,
+    nf.period,
+    nf.value_current AS notice_value,
+    nf.qualifier AS notice_qualifier,
+    ns.quote AS notice_quote,
+    n.url AS notice_url,
+    COALESCE(c.own_value, c.sum_children) AS return_value,
+    CASE WHEN c.own_value IS NULL THEN 'sum_of_children' ELSE 'own_return' END
+        AS return_basis,
+    nf.value_current - COALESCE(c.own_value, c.sum_children) AS difference
+FROM fact_indicator_value AS nf
+INNER JOIN notice_statistic AS ns ON nf.source_ref = ns.statistic_id
+INNER JOIN notice AS n ON ns.notice_id = n.notice_id
+INNER JOIN dim_org_unit AS u ON nf.unit_code = u.unit_code AND u.valid_to IS NULL
+INNER JOIN dim_indicator AS i ON nf.form = i.form AND nf.indicator_code = i.indicator_code
+INNER JOIN v_consolidated AS c
+    ON
+        nf.unit_code = c.unit_code AND nf.form = c.form
+        AND nf.indicator_code = c.indicator_code AND nf.period = c.period
+WHERE nf.source = 'notice';

@@ -1,0 +1,34 @@
+-- Staging: parsed rows of one load batch, replaced whole on every rerun of
+-- that batch (DELETE WHERE batch_id, then insert), audited before publish.
+
+CREATE TABLE IF NOT EXISTS stg_return_value (
+    batch_id TEXT NOT NULL,
+    submission_id CHAR(64) NOT NULL,
+    unit_code CHAR(12) NOT NULL,
+    form TEXT NOT NULL,
+    period TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    indicator_code TEXT NOT NULL,
+    value_current NUMERIC(20, 2),
+    value_ytd NUMERIC(20, 2),
+    value_last_year NUMERIC(20, 2),
+    cell_current TEXT,
+    cell_ytd TEXT,
+    cell_last_year TEXT,
+    PRIMARY KEY (batch_id, submission_id, indicator_code)
+);
+
+CREATE TABLE IF NOT EXISTS stg_notice_statistic (
+    batch_id TEXT NOT NULL,
+    statistic_id CHAR(64) NOT NULL,
+    notice_id CHAR(64) NOT NULL,
+    unit_code CHAR(12),
+    form TEXT,
+    indicator_code TEXT,
+    period TEXT,
+    value NUMERIC(20, 2) NOT NULL,
+    unit TEXT,
+    qualifier TEXT NOT NULL,
+    quote TEXT NOT NULL,
+    PRIMARY KEY (batch_id, statistic_id)
+);
