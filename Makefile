@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench stack-test lock clean help
+.PHONY: install demo ui test lint bench stack-test lock clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -22,6 +22,9 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)  ## run the whole pipeline once through Airflow on embedded defaults
 	$(BIN)/huizong demo
 
+ui: $(STAMP)  ## Airflow UI + scheduler on the demo's Airflow home (http://127.0.0.1:8080)
+	$(BIN)/huizong ui
+
 test: $(STAMP)  ## run the test suite (CI runs exactly this)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -32,7 +35,10 @@ lint: $(STAMP)  ## ruff (with the AIR rules) and sqlfluff
 bench: $(STAMP)  ## benchmarks: extraction, parsing, warehouse load, quality
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-stack-test: $(STAMP)  ## CeleryExecutor stack as processes on loopback (PostgreSQL + Redis)
+stack-ui: $(STAMP)  ## Airflow UI + scheduler on the demo's Airflow home (http://127.0.0.1:8080)
+	$(BIN)/huizong ui
+
+test: $(STAMP)  ## CeleryExecutor stack as processes on loopback (PostgreSQL + Redis)
 	$(BIN)/python -m pytest -m stack tests/test_stack.py $(PYTEST_ARGS)
 
 lock:  ## re-pin requirements.lock from requirements.in (names no package index)

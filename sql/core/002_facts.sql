@@ -26,14 +26,24 @@ CREATE TABLE IF NOT EXISTS return_submission (
     unit_name TEXT,
     submitted_at TIMESTAMP,
     received_at TIMESTAMP NOT NULL,
+    -- Timestamps are UTC; due dates are Beijing calendar dates, so the date the
+    -- unit handed it in (submitted_at, else received_at) is kept in UTC+8.
+    submitted_on DATE NOT NULL,
     reported_on DATE,
     status TEXT NOT NULL CHECK (
         status IN ('staged', 'published', 'published_with_warnings', 'blocked', 'superseded')
     ),
     problems_json TEXT,
-    batch_id TEXT NOT NULL,
-    UNIQUE (unit_code, form, period, version)
+    batch_id TEXT NOT NULL
 );
+
+-- Not unique: an API version may meet a drop-folder version of the same number,
+-- and a late drop file shares the number of the version it preceded. The latest
+-- is the highest version, ties broken by submission time (see load.publish).
+CREATE INDEX IF NOT EXISTS ix_return_submission_key
+ON return_submission (unit_code, form, period, version);
+
+CREATE INDEX IF NOT EXISTS ix_return_submission_status ON return_submission (status);
 
 CREATE TABLE IF NOT EXISTS quarantine (
     quarantine_id CHAR(64) PRIMARY KEY,
@@ -45,6 +55,11 @@ CREATE TABLE IF NOT EXISTS quarantine (
     declared_unit_code TEXT,
     form TEXT,
     period TEXT,
+    received_at TIMESTAMP NOT NULL,
+    submitted_at TIMESTAMP,
+    api_version INTEGER,
+    filename TEXT,
+    api_values_json TEXT,
     reason TEXT NOT NULL,
     detail TEXT NOT NULL,
     created_at TIMESTAMP NOT NULL,

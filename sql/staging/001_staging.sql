@@ -32,3 +32,16 @@ CREATE TABLE IF NOT EXISTS stg_notice_statistic (
     quote TEXT NOT NULL,
     PRIMARY KEY (batch_id, statistic_id)
 );
+
+CREATE INDEX IF NOT EXISTS ix_stg_notice_statistic_id ON stg_notice_statistic (statistic_id);
+
+-- Scratch space of one publish transaction: the (unit, form, period) keys it
+-- touches and the submission that wins each. Emptied at the start of every
+-- publish; publishes are serialized (advisory lock on PostgreSQL).
+CREATE TABLE IF NOT EXISTS stg_publish_scope (
+    unit_code CHAR(12) NOT NULL,
+    form TEXT NOT NULL,
+    period TEXT NOT NULL,
+    winner_submission_id CHAR(64),
+    PRIMARY KEY (unit_code, form, period)
+);

@@ -22,7 +22,7 @@ Shape of one entry::
           kind: numbered                    # numbered | script | none
           first_page: index.html
           page_pattern: index_{n}.html      # numbered: n = 1, 2, …
-          script_function: createPageHTML   # script: createPageHTML(count, current, "index", "html")
+          script_function: createPageHTML   # script: createPageHTML(count, 0, "index", "html")
         article_selector: "ul.list li a"
         main_text_selector: "div.TRS_Editor" # optional
         organisation: {name: 融安县妇女联合会, level: county, division_code: "450224000000"}
@@ -97,7 +97,7 @@ class Pagination:
 @dataclass(frozen=True)
 class ListPage:
     url: str  # absolute URL of the first page of the list
-    organisation: Organisation  # the list's own owner, else the portal's
+    org: Organisation  # the list's own owner, else the portal's
     pagination: Pagination  # the list's own, else the portal's
 
 
@@ -110,7 +110,7 @@ class PortalConfig:
     pagination: Pagination
     article_selector: str
     main_text_selector: str | None
-    organisation: Organisation
+    org: Organisation  # who runs the portal
     max_pages: int
     allowed_hosts: tuple[HostRule, ...]
     request_interval_seconds: float = 1.0
@@ -269,7 +269,7 @@ def _parse_portal(node: _Node) -> PortalConfig:
         pagination=pagination,
         article_selector=article_selector,
         main_text_selector=main_text_selector,
-        organisation=organisation,
+        org=organisation,
         max_pages=max_pages,
         allowed_hosts=allowed,
         request_interval_seconds=interval,
@@ -343,7 +343,7 @@ def _parse_list_page(
         raise node.error(f"{path!r} does not resolve to an http(s) URL")
     if url.endswith("/"):
         url = urljoin(url, pagination.first_page)
-    return ListPage(url=url, organisation=organisation, pagination=pagination)
+    return ListPage(url=url, org=organisation, pagination=pagination)
 
 
 def _parse_host_rule(node: _Node) -> HostRule:

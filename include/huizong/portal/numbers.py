@@ -161,3 +161,61 @@ def decimals_of(span: str) -> int:
     """Number of decimals written in ``span`` (``98.13%`` → 2), for tolerance checks."""
     match = re.search(r"\.(\d+)", span)
     return len(match.group(1)) if match else 0
+
+
+# Measure words as written → the canonical unit reported. People are 人 whatever
+# the measure word (名, 位); 场 and 场次 are one unit; money is always 元 (万元
+# and 亿元 are scaled). Everything else keeps its own measure word, because
+# 件/起/篇/条 count different things and indicator units keep them apart.
+CANONICAL_UNIT: dict[str, str] = {
+    "人次": "人次",
+    "人": "人",
+    "名": "人",
+    "位": "人",
+    "户次": "户次",
+    "户": "户",
+    "个": "个",
+    "家": "家",
+    "所": "所",
+    "场次": "场次",
+    "场": "场次",
+    "次": "次",
+    "期": "期",
+    "件次": "件次",
+    "件": "件",
+    "起": "起",
+    "例": "例",
+    "篇": "篇",
+    "条": "条",
+    "份": "份",
+    "项": "项",
+    "支": "支",
+    "处": "处",
+    "座": "座",
+    "间": "间",
+    "批": "批",
+    "册": "册",
+    "本": "本",
+    "套": "套",
+    "张": "张",
+    "瓶": "瓶",
+    "箱": "箱",
+    "袋": "袋",
+    "吨": "吨",
+    "斤": "斤",
+    "公斤": "公斤",
+    "千克": "公斤",
+    "亩": "亩",
+    "平方米": "平方米",
+    "公里": "公里",
+    "元": "元",
+    "课时": "课时",
+    "小时": "小时",
+    "对": "对",
+    "轮": "轮",
+    "节": "节",
+    "堂": "堂",
+    "分": "分",
+}
+UNIT_WORDS: tuple[str, ...] = tuple(sorted(CANONICAL_UNIT, key=len, reverse=True))
+PERCENT_UNIT = "%"

@@ -1,0 +1,265 @@
+"""``huizong demo``: the whole pipeline once, through Airflow, on embedded defaults.
+
+Starts the bundled sample portal and a reference reporting API on 127.0.0.1,
+writes the sample returns into the drop folder, runs the three DAGs with
+``airflow dags test`` against a SQLite metadata DB and a SQLite warehouse in
+the checkout (``airflow_home/``, ``var/``), prints what landed, and stops
+everything it started. Running it again changes nothing in the warehouse:
+every key is content- or interval-derived.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+DAG_ORDER = ("portal_notices", "submitted_returns", "consolidate_and_check")
+CONSOLIDATED_QUERY = (
+    "SELECT unit_name, indicator_name, period, own_value, sum_children, diff, coverage "
+    "FROM v_consolidated WHERE period = '2024Q4' AND level = 'county' "
+    "ORDER BY unit_code, indicator_code"
+)
+
+
+def project_root() -> Path:
+    here = Path(__file__).resolve()
+    root = here.parents[2]
+    if (root / "dags").is_dir():
+        return root
+    return Path.cwd()
+
+
+def _secret(path: Path) -> str:
+    """A per-checkout secret, generated once and kept out of git (airflow_home/)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def airflow_env(root: Path, airflow_home: Path, data_dir: Path) -> dict[str, str]:
+    """Environment of an embedded Airflow: SQLite metadata DB, LocalExecutor, repo DAGs."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "AIRFLOW_HOME": str(airflow_home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(root / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(root / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
+            "AIRFLOW__API_AUTH__JWT_SECRET": _secret(airflow_home / ".jwt_secret"),
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+            "HUIZONG_DATA_DIR": str(data_dir),
+            "PYTHONPATH": os.pathsep.join(
+                p for p in (str(root / "include"), str(root / "plugins"), env.get("PYTHONPATH"))
+                if p
+            ),
+        }
+    )
+    return env
+
+
+def _airflow_bin() -> str:
+    candidate = Path(sys.executable).with_name("airflow")
+    return str(candidate) if candidate.exists() else (shutil.which("airflow") or "airflow")
+
+
+def _run(cmd: list[str], env: dict[str, str], log_file: Path, what: str) -> None:
+    with log_file.open("a", encoding="utf-8") as log:
+        log.write(f"\n$ {' '.join(cmd)}\n")
+        log.flush()
+        proc = subprocess.run(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
+    if proc.returncode != 0:
+        tail = log_file.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]
+        raise RuntimeError(
+            f"{what} failed (exit {proc.returncode}); last lines of {log_file}:\n"
+            + "\n".join(tail)
+        )
+
+
+@contextlib.contextmanager
+def sample_services(data_dir: Path) -> Iterator[dict[str, str]]:
+    """The sample portal and the reference reporting API, on free loopback ports."""
+    from huizong import demo_data
+    from huizong.portal.sample_site import SamplePortal
+    from huizong.returns.api_server import serve_in_thread
+
+    token = secrets.token_urlsafe(24)
+    with SamplePortal() as portal, serve_in_thread(demo_data.api_items(), token=token) as api_url:
+        yield {
+            "HUIZONG_SAMPLE_PORTAL_URL": portal.url,
+            "HUIZONG_REPORTING_API_URL": api_url,
+            "HUIZONG_REPORTING_API_TOKEN": token,
+        }
+
+
+def run_demo(
+    root: Path | None = None,
+    *,
+    airflow_home: Path | None = None,
+    data_dir: Path | None = None,
+    logical_date: datetime | None = None,
+    out=sys.stdout,
+) -> dict[str, int]:
+    from huizong import demo_data
+    from huizong.warehouse.db import get_engine
+
+    root = root or project_root()
+    airflow_home = airflow_home or root / "airflow_home"
+    data_dir = data_dir or root / "var"
+    airflow_home.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_file = data_dir / "demo.log"
+    env = airflow_env(root, airflow_home, data_dir)
+    # A fixed data interval (yesterday, UTC) so a rerun on the same day is the same run.
+    logical = logical_date or (datetime.now(UTC) - timedelta(days=1)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    airflow = _airflow_bin()
+    started = time.monotonic()
+
+    print(f"huizong demo: Airflow home {airflow_home}, data {data_dir}", file=out)
+    _run([airflow, "db", "migrate"], env, log_file, "airflow db migrate")
+
+    os.environ["HUIZONG_DATA_DIR"] = str(data_dir)
+    from huizong.pipeline import prepare_warehouse
+    from huizong.settings import get_settings
+
+    settings = get_settings()
+    engine = get_engine(settings.warehouse_url)
+    prepare_warehouse(engine)
+    _load_recipients(engine)
+    files = demo_data.write_drop_folder(settings.drop_dir, demo_data.build_demo_returns())
+    print(f"  sample returns in {settings.drop_dir}: {len(files)} files", file=out)
+
+    with sample_services(data_dir) as service_env:
+        env.update(service_env)
+        print(f"  sample portal at {service_env['HUIZONG_SAMPLE_PORTAL_URL']}", file=out)
+        print(f"  reporting API at {service_env['HUIZONG_REPORTING_API_URL']}", file=out)
+        for dag_id in DAG_ORDER:
+            t0 = time.monotonic()
+            _run(
+                [airflow, "dags", "test", dag_id, logical.isoformat()],
+                env,
+                log_file,
+                f"DAG {dag_id}",
+            )
+            print(f"  ran {dag_id} in {time.monotonic() - t0:.0f} s", file=out)
+
+    summary = summarize(engine, settings.outbox_dir)
+    print(_format_summary(summary, time.monotonic() - started, root), file=out)
+    return summary
+
+
+def _load_recipients(engine) -> None:
+    from huizong.alerts.recipients import load_recipients
+
+    load_recipients(engine)
+
+
+def summarize(engine, outbox: Path) -> dict[str, int]:
+    queries = {
+        "pages_fetched": "SELECT COUNT(DISTINCT url) FROM raw_page",
+        "notices": "SELECT COUNT(*) FROM notice",
+        "statistics_extracted": "SELECT COUNT(*) FROM notice_statistic",
+        "returns_received": "SELECT COUNT(*) FROM return_submission",
+        "returns_published": (
+            "SELECT COUNT(*) FROM return_submission "
+            "WHERE status IN ('published', 'published_with_warnings')"
+        ),
+        "returns_blocked": "SELECT COUNT(*) FROM return_submission WHERE status = 'blocked'",
+        "returns_quarantined": "SELECT COUNT(*) FROM quarantine WHERE status = 'held'",
+        "facts": "SELECT COUNT(*) FROM fact_indicator_value",
+        "findings_open": "SELECT COUNT(*) FROM finding WHERE resolved_at IS NULL",
+        "findings_error": (
+            "SELECT COUNT(*) FROM finding WHERE resolved_at IS NULL AND severity = 'error'"
+        ),
+    }
+    with engine.connect() as conn:
+        out = {k: int(conn.exec_driver_sql(q).scalar() or 0) for k, q in queries.items()}
+    out["alerts_written"] = len(list(outbox.rglob("*.eml"))) if outbox.exists() else 0
+    return out
+
+
+def _format_summary(s: dict[str, int], seconds: float, root: Path) -> str:
+    venv_bin = Path(sys.executable).parent
+    return f"""
+huizong demo finished in {seconds:.0f} s
+  pages fetched          {s['pages_fetched']:>6}   notices {s['notices']}
+  statistics extracted   {s['statistics_extracted']:>6}
+  returns received       {s['returns_received']:>6}   published {s['returns_published']}, \
+blocked {s['returns_blocked']}, quarantined {s['returns_quarantined']}
+  facts in warehouse     {s['facts']:>6}
+  checks failed          {s['findings_open']:>6}   open findings ({s['findings_error']} errors)
+  alerts written         {s['alerts_written']:>6}   in var/outbox/
+
+Look further:
+  Airflow UI     make ui            (then http://127.0.0.1:8080, user admin)
+  Warehouse      {venv_bin / 'huizong'} sql "{CONSOLIDATED_QUERY}"
+  Findings       {venv_bin / 'huizong'} findings --open
+  Quarantine     {venv_bin / 'huizong'} quarantine list
+"""
+
+
+def ui(root: Path | None = None) -> int:
+    """Airflow's API server, scheduler, dag-processor and triggerer on the demo's home."""
+    root = root or project_root()
+    env = airflow_env(root, root / "airflow_home", root / "var")
+    env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] = "admin:admin"
+    env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"] = str(
+        root / "airflow_home" / "simple_auth_manager_passwords.json"
+    )
+    airflow = _airflow_bin()
+    procs = [
+        subprocess.Popen([airflow, "api-server", "--host", "127.0.0.1", "--port", "8080"], env=env),
+        subprocess.Popen([airflow, "scheduler", "--skip-serve-logs"], env=env),
+        subprocess.Popen([airflow, "dag-processor"], env=env),
+        subprocess.Popen([airflow, "triggerer", "--skip-serve-logs"], env=env),
+    ]
+    print(
+        "Airflow UI on http://127.0.0.1:8080 (password in "
+        f"{env['AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE']}); Ctrl-C stops it."
+    )
+    try:
+        while all(p.poll() is None for p in procs):
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    demo = subparsers.add_parser(
+        "demo",
+        help="run the whole pipeline once through Airflow on embedded defaults",
+        description=(
+            "Start the sample portal and reporting API on 127.0.0.1, drop sample FL-01 "
+            "returns, run the three DAGs with `airflow dags test` (SQLite metadata and "
+            "warehouse under the checkout), print a summary and stop everything. "
+            "Rerunning changes nothing in the warehouse."
+        ),
+    )
+    demo.set_defaults(func=lambda args: (run_demo(), 0)[1])
+    ui_parser = subparsers.add_parser(
+        "ui", help="Airflow UI, scheduler and dag-processor on the demo's Airflow home"
+    )
+    ui_parser.set_defaults(func=lambda args: ui())

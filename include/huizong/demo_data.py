@@ -1,0 +1,235 @@
+"""The demo's sample returns: 两当县 and its towns, 2024, with planted problems.
+
+Figures are generated deterministically (same seed → same bytes → same
+content hash), so a second ``make demo`` receives nothing new. The county's
+own return is the sum of its towns except where a problem is planted on
+purpose, so the quality checks have something true to find:
+
+* 站儿巷镇 2024Q4: 其中：获得理赔人数 (12) above 女性安康保险参保人数 (11) — an error;
+* 两当县 2024Q4: its own 两癌筛查 (08) differs from the sum of its towns;
+* 西坡镇 2024Q4 arrives after the due date (late); 金洞乡 never reports (missing);
+* 杨店镇 2024Q4: 培训人次 (07) far above its 上年同期数 (an outlier);
+* 站儿巷镇 2024: 08 says 12 while the town's own 2024 review says 筛查9人.
+
+融安县's towns report 2024Q4 through the reporting system's API instead.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from huizong import catalog
+
+COUNTY = ("621228000000", "两当县")
+RONGAN = ("450224000000", "融安县")
+LATE_TOWN = "621228102000"  # 西坡镇
+MISSING_TOWN = "621228208000"  # 金洞乡
+OUTLIER_TOWN = "621228103000"  # 杨店镇
+ZHANERXIANG = "621228101000"  # 站儿巷镇
+QUARTERS = ("2024Q1", "2024Q2", "2024Q3", "2024Q4")
+# Submission times: a few days after each quarter's end, well before its due date.
+_ON_TIME = {
+    "2024Q1": datetime(2024, 4, 5, 9, 30),
+    "2024Q2": datetime(2024, 7, 5, 9, 30),
+    "2024Q3": datetime(2024, 10, 8, 9, 30),
+    "2024Q4": datetime(2025, 1, 6, 9, 30),
+    "2024": datetime(2025, 1, 8, 9, 30),
+}
+_LATE = datetime(2025, 1, 24, 16, 0)
+
+
+@dataclass(frozen=True)
+class DemoReturn:
+    unit_code: str
+    unit_name: str
+    period: str
+    rows: dict[str, dict[str, Any]]
+    submitted_at: datetime
+    file_format: str  # "xlsx" | "csv"
+
+
+def _towns(county_code: str) -> list[tuple[str, str]]:
+    from huizong.warehouse.seed import read_org_units
+
+    return [
+        (u["unit_code"], u["name"])
+        for u in read_org_units()
+        if u["parent_code"] == county_code
+    ]
+
+
+def _town_quarter_values(rng: random.Random) -> dict[str, int | float]:
+    """One town's flows for one quarter and its stocks at the quarter's end."""
+    villages = rng.randint(8, 16)
+    insured = rng.randint(300, 900)
+    visits = rng.randint(6, 30)
+    disputes = rng.randint(1, 6)
+    screened = rng.randint(20, 120)
+    v: dict[str, int | float] = {
+        "01": villages,
+        "02": rng.randint(0, villages),
+        "03": villages * rng.randint(5, 9),
+        "04": villages,
+        "05": rng.randint(0, 3),
+        "06": rng.randint(2, 10),
+        "07": rng.randint(60, 400),
+        "08": screened,
+        "09": rng.randint(0, 3),
+        "10": float(rng.randint(0, 3) * 10000),
+        "11": insured,
+        "12": rng.randint(0, 6),
+        "13": round(rng.uniform(0, 30000), 2),
+        "14": visits,
+        "15": rng.randint(0, visits),
+        "16": rng.randint(visits // 2, visits),
+        "17": disputes,
+        "18": rng.randint(0, disputes),
+        "19": rng.randint(10, 80),
+        "20": rng.randint(0, 2),
+        "21": rng.randint(10, 60),
+        "22": rng.randint(50, 300),
+        "23": rng.randint(1, 3),
+        "24": rng.randint(10, 60),
+    }
+    return v
+
+
+def _as_rows(
+    current: dict[str, float], ytd: dict[str, float], last_year: dict[str, float]
+) -> dict[str, dict[str, Any]]:
+    return {
+        code: {"current": current[code], "ytd": ytd[code], "last_year": last_year[code]}
+        for code in catalog.indicators()
+    }
+
+
+def build_demo_returns(seed: int = 2024) -> list[DemoReturn]:
+    indicators = catalog.indicators()
+    rng = random.Random(seed)
+    towns = _towns(COUNTY[0])
+    per_town: dict[str, dict[str, dict[str, float]]] = {}
+    for code, _name in towns:
+        per_town[code] = {q: _town_quarter_values(rng) for q in QUARTERS}
+        per_town[code]["last_year"] = _town_quarter_values(rng)
+
+    returns: list[DemoReturn] = []
+    county_current: dict[str, dict[str, float]] = {q: dict.fromkeys(indicators, 0) for q in QUARTERS}
+    county_ytd: dict[str, dict[str, float]] = {q: dict.fromkeys(indicators, 0) for q in QUARTERS}
+    county_last: dict[str, float] = dict.fromkeys(indicators, 0)
+    for code, name in towns:
+        ytd = dict.fromkeys(indicators, 0)
+        for q in QUARTERS:
+            cur = dict(per_town[code][q])
+            last = dict(per_town[code]["last_year"])
+            if code == OUTLIER_TOWN and q == "2024Q4":
+                cur["07"] = last["07"] * 12
+            for c, ind in indicators.items():
+                ytd[c] = ytd[c] + cur[c] if ind.temporal == "flow" else cur[c]
+                ytd[c] = round(ytd[c], 2)
+            reported_cur, reported_ytd = dict(cur), dict(ytd)
+            if code == ZHANERXIANG and q == "2024Q4":
+                reported_cur["12"] = reported_cur["11"] + 15
+                reported_ytd["12"] = reported_ytd["11"] + 15
+            for c in indicators:
+                county_current[q][c] += cur[c]
+                county_ytd[q][c] += ytd[c]
+            if code == MISSING_TOWN and q == "2024Q4":
+                continue
+            submitted = _LATE if (code == LATE_TOWN and q == "2024Q4") else _ON_TIME[q]
+            returns.append(
+                DemoReturn(
+                    unit_code=code,
+                    unit_name=f"{name}妇联",
+                    period=q,
+                    rows=_as_rows(reported_cur, reported_ytd, last),
+                    submitted_at=submitted,
+                    file_format="csv" if code == ZHANERXIANG else "xlsx",
+                )
+            )
+        for c in indicators:
+            county_last[c] += per_town[code]["last_year"][c]
+        if code == ZHANERXIANG:
+            annual = {c: ytd[c] for c in indicators}
+            annual["08"] = 12  # the town's own review says 筛查9人
+            returns.append(
+                DemoReturn(
+                    unit_code=code,
+                    unit_name=f"{name}妇联",
+                    period="2024",
+                    rows=_as_rows(annual, annual, dict(per_town[code]["last_year"])),
+                    submitted_at=_ON_TIME["2024"],
+                    file_format="xlsx",
+                )
+            )
+    for q in QUARTERS:
+        cur = {c: round(v, 2) for c, v in county_current[q].items()}
+        if q == "2024Q4":
+            cur["08"] += 57  # the county's own figure disagrees with its towns' sum
+        returns.append(
+            DemoReturn(
+                unit_code=COUNTY[0],
+                unit_name=f"{COUNTY[1]}妇联",
+                period=q,
+                rows=_as_rows(cur, {c: round(v, 2) for c, v in county_ytd[q].items()}, county_last),
+                submitted_at=_ON_TIME[q],
+                file_format="xlsx",
+            )
+        )
+    return returns
+
+
+def write_drop_folder(root: Path, returns: list[DemoReturn]) -> list[Path]:
+    """Write each return to ``<root>/<unit>/FL-01/<period>/`` with its submission time as mtime."""
+    from huizong.returns.samples import write_return
+
+    written = []
+    for r in returns:
+        folder = root / r.unit_code / "FL-01" / r.period
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"FL-01_{r.unit_name}_{r.period}.{r.file_format}"
+        write_return(
+            path,
+            unit_code=r.unit_code,
+            unit_name=r.unit_name,
+            period=r.period,
+            rows=r.rows,
+        )
+        stamp = r.submitted_at.timestamp()
+        os.utime(path, (stamp, stamp))
+        written.append(path)
+    return written
+
+
+def api_items(seed: int = 4502) -> list[dict[str, Any]]:
+    """融安县's towns and the county report 2024Q4 through the reporting system."""
+    indicators = catalog.indicators()
+    rng = random.Random(seed)
+    items = []
+    totals = dict.fromkeys(indicators, 0)
+    for i, (code, name) in enumerate(_towns(RONGAN[0]), start=1):
+        cur = _town_quarter_values(rng)
+        last = _town_quarter_values(rng)
+        for c in indicators:
+            totals[c] += cur[c]
+        items.append(_api_item(f"rongan-{i:03d}", code, cur, last))
+    items.append(_api_item("rongan-county", RONGAN[0], totals, totals))
+    return items
+
+
+def _api_item(item_id: str, unit_code: str, cur: dict, last: dict) -> dict[str, Any]:
+    return {
+        "id": item_id,
+        "unit_code": unit_code,
+        "form": "FL-01",
+        "period": "2024Q4",
+        "version": 1,
+        "submitted_at": "2025-01-07T10:00:00+08:00",
+        "values": {
+            c: {"current": cur[c], "ytd": None, "last_year": last[c]} for c in sorted(cur)
+        },
+    }

@@ -1,0 +1,308 @@
+"""The pipeline's steps, one function per task, free of Airflow.
+
+DAG tasks call these with what Airflow knows (batch id, partition, connection
+URLs); tests and the CLI call them directly. Each step is idempotent for the
+same batch: raw landing is content-addressed, staging is replaced per batch,
+publishing and findings are keyed upserts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from huizong.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def prepare_warehouse(engine: Engine) -> dict[str, Any]:
+    """Migrate and seed reference data; cheap and idempotent, so every run may call it."""
+    from huizong.warehouse import db, seed
+
+    applied = db.migrate(engine)
+    counts = seed.seed_all(engine)
+    return {"migrations": len(applied), **counts}
+
+
+# --- portal notices ---------------------------------------------------------
+
+
+def list_portal_ids(portals_file: Path | None = None) -> list[str]:
+    from huizong.portal.config import load_portals
+
+    return [p.id for p in load_portals(portals_file)]
+
+
+@dataclass
+class PortalRunSummary:
+    portal_id: str
+    pages_fetched: int = 0
+    pages_unchanged: int = 0
+    pages_extracted: int = 0
+    statistics: int = 0
+    notices: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def crawl_and_stage_portal(
+    engine: Engine,
+    portal_id: str,
+    *,
+    batch_id: str,
+    partition: str,
+    settings: Settings | None = None,
+) -> PortalRunSummary:
+    """Crawl one portal, keep every response raw, extract statistics, stage them."""
+    from huizong.portal.config import load_portals
+    from huizong.portal.crawl import crawl_portal
+    from huizong.portal.extract import extract_page
+    from huizong.portal.fetch import JsonFileStateStore
+    from huizong.portal.rawstore import RawPageStore
+    from huizong.warehouse import load
+
+    settings = settings or get_settings()
+    portal = next((p for p in load_portals(settings.portals_file) if p.id == portal_id), None)
+    if portal is None:
+        raise KeyError(f"portal {portal_id!r} is not configured")
+    raw_store = RawPageStore(settings.raw_dir)
+    state_store = JsonFileStateStore(settings.data_dir / "state" / f"portal_{portal_id}.json")
+    result = crawl_portal(
+        portal, partition=partition, raw_store=raw_store, state_store=state_store
+    )
+    summary = PortalRunSummary(portal_id=portal_id)
+    summary.errors = [
+        {"url": e.url, "reason": e.reason, "status": str(e.status or "")} for e in result.errors
+    ]
+    load.record_raw_pages(engine, result.pages)
+    extractions = []
+    for page in result.pages:
+        summary.pages_fetched += 1
+        if page.unchanged:
+            summary.pages_unchanged += 1
+        try:
+            extraction = extract_page(
+                page.html,
+                is_html=True,
+                org=portal.org.name if portal.org else None,
+                url=page.url,
+            )
+        except Exception as exc:  # one bad page must not stop the others
+            log.exception("extraction failed for %s", page.url)
+            summary.errors.append({"url": page.url, "reason": f"extraction failed: {exc}"})
+            continue
+        extractions.append((page, extraction))
+        summary.pages_extracted += 1
+        summary.statistics += len(extraction.statistics)
+    summary.notices = len(extractions)
+    load.stage_notices(engine, batch_id, extractions)
+    for err in summary.errors:
+        log.warning("portal %s: %s — %s", portal_id, err["url"], err["reason"])
+    return summary
+
+
+# --- submitted returns ------------------------------------------------------
+
+
+@dataclass
+class IntakeSummary:
+    channel: str
+    received: int = 0
+    staged: int = 0
+    quarantined: int = 0
+    skipped: int = 0
+    quarantine_reasons: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _triage_and_stage(
+    engine: Engine, received: Iterable, rejected: Iterable, *, batch_id: str, channel: str
+) -> IntakeSummary:
+    from huizong.returns.intake import triage
+    from huizong.returns.model import QuarantineRecord, StagedSubmission
+    from huizong.warehouse import load
+
+    received = list(received)
+    summary = IntakeSummary(channel=channel, received=len(received))
+    load.record_raw_returns(engine, received + [r.received for r in rejected])
+    staged: list[StagedSubmission] = []
+    held: list[QuarantineRecord] = list(rejected)
+    for item in received:
+        outcome = triage(item)
+        if isinstance(outcome, QuarantineRecord):
+            held.append(outcome)
+        else:
+            staged.append(outcome)
+    load.quarantine(engine, held)
+    summary.staged = load.stage_returns(engine, batch_id, staged)
+    summary.quarantined = len(held)
+    summary.quarantine_reasons = [
+        {"source": q.received.source_uri, "reason": q.reason, "detail": q.detail} for q in held
+    ]
+    return summary
+
+
+def receive_drop_folder(
+    engine: Engine,
+    root: Any,
+    *,
+    batch_id: str,
+    partition: str,
+    settings: Settings | None = None,
+) -> IntakeSummary:
+    """New and changed files under ``<root>/<unit>/<form>/<period>/`` into staging."""
+    from huizong.returns.intake import scan_drop_folder
+    from huizong.warehouse import load
+
+    settings = settings or get_settings()
+    seen = load.raw_return_seen(engine)
+    scan = scan_drop_folder(root, raw_dir=settings.raw_dir, partition=partition, seen=seen)
+    summary = _triage_and_stage(
+        engine, scan.received, scan.rejected, batch_id=f"{batch_id}__drop", channel="drop"
+    )
+    return summary
+
+
+def receive_reporting_api(
+    engine: Engine,
+    base_url: str,
+    token: str,
+    *,
+    batch_id: str,
+    partition: str,
+    settings: Settings | None = None,
+) -> IntakeSummary:
+    """Poll the reporting system from the stored cursor; advance it only after staging."""
+    from huizong.returns.intake import JsonFileCursorStore, poll_api
+
+    settings = settings or get_settings()
+    cursor_store = JsonFileCursorStore(settings.data_dir / "state" / "reporting_api_cursor.json")
+    polled = poll_api(
+        base_url,
+        token,
+        cursor=cursor_store.get(),
+        raw_dir=settings.raw_dir,
+        partition=partition,
+    )
+    summary = _triage_and_stage(
+        engine, polled.received, [], batch_id=f"{batch_id}__api", channel="api"
+    )
+    cursor_store.put(polled.next_cursor)
+    return summary
+
+
+def requeue_released(engine: Engine, *, batch_id: str) -> IntakeSummary:
+    """Returns an engineer released from quarantine go through triage again."""
+    from huizong.returns.intake import requeue_released as requeue
+    from huizong.warehouse import load
+
+    released = load.list_quarantine(engine, status="released")
+    outcomes = requeue(released)
+    received = [o.received for o in outcomes]
+    return _triage_and_stage(engine, received, [], batch_id=f"{batch_id}__requeue", channel="requeue")
+
+
+# --- checks, publish, alerts ------------------------------------------------
+
+
+@dataclass
+class AuditSummary:
+    staged_submissions: int
+    gx_success: bool
+    data_docs: str | None
+    findings_new: int
+    findings_open: int
+    findings_resolved: int
+    blocked_submission_ids: list[str]
+    warned_submission_ids: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def audit_staged(engine: Engine, *, settings: Settings | None = None) -> AuditSummary:
+    """Great Expectations suites and the form's rules over everything staged."""
+    from huizong.quality import findings as findings_store
+    from huizong.quality.gx_runner import validate_staged
+    from huizong.quality.rules import check_staged, link_notice_deadlines, staged_scope
+
+    settings = settings or get_settings()
+    link_notice_deadlines(engine)
+    scope = staged_scope(engine)
+    gx = validate_staged(engine, suite_dir=expectations_dir(), docs_dir=settings.docs_dir)
+    found = list(gx.findings) + check_staged(engine)
+    delta = findings_store.record(engine, found, seen_at=_now(), scope=scope)
+    blocked = set(findings_store.blocking_submission_ids(found)) | set(gx.failed_submission_ids)
+    warned = set(findings_store.warned_submission_ids(found)) - blocked
+    return AuditSummary(
+        staged_submissions=len({s for s in scope}),
+        gx_success=gx.success,
+        data_docs=str(gx.docs_index_path) if gx.docs_index_path else None,
+        findings_new=len(delta.new),
+        findings_open=len(delta.still_open),
+        findings_resolved=len(delta.resolved),
+        blocked_submission_ids=sorted(blocked),
+        warned_submission_ids=sorted(warned),
+    )
+
+
+def publish_staged(
+    engine: Engine, *, blocked: Iterable[str] = (), warned: Iterable[str] = ()
+) -> dict[str, Any]:
+    from huizong.warehouse import load
+
+    result = load.publish(
+        engine,
+        blocked_submission_ids=frozenset(blocked),
+        warned_submission_ids=frozenset(warned),
+    )
+    return result.to_dict() if hasattr(result, "to_dict") else dict(vars(result))
+
+
+def check_completeness(engine: Engine, *, as_of: date) -> dict[str, Any]:
+    from huizong.quality import findings as findings_store
+    from huizong.quality.rules import check_completeness as completeness
+
+    found = completeness(engine, as_of=as_of)
+    scope = {(f.unit_code, f.form, f.period) for f in found}
+    delta = findings_store.record(
+        engine, found, seen_at=_now(), scope=scope, checks={"completeness"}
+    )
+    return {"late_or_missing": len(found), "new": len(delta.new)}
+
+
+def alert_officials(engine: Engine, *, run_id: str) -> dict[str, Any]:
+    from huizong.alerts.digest import build_digests, mark_sent
+    from huizong.alerts.transport import transport_from_env
+
+    transport = transport_from_env()
+    digests = build_digests(engine, run_id=run_id)
+    delivered = []
+    for digest in digests:
+        transport.send(digest)
+        mark_sent(engine, digest)
+        delivered.append(digest.recipient)
+    return {"digests": len(delivered), "recipients": delivered}
+
+
+def expectations_dir() -> Path:
+    here = Path(__file__).resolve()
+    for candidate in (here.parents[2] / "expectations", here.parent / "expectations"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("expectations/ not found next to the huizong package")

@@ -1,0 +1,457 @@
+"""Normalize scraped portal text while keeping a map back to the raw offsets.
+
+Every step rewrites the text through :class:`_Builder`, which carries for each
+output character the raw span it came from. That is what lets a statistic quote
+a span of clean text and still point at the bytes it was read from.
+
+Steps, in order (each one assumes the ones before it):
+
+1. zero-width characters out, line separators to ``\\n``;
+2. symbols that NFKC would glue onto digits (``①3个`` → ``13个``) rewritten
+   first, then NFKC (full-width digits and punctuation, composed tone marks);
+3. pinyin inserted after Han characters removed (``婦聯(lián)``), bracketed
+   words that are not pinyin kept (``(社区)``, ``(OA)``, ``(2020)``);
+4. Traditional → Simplified (OpenCC ``t2s``);
+5. OCR confusions of federation vocabulary repaired from ``data/ocr_lexicon.csv``;
+6. spacing inside numbers collapsed (``400 余场次``, ``1.4 万名``) and
+   letter-spaced letterheads joined (``融 安 县`` → ``融安县``);
+7. site chrome and footers dropped, a second printed copy of the article
+   dropped, a trailing list of unrelated headlines dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+from opencc import OpenCC
+
+from huizong.portal.numbers import UNIT_WORDS
+
+_HAN = "\u4e00-\u9fff\u3400-\u4dbf"
+
+_ZERO_WIDTH = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]+")
+_LINE_SEPARATORS = re.compile("\r\n|[\r\u2028\u2029\x0b\x0c\x85]")
+
+_CIRCLED: dict[str, str] = {}
+for _start in (0x2460, 0x2474, 0x2776, 0x2780, 0x278A):
+    for _i in range(10 if _start >= 0x2776 else 20):
+        _CIRCLED[chr(_start + _i)] = f"({_i + 1})"
+_CIRCLED.update({chr(0x24EB + i): f"({11 + i})" for i in range(10)})
+_PRE_NFKC_SYMBOLS: dict[str, str] = {
+    **_CIRCLED,
+    "㎡": "平方米",
+    "m²": "平方米",
+    "㎥": "立方米",
+    "m³": "立方米",
+    "㎞": "公里",
+    "㎏": "千克",
+    "½": "1/2",
+    "⅓": "1/3",
+    "⅔": "2/3",
+    "¼": "1/4",
+    "¾": "3/4",
+}
+_PRE_NFKC = re.compile(
+    "|".join(re.escape(k) for k in sorted(_PRE_NFKC_SYMBOLS, key=len, reverse=True))
+)
+# A cluster NFKC may change: a non-ASCII, non-Han character with its combining
+# marks, or an ASCII letter carrying decomposed tone marks.
+_NFKC_CLUSTER = re.compile(f"[^\\x00-\\x7f{_HAN}][\\u0300-\\u036f]*|[\\x00-\\x7f][\\u0300-\\u036f]+")
+
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
+_PINYIN_LETTERS = f"a-zü{_TONED}"
+_TONED_SYLLABLE = f"[{_PINYIN_LETTERS}]*[{_TONED}][{_PINYIN_LETTERS}]*"
+_RUBY_TONED = re.compile(
+    f"(?<=[{_HAN}])[ ]?\\(({_TONED_SYLLABLE}(?:[ '’]{_TONED_SYLLABLE})*)\\)"
+)
+# Neutral-tone syllables carry no mark; only removed on pages that clearly
+# carry ruby pinyin, and only when the bracket holds a valid syllable.
+_TONELESS_SYLLABLE = (
+    "(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?"
+    "(?:iang|iong|uang|ang|eng|ing|ong|ian|iao|uai|uan|ai|ei|ao|ou|an|en|er|in|un|"
+    "ia|ie|iu|ua|uo|ui|üe|ve|a|o|e|i|u|ü|v)"
+)
+_RUBY_TONELESS = re.compile(f"(?<=[{_HAN}])\\(({_TONELESS_SYLLABLE})\\)")
+_RUBY_PAGE_THRESHOLD = 3
+
+_UNIT_ALTERNATION = "|".join(sorted(UNIT_WORDS, key=len, reverse=True))
+_NUMBER_SPACING = re.compile(
+    r"(?<=\d)[ \u00a0]+(?=[余多万亿千百%年月日号])"
+    rf"|(?<=[\d余多万亿])[ \u00a0]+(?=(?:{_UNIT_ALTERNATION}))"
+)
+_LETTER_SPACED_LINE = re.compile(f"^[ \\t]*(?:[{_HAN}][ \\t]+){{2,}}[{_HAN}][ \\t]*$", re.M)
+_INNER_SPACES = re.compile(r"[ \t]+")
+
+_CHROME_LINE = re.compile(
+    r"^\s*(?:"
+    r"欢迎访问|欢迎光临|当前所在位置|当前位置|您当前的位置|您的位置|您现在的位置|所在位置|"
+    r"今日是|今天是|(?:网站)?首页\s*[>»›/]|"
+    r"微信扫一扫|扫一扫|用微信扫|手机扫一扫|分享到|分享至|"
+    r"【?打印(?:本页|此页)?】?\s*$|【?关闭(?:窗口|本页)?】?\s*$|关闭窗口|返回顶部|收藏本页|"
+    r"字号[:：]|字体[:：]|【字体|【大\s*中\s*小】|"
+    r"上一篇|下一篇|版权声明|版权所有|Copyright|©|主办单位[:：]|承办单位[:：]|技术支持[:：]|"
+    r"网站标识码|网站地图|联系我们\s*$|联系客服|微信订阅号|微信公众号\s*$|"
+    r"浏览次数|阅读次数|点击数[:：]|访问量[:：]|.*ICP备|.*公网安备|作者原创,?不允许|"
+    r"责任编辑[:：]|编辑[:：]\S{0,6}$|审核[:：]\S{0,6}$|"
+    r"[×✕xX]\s*$"
+    r")"
+)
+# Markers after which a page carries only footer and other articles.
+_FOOTER_START = re.compile(
+    r"^\s*(?:微信扫一扫|扫一扫在手机|版权声明|版权所有|联系客服|"
+    r"相关(?:文章|阅读|新闻|链接|推荐|报道)|推荐阅读|延伸阅读|热点推荐|热门文章|猜你喜欢|"
+    r"更多(?:新闻|文章)|上一篇|下一篇)"
+)
+_SENTENCE_END = re.compile(r"[。!?;:)”」』》\]…]\s*$|\.\s*$")
+_DATE_LIKE = re.compile(r"\d{4}\s*[年.\-/]|\d{1,2}月\d{1,2}日|\d{4}\s*$")
+_ORG_SIGNATURE = re.compile(
+    r"(?:妇联|妇女联合会|联合会|委员会|办公室|人民政府|工会|团委|党委|党组)\s*$"
+)
+_BRACKETED_LINE = re.compile(r"^\s*[(（【\[].*[)）】\]]\s*$")
+_DUP_KEY_NOISE = re.compile(r"[\s|｜]+")
+_MIN_DUP_LINE = 8
+_MIN_DUP_RUN = 3
+
+
+@dataclass(frozen=True)
+class NormalizedText:
+    """Clean text plus, for every character, the raw span it came from."""
+
+    text: str
+    raw: str
+    starts: Sequence[int] = field(repr=False)
+    ends: Sequence[int] = field(repr=False)
+    repairs: tuple[str, ...] = ()
+
+    def to_raw(self, start: int, end: int) -> tuple[int, int]:
+        """Raw ``(start, end)`` of the normalized span ``text[start:end]``."""
+        if not 0 <= start <= end <= len(self.text):
+            raise IndexError(f"span {start}:{end} outside 0:{len(self.text)}")
+        if start == end:
+            point = self.starts[start] if start < len(self.text) else len(self.raw)
+            return point, point
+        return self.starts[start], self.ends[end - 1]
+
+    def raw_slice(self, start: int, end: int) -> str:
+        raw_start, raw_end = self.to_raw(start, end)
+        return self.raw[raw_start:raw_end]
+
+
+class _Mapped:
+    __slots__ = ("text", "starts", "ends", "raw_len")
+
+    def __init__(self, text: str, starts: list[int], ends: list[int], raw_len: int) -> None:
+        self.text = text
+        self.starts = starts
+        self.ends = ends
+        self.raw_len = raw_len
+
+
+class _Builder:
+    """Assembles the next text from kept slices and replacements of ``source``."""
+
+    __slots__ = ("source", "pieces", "starts", "ends", "pos")
+
+    def __init__(self, source: _Mapped) -> None:
+        self.source = source
+        self.pieces: list[str] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.pos = 0
+
+    def keep_to(self, end: int) -> None:
+        if end > self.pos:
+            src = self.source
+            self.pieces.append(src.text[self.pos : end])
+            self.starts.extend(src.starts[self.pos : end])
+            self.ends.extend(src.ends[self.pos : end])
+            self.pos = end
+
+    def replace(self, start: int, end: int, new: str) -> None:
+        self.keep_to(start)
+        src = self.source
+        if new:
+            if end - start == len(new):
+                self.starts.extend(src.starts[start:end])
+                self.ends.extend(src.ends[start:end])
+            elif end > start:
+                self.starts.extend([src.starts[start]] * len(new))
+                self.ends.extend([src.ends[end - 1]] * len(new))
+            else:
+                point = src.starts[start] if start < len(src.text) else src.raw_len
+                self.starts.extend([point] * len(new))
+                self.ends.extend([point] * len(new))
+            self.pieces.append(new)
+        self.pos = end
+
+    def finish(self) -> _Mapped:
+        self.keep_to(len(self.source.text))
+        return _Mapped("".join(self.pieces), self.starts, self.ends, self.source.raw_len)
+
+
+def _rewrite(
+    mapped: _Mapped, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str | None]
+) -> tuple[_Mapped, int]:
+    builder: _Builder | None = None
+    count = 0
+    for match in pattern.finditer(mapped.text):
+        new = repl(match)
+        if new is None or new == match.group(0):
+            continue
+        if builder is None:
+            builder = _Builder(mapped)
+        builder.replace(match.start(), match.end(), new)
+        count += 1
+    return (builder.finish() if builder else mapped), count
+
+
+def _delete_ranges(mapped: _Mapped, ranges: list[tuple[int, int]]) -> _Mapped:
+    if not ranges:
+        return mapped
+    builder = _Builder(mapped)
+    for start, end in sorted(ranges):
+        if start < builder.pos:
+            start = builder.pos
+        if end > start:
+            builder.replace(start, end, "")
+    return builder.finish()
+
+
+@cache
+def _t2s() -> OpenCC:
+    return OpenCC("t2s")
+
+
+@dataclass(frozen=True)
+class _OcrRule:
+    wrong: str
+    right: str
+    before: re.Pattern[str] | None
+    after: re.Pattern[str] | None
+
+
+@cache
+def _ocr_rules() -> tuple[re.Pattern[str], dict[str, list[_OcrRule]]]:
+    rules: dict[str, list[_OcrRule]] = {}
+    path = resources.files("huizong.data").joinpath("ocr_lexicon.csv")
+    with path.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            rule = _OcrRule(
+                wrong=row["wrong"],
+                right=row["right"],
+                before=re.compile(row["before"] + "$") if row["before"] else None,
+                after=re.compile("^" + row["after"]) if row["after"] else None,
+            )
+            rules.setdefault(rule.wrong, []).append(rule)
+    pattern = re.compile("|".join(re.escape(w) for w in sorted(rules, key=len, reverse=True)))
+    return pattern, rules
+
+
+def _line_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    start = 0
+    for match in re.finditer("\n", text):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    return spans
+
+
+def _whole_lines(spans: list[tuple[int, int]], first: int, last: int, text_len: int) -> tuple[int, int]:
+    """Character range covering lines ``first..last`` and the newline after them."""
+    start = spans[first][0]
+    end = spans[last][1]
+    return start, min(end + 1, text_len)
+
+
+def _drop_chrome(mapped: _Mapped) -> tuple[_Mapped, int]:
+    text = mapped.text
+    spans = _line_spans(text)
+    ranges = []
+    half = len(text) // 2
+    for index, (start, end) in enumerate(spans):
+        line = text[start:end]
+        if start >= half and _FOOTER_START.match(line):
+            ranges.append((start, len(text)))
+            break
+        if _CHROME_LINE.match(line):
+            ranges.append(_whole_lines(spans, index, index, len(text)))
+    return _delete_ranges(mapped, ranges), len(ranges)
+
+
+def _drop_second_copy(mapped: _Mapped) -> tuple[_Mapped, bool]:
+    """Drop a second printing of the article (print view appended to the page)."""
+    text = mapped.text
+    spans = _line_spans(text)
+    keyed = []
+    for index, (start, end) in enumerate(spans):
+        key = _DUP_KEY_NOISE.sub("", text[start:end])
+        if len(key) >= _MIN_DUP_LINE:
+            keyed.append((index, key))
+    first_seen: dict[str, int] = {}
+    for position, (_line_index, key) in enumerate(keyed):
+        earlier = first_seen.get(key)
+        if earlier is None:
+            first_seen[key] = position
+            continue
+        run = 0
+        while (
+            position + run < len(keyed)
+            and earlier + run < position
+            and keyed[earlier + run][1] == keyed[position + run][1]
+        ):
+            run += 1
+        reaches_end = position + run == len(keyed)
+        if run >= _MIN_DUP_RUN and (reaches_end or run >= 0.5 * (len(keyed) - position)):
+            first_line = keyed[position][0]
+            last_line = keyed[position + run - 1][0]
+            # Short chrome just before the copy (``部门文件``, ``×``) belongs to it.
+            while first_line > 0:
+                previous = text[spans[first_line - 1][0] : spans[first_line - 1][1]].strip()
+                if len(previous) <= 6 and not re.search(r"\d", previous):
+                    first_line -= 1
+                else:
+                    break
+            if reaches_end:
+                last_line = len(spans) - 1
+            start, end = _whole_lines(spans, first_line, last_line, len(text))
+            return _delete_ranges(mapped, [(start, end)]), True
+    return mapped, False
+
+
+def _is_headline_like(line: str) -> bool:
+    stripped = line.strip()
+    if len(stripped) < 12 or _SENTENCE_END.search(stripped):
+        return False
+    if _BRACKETED_LINE.match(stripped) or "\t" in stripped:
+        return False
+    if _DATE_LIKE.search(stripped):
+        return False
+    if len(stripped) < 20 and _ORG_SIGNATURE.search(stripped):
+        return False
+    return not re.fullmatch(r"[\d.,%\s]+", stripped)
+
+
+def _drop_trailing_headlines(mapped: _Mapped) -> tuple[_Mapped, int]:
+    """Drop a block of other articles' headlines and teasers closing the page."""
+    text = mapped.text
+    spans = _line_spans(text)
+    content = [i for i, (s, e) in enumerate(spans) if text[s:e].strip()]
+    block: list[int] = []
+    for index in reversed(content):
+        start, end = spans[index]
+        if _is_headline_like(text[start:end]):
+            block.append(index)
+        else:
+            break
+    if len(block) < 2 or len(block) >= len(content):
+        return mapped, 0
+    first = min(block)
+    start = spans[first][0]
+    return _delete_ranges(mapped, [(start, len(text))]), len(block)
+
+
+def _ocr_repair(mapped: _Mapped) -> tuple[_Mapped, list[str]]:
+    pattern, rules = _ocr_rules()
+    applied: list[str] = []
+    text = mapped.text
+
+    def repl(match: re.Match[str]) -> str | None:
+        for rule in rules[match.group(0)]:
+            if rule.before and not rule.before.search(text[max(0, match.start() - 8) : match.start()]):
+                continue
+            if rule.after and not rule.after.search(text[match.end() : match.end() + 8]):
+                continue
+            applied.append(f"ocr:{rule.wrong}->{rule.right}")
+            return rule.right
+        return None
+
+    result, _ = _rewrite(mapped, pattern, repl)
+    return result, applied
+
+
+def _convert_t2s(mapped: _Mapped) -> tuple[_Mapped, bool]:
+    converter = _t2s()
+    converted = converter.convert(mapped.text)
+    if converted == mapped.text:
+        return mapped, False
+    if len(converted) == len(mapped.text):
+        return _Mapped(converted, mapped.starts, mapped.ends, mapped.raw_len), True
+    # OpenCC phrase rules changed a length somewhere: align line by line.
+    builder = _Builder(mapped)
+    for start, end in _line_spans(mapped.text):
+        line = mapped.text[start:end]
+        new_line = converter.convert(line)
+        if new_line == line:
+            continue
+        if len(new_line) == len(line):
+            builder.replace(start, end, new_line)
+            continue
+        matcher = difflib.SequenceMatcher(None, line, new_line, autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag != "equal":
+                builder.replace(start + i1, start + i2, new_line[j1:j2])
+    return builder.finish(), True
+
+
+def _nfkc(mapped: _Mapped) -> _Mapped:
+    if unicodedata.is_normalized("NFKC", mapped.text):
+        return mapped
+    result, _ = _rewrite(
+        mapped, _NFKC_CLUSTER, lambda m: unicodedata.normalize("NFKC", m.group(0))
+    )
+    return result
+
+
+def normalize(raw: str) -> NormalizedText:
+    """Clean ``raw`` page text; see the module docstring for the steps."""
+    mapped = _Mapped(raw, list(range(len(raw))), list(range(1, len(raw) + 1)), len(raw))
+    repairs: list[str] = []
+
+    mapped, _ = _rewrite(mapped, _ZERO_WIDTH, lambda m: "")
+    mapped, _ = _rewrite(mapped, _LINE_SEPARATORS, lambda m: "\n")
+    mapped, _ = _rewrite(mapped, _PRE_NFKC, lambda m: _PRE_NFKC_SYMBOLS[m.group(0)])
+    mapped = _nfkc(mapped)
+
+    mapped, toned = _rewrite(mapped, _RUBY_TONED, lambda m: "")
+    if toned:
+        repairs.append("pinyin_removed")
+        if toned >= _RUBY_PAGE_THRESHOLD:
+            mapped, _ = _rewrite(mapped, _RUBY_TONELESS, lambda m: "")
+
+    mapped, converted = _convert_t2s(mapped)
+    if converted:
+        repairs.append("t2s")
+    mapped, ocr_applied = _ocr_repair(mapped)
+    repairs.extend(dict.fromkeys(ocr_applied))
+
+    mapped, _ = _rewrite(mapped, _NUMBER_SPACING, lambda m: "")
+    mapped, _ = _rewrite(
+        mapped, _LETTER_SPACED_LINE, lambda m: _INNER_SPACES.sub("", m.group(0))
+    )
+
+    mapped, footer_or_chrome = _drop_chrome(mapped)
+    if footer_or_chrome:
+        repairs.append("chrome_removed")
+    mapped, duplicated = _drop_second_copy(mapped)
+    if duplicated:
+        repairs.append("second_copy_removed")
+        mapped, _ = _drop_chrome(mapped)
+    mapped, headlines = _drop_trailing_headlines(mapped)
+    if headlines:
+        repairs.append("trailing_headlines_removed")
+
+    return NormalizedText(
+        text=mapped.text,
+        raw=raw,
+        starts=mapped.starts,
+        ends=mapped.ends,
+        repairs=tuple(repairs),
+    )

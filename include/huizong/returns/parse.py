@@ -1,0 +1,1201 @@
+"""Parse one FL-01 return workbook (.xlsx, legacy .xls or .csv) into figures by 代码.
+
+The parser never guesses and never crashes on a bad value: a figure that cannot
+be valid becomes ``None`` with a :class:`Problem` naming the sheet, cell, row code
+and what is wrong. A file that cannot be read as a return at all (not a
+workbook, encrypted, truncated, a zip bomb, XML with entity declarations, no
+FL-01 table) raises :class:`ReturnFileError`.
+
+Reading is bounded: the file size, the zip members' declared sizes and ratios
+are checked before anything is decompressed, .xlsx sheets are streamed with
+openpyxl's read-only mode (merged ranges and formulas without a cached value are
+read by a separate streaming pass over the sheet XML, since read-only mode does
+not expose them), and at most :data:`MAX_ROWS` × :data:`MAX_COLUMNS` cells of a
+sheet are looked at.
+
+Problem ``column`` values: ``current`` / ``ytd`` / ``last_year`` for a figure,
+``code`` for a row that cannot be placed (unknown label, duplicate, 代码 and
+name disagreeing), ``unit_code`` / ``period`` for the return's identity.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import re
+import unicodedata
+import warnings
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from datetime import date, datetime, timedelta
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from huizong.catalog import Indicator, code_for_name, indicators, normalize_name
+from huizong.returns.periods import PeriodError, find_period, normalize_period
+from huizong.returns.values import clean_text, is_not_reported, parse_value, unit_scale
+
+FORM = "FL-01"
+VALUE_COLUMNS = ("current", "ytd", "last_year")
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_ZIP_MEMBERS = 1000
+MAX_MEMBER_BYTES = 64 * 1024 * 1024
+MAX_TOTAL_UNCOMPRESSED = 128 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 100  # real sheet XML compresses ~10-30x; bombs 1000x+
+RATIO_CHECK_FLOOR = 1024 * 1024
+MAX_SHEETS = 64
+MAX_ROWS = 2000
+MAX_COLUMNS = 64
+MAX_MERGED_CELLS = 200_000
+HEADER_SEARCH_ROWS = 40
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+class ReturnFileError(Exception):
+    """The file cannot be read as a return at all; ``message`` says what to do."""
+
+    def __init__(self, path: str | Path, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = str(path)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: str | None
+    column: str | None
+    cell: str | None
+    value: str | None
+    message: str
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "column": self.column,
+            "cell": self.cell,
+            "value": self.value,
+            "message": self.message,
+        }
+
+
+@dataclass
+class ParsedReturn:
+    unit_code: str | None
+    unit_name: str | None
+    period: str | None
+    rows: dict[str, dict[str, int | float | None]]
+    problems: list[Problem] = field(default_factory=list)
+    form: str = FORM
+    sheet: str | None = None
+    reported_on: date | None = None
+    source: str | None = None
+
+    @property
+    def problem_rows(self) -> list[str]:
+        return sorted({p.row for p in self.problems if p.row is not None})
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "unit_code": self.unit_code,
+            "unit_name": self.unit_name,
+            "form": self.form,
+            "period": self.period,
+            "rows": {code: dict(values) for code, values in self.rows.items()},
+            "problem_rows": self.problem_rows,
+            "problems": [p.to_json_dict() for p in self.problems],
+        }
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass
+class _Sheet:
+    """A sheet as a grid of raw cell values (0-based), with what the grid cannot say."""
+
+    name: str
+    hidden: bool
+    cells: list[list[Any]]
+    percent_cells: set[tuple[int, int]] = field(default_factory=set)
+    uncached_formulas: dict[tuple[int, int], str] = field(default_factory=dict)
+    merged_origin: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
+    active: bool = False
+
+    def raw(self, r: int, c: int) -> Any:
+        if 0 <= r < len(self.cells):
+            row = self.cells[r]
+            if 0 <= c < len(row):
+                return row[c]
+        return None
+
+    def resolved(self, r: int, c: int) -> Any:
+        """Value shown at (r, c): a merged range shows its top-left cell everywhere."""
+        origin = self.merged_origin.get((r, c))
+        return self.raw(*origin) if origin else self.raw(r, c)
+
+    def text(self, r: int, c: int) -> str:
+        return _cell_text(self.resolved(r, c))
+
+    def ref(self, r: int, c: int) -> str:
+        return f"{self.name}!{_column_letter(c)}{r + 1}"
+
+
+def _column_letter(c: int) -> str:
+    letters = ""
+    c += 1
+    while c:
+        c, rem = divmod(c - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else str(value)
+    return clean_text(str(value))
+
+
+def _load_bytes(source: str | Path | bytes, filename: str | None) -> tuple[bytes, str]:
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+        name = filename or "<bytes>"
+        if len(data) > MAX_FILE_BYTES:
+            raise ReturnFileError(name, _too_large(len(data)))
+        return data, name
+    path = Path(source)
+    name = filename or str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ReturnFileError(name, _too_large(size))
+        return path.read_bytes(), name
+    except OSError as exc:
+        raise ReturnFileError(name, f"cannot read the file ({exc.strerror or exc})") from exc
+
+
+def _too_large(size: int) -> str:
+    return (
+        f"文件过大 / file is {size // 1024 // 1024} MiB, far larger than a return "
+        f"(limit {MAX_FILE_BYTES // 1024 // 1024} MiB): send only the FL-01 sheet"
+    )
+
+
+def _read_sheets(data: bytes, name: str) -> list[_Sheet]:
+    if not data:
+        raise ReturnFileError(name, "空文件 / the file is empty: send the filled-in workbook")
+    if data.startswith(_ZIP_MAGICS):
+        return _read_xlsx(data, name)
+    if data.startswith(_OLE_MAGIC):
+        return _read_ole(data, name)
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"%pdf"):
+        raise ReturnFileError(name, "不是Excel表格 / this is a PDF, not a workbook: send the .xlsx")
+    if head.startswith(b"<") and (b"<html" in head or b"<table" in head or b"<?xml" in head):
+        raise ReturnFileError(
+            name,
+            "不是Excel表格 / a web page or XML saved with a spreadsheet name, not a real "
+            "workbook: open it in Excel or WPS and save it as .xlsx",
+        )
+    if name.lower().endswith((".xlsx", ".xlsm", ".xls")) and data.startswith(b"PK"):
+        raise ReturnFileError(name, _truncated())
+    return _read_csv(data, name)
+
+
+def _truncated() -> str:
+    return (
+        "文件已损坏或不完整 / the workbook is truncated or damaged: "
+        "ask the unit to send the file again"
+    )
+
+
+def _not_a_workbook(what: str) -> str:
+    return f"不是Excel表格 / {what}: send the return as .xlsx, .xls or .csv"
+
+
+# ----- .xlsx
+
+
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_ENTITY_MARKERS = tuple(
+    marker.encode(enc)
+    for marker in ("<!DOCTYPE", "<!ENTITY", "<!doctype", "<!entity")
+    for enc in ("ascii", "utf-16-le", "utf-16-be")
+)
+
+
+def _check_zip(zf: zipfile.ZipFile, name: str) -> None:
+    infos = zf.infolist()
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise ReturnFileError(name, _bomb(f"{len(infos)} archive members"))
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > MAX_MEMBER_BYTES:
+            raise ReturnFileError(name, _bomb(f"{info.filename} unpacks to {info.file_size} bytes"))
+        if (
+            info.file_size > RATIO_CHECK_FLOOR
+            and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1)
+        ):
+            raise ReturnFileError(
+                name,
+                _bomb(f"{info.filename} expands {info.file_size // max(info.compress_size, 1)}x"),
+            )
+        if info.flag_bits & 0x1:
+            raise ReturnFileError(name, _encrypted())
+    if total > MAX_TOTAL_UNCOMPRESSED:
+        raise ReturnFileError(name, _bomb(f"the archive unpacks to {total} bytes"))
+    for info in infos:
+        if info.filename.lower().endswith((".xml", ".rels", ".vml")):
+            _refuse_entity_declarations(zf, info, name)
+
+
+def _bomb(detail: str) -> str:
+    return (
+        f"文件疑似压缩炸弹 / refused: {detail}, far beyond any return (possible zip bomb): "
+        "send the workbook as saved by Excel or WPS"
+    )
+
+
+def _encrypted() -> str:
+    return (
+        "文件已加密 / the workbook is password-protected (encrypted): "
+        "remove the password (文件→信息→保护工作簿) and send it again"
+    )
+
+
+def _refuse_entity_declarations(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
+    # OOXML parts never carry a DTD; one that does is an entity-expansion attack
+    # (billion laughs) or an external-entity probe, refused before any parser sees it.
+    tail = b""
+    with zf.open(info) as fh:
+        while chunk := fh.read(65536):
+            window = tail + chunk
+            if any(marker in window for marker in _ENTITY_MARKERS):
+                raise ReturnFileError(
+                    name,
+                    f"文件含有不安全的XML声明 / refused: {info.filename} declares XML entities "
+                    "(a DTD), which no Excel file does: send the workbook as saved by Excel or WPS",
+                )
+            tail = window[-24:]
+
+
+def _xml_root(zf: zipfile.ZipFile, member: str) -> Any:
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    return etree.fromstring(zf.read(member), parser=parser)
+
+
+def _part_path(base: str, target: str) -> str:
+    if target.startswith("/"):
+        return target.lstrip("/")
+    joined = PurePosixPath(base).parent / target
+    parts: list[str] = []
+    for part in joined.parts:
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part != ".":
+            parts.append(part)
+    return "/".join(parts)
+
+
+@dataclass
+class _XlsxSheetInfo:
+    name: str
+    hidden: bool
+    path: str | None
+
+
+def _xlsx_sheet_infos(zf: zipfile.ZipFile, name: str) -> tuple[list[_XlsxSheetInfo], int]:
+    names = set(zf.namelist())
+    workbook_part = "xl/workbook.xml"
+    if "_rels/.rels" in names:
+        for rel in _xml_root(zf, "_rels/.rels").iter(f"{{{_PKG_REL_NS}}}Relationship"):
+            if rel.get("Type", "").endswith("/officeDocument"):
+                workbook_part = _part_path("", rel.get("Target", workbook_part))
+    if workbook_part not in names:
+        if "word/document.xml" in names:
+            raise ReturnFileError(name, _not_a_workbook("a Word document"))
+        raise ReturnFileError(name, _not_a_workbook("a zip archive without a workbook"))
+    rels_part = _part_path(workbook_part, "_rels/" + PurePosixPath(workbook_part).name + ".rels")
+    targets: dict[str, str] = {}
+    if rels_part in names:
+        for rel in _xml_root(zf, rels_part).iter(f"{{{_PKG_REL_NS}}}Relationship"):
+            targets[rel.get("Id", "")] = _part_path(workbook_part, rel.get("Target", ""))
+    root = _xml_root(zf, workbook_part)
+    active = 0
+    for view in root.iter(f"{{{_MAIN_NS}}}workbookView"):
+        active = int(view.get("activeTab", "0") or 0)
+        break
+    infos = [
+        _XlsxSheetInfo(
+            name=sheet.get("name", ""),
+            hidden=sheet.get("state", "visible") != "visible",
+            path=targets.get(sheet.get(f"{{{_REL_NS}}}id", "")),
+        )
+        for sheet in root.iter(f"{{{_MAIN_NS}}}sheet")
+    ]
+    return infos, active
+
+
+def _scan_sheet_xml(
+    zf: zipfile.ZipFile, member: str
+) -> tuple[list[tuple[int, int, int, int]], dict[tuple[int, int], str]]:
+    """Merged ranges and formulas without a cached value, streamed from the sheet XML."""
+    from lxml import etree
+    from openpyxl.utils.cell import coordinate_from_string, range_boundaries
+    from openpyxl.utils.cell import column_index_from_string
+
+    merges: list[tuple[int, int, int, int]] = []
+    uncached: dict[tuple[int, int], str] = {}
+    with zf.open(member) as fh:
+        for _, elem in etree.iterparse(
+            fh,
+            events=("end",),
+            tag=("{*}c", "{*}mergeCell", "{*}row"),
+            resolve_entities=False,
+            no_network=True,
+            huge_tree=False,
+        ):
+            local = etree.QName(elem).localname
+            if local == "c":
+                formula = value = None
+                for child in elem:
+                    child_name = etree.QName(child).localname
+                    if child_name == "f":
+                        formula = child
+                    elif child_name == "v":
+                        value = child
+                if formula is not None and (value is None or not (value.text or "").strip()):
+                    ref = elem.get("r")
+                    if ref:
+                        col, row = coordinate_from_string(ref)
+                        uncached[(row - 1, column_index_from_string(col) - 1)] = "=" + (
+                            formula.text or ""
+                        )
+            elif local == "mergeCell":
+                ref = elem.get("ref", "")
+                try:
+                    c1, r1, c2, r2 = range_boundaries(ref)
+                except (ValueError, TypeError):
+                    continue
+                if None not in (c1, r1, c2, r2):
+                    merges.append((r1 - 1, c1 - 1, r2 - 1, c2 - 1))
+            elif local == "row":
+                elem.clear(keep_tail=True)
+                parent = elem.getparent()
+                while parent is not None and elem.getprevious() is not None:
+                    del parent[0]
+    return merges, uncached
+
+
+def _merge_map(
+    merges: list[tuple[int, int, int, int]], n_rows: int
+) -> dict[tuple[int, int], tuple[int, int]]:
+    origin: dict[tuple[int, int], tuple[int, int]] = {}
+    budget = MAX_MERGED_CELLS
+    for r1, c1, r2, c2 in merges:
+        r2, c2 = min(r2, n_rows, MAX_ROWS), min(c2, MAX_COLUMNS)
+        for r in range(r1, r2 + 1):
+            for c in range(c1, c2 + 1):
+                if (r, c) != (r1, c1):
+                    origin[(r, c)] = (r1, c1)
+                    budget -= 1
+                    if budget <= 0:
+                        return origin
+    return origin
+
+
+def _read_xlsx(data: bytes, name: str) -> list[_Sheet]:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ReturnFileError(name, _truncated()) from exc
+    with zf:
+        _check_zip(zf, name)
+        try:
+            infos, active = _xlsx_sheet_infos(zf, name)
+            return _read_xlsx_cells(zf, data, infos, active)
+        except ReturnFileError:
+            raise
+        except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as exc:
+            raise ReturnFileError(name, _truncated()) from exc
+        except Exception as exc:  # openpyxl raises many kinds on damaged parts
+            raise ReturnFileError(
+                name,
+                "文件已损坏 / the workbook cannot be read "
+                f"({type(exc).__name__}: {str(exc)[:120]}): open it in Excel or WPS, "
+                "save it again as .xlsx and resend",
+            ) from exc
+
+
+def _read_xlsx_cells(
+    zf: zipfile.ZipFile, data: bytes, infos: list[_XlsxSheetInfo], active: int
+) -> list[_Sheet]:
+    import openpyxl
+
+    by_name = {info.name: info for info in infos}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        workbook = openpyxl.load_workbook(
+            io.BytesIO(data), read_only=True, data_only=True, keep_links=False
+        )
+    sheets: list[_Sheet] = []
+    try:
+        for index, ws in enumerate(workbook.worksheets[:MAX_SHEETS]):
+            info = by_name.get(ws.title)
+            if hasattr(ws, "reset_dimensions"):
+                ws.reset_dimensions()  # a wrong <dimension> would cut columns off
+            cells: list[list[Any]] = []
+            percent: set[tuple[int, int]] = set()
+            for r, row in enumerate(ws.iter_rows()):
+                if r >= MAX_ROWS:
+                    break
+                values: list[Any] = []
+                for c, cell in enumerate(row[:MAX_COLUMNS]):
+                    value = cell.value
+                    if isinstance(value, float | int) and not isinstance(value, bool):
+                        if "%" in (getattr(cell, "number_format", "") or ""):
+                            percent.add((r, c))
+                    values.append(value)
+                cells.append(values)
+            merges: list[tuple[int, int, int, int]] = []
+            uncached: dict[tuple[int, int], str] = {}
+            if info and info.path and info.path in zf.namelist():
+                merges, uncached = _scan_sheet_xml(zf, info.path)
+            sheets.append(
+                _Sheet(
+                    name=ws.title,
+                    hidden=bool(info.hidden) if info else ws.sheet_state != "visible",
+                    cells=cells,
+                    percent_cells=percent,
+                    uncached_formulas=uncached,
+                    merged_origin=_merge_map(merges, len(cells)),
+                    active=index == active,
+                )
+            )
+    finally:
+        workbook.close()
+    return sheets
+
+
+# ----- legacy .xls and OLE containers
+
+
+def _read_ole(data: bytes, name: str) -> list[_Sheet]:
+    # An encrypted .xlsx is an OLE compound file holding EncryptionInfo and
+    # EncryptedPackage streams; directory entries store names in UTF-16LE.
+    if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode(
+        "utf-16-le"
+    ) in data:
+        raise ReturnFileError(name, _encrypted())
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(
+            file_contents=data, formatting_info=True, on_demand=True, logfile=io.StringIO()
+        )
+    except xlrd.biffh.XLRDError as exc:
+        text = str(exc).lower()
+        if "encrypt" in text:
+            raise ReturnFileError(name, _encrypted()) from exc
+        if "workbook" in text and "ole2" in text:
+            raise ReturnFileError(
+                name, _not_a_workbook("an Office file that holds no Excel workbook")
+            ) from exc
+        raise ReturnFileError(name, _truncated()) from exc
+    except Exception as exc:  # xlrd raises assorted errors on damaged BIFF
+        raise ReturnFileError(name, _truncated()) from exc
+    try:
+        return _read_xls_book(book, name)
+    except ReturnFileError:
+        raise
+    except Exception as exc:
+        raise ReturnFileError(name, _truncated()) from exc
+    finally:
+        book.release_resources()
+
+
+def _read_xls_book(book: Any, name: str) -> list[_Sheet]:
+    import xlrd
+
+    percent_xf: set[int] = set()
+    for index, xf in enumerate(book.xf_list):
+        fmt = book.format_map.get(xf.format_key)
+        if fmt is not None and "%" in fmt.format_str:
+            percent_xf.add(index)
+    active = next((i for i, s in enumerate(book.sheets()) if getattr(s, "sheet_selected", 0)), 0)
+    sheets: list[_Sheet] = []
+    for index in range(min(book.nsheets, MAX_SHEETS)):
+        sheet = book.sheet_by_index(index)
+        cells: list[list[Any]] = []
+        percent: set[tuple[int, int]] = set()
+        for r in range(min(sheet.nrows, MAX_ROWS)):
+            values: list[Any] = []
+            for c in range(min(sheet.row_len(r), MAX_COLUMNS)):
+                cell = sheet.cell(r, c)
+                ctype = cell.ctype
+                value: Any
+                if ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+                    value = None
+                elif ctype == xlrd.XL_CELL_DATE:
+                    try:
+                        value = xlrd.xldate.xldate_as_datetime(cell.value, book.datemode)
+                    except (ValueError, OverflowError, xlrd.xldate.XLDateError):
+                        value = cell.value
+                elif ctype == xlrd.XL_CELL_ERROR:
+                    value = xlrd.error_text_from_code.get(cell.value, "#VALUE!")
+                elif ctype == xlrd.XL_CELL_BOOLEAN:
+                    value = bool(cell.value)
+                else:
+                    value = cell.value
+                    if ctype == xlrd.XL_CELL_NUMBER and cell.xf_index in percent_xf:
+                        percent.add((r, c))
+                values.append(value)
+            cells.append(values)
+        merges = [(r1, c1, r2 - 1, c2 - 1) for r1, r2, c1, c2 in sheet.merged_cells]
+        sheets.append(
+            _Sheet(
+                name=sheet.name,
+                hidden=bool(sheet.visibility),
+                cells=cells,
+                percent_cells=percent,
+                merged_origin=_merge_map(merges, len(cells)),
+                active=index == active,
+            )
+        )
+        book.unload_sheet(index)
+    return sheets
+
+
+# ----- .csv
+
+
+def _decode_text(data: bytes, name: str) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    if b"\x00" in data[:4096]:
+        raise ReturnFileError(name, _not_a_workbook("a binary file of an unknown kind"))
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:65536]).best()
+    if best is None or best.encoding is None:
+        raise ReturnFileError(name, _not_a_workbook("neither a workbook nor readable text"))
+    return data.decode(best.encoding, errors="replace")
+
+
+def _read_csv(data: bytes, name: str) -> list[_Sheet]:
+    text = _decode_text(data, name)
+    sample = text[:8192]
+    delimiter = max(",\t;", key=sample.count)
+    if sample.count(delimiter) == 0:
+        delimiter = ","
+    cells: list[list[Any]] = []
+    for r, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter)):
+        if r >= MAX_ROWS:
+            break
+        cells.append([value if value != "" else None for value in row[:MAX_COLUMNS]])
+    stem = PurePosixPath(name.replace("\\", "/")).stem if name != "<bytes>" else "Sheet1"
+    return [_Sheet(name=stem or "Sheet1", hidden=False, cells=cells, active=True)]
+
+
+# --------------------------------------------------------------------------- layout
+
+
+_HEADER_LABELS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # kind: (labels, weaker labels used only when no column has a proper label)
+    "name": (("指标名称", "指标", "指标项目", "项目名称", "统计指标", "指标名"), ("项目", "名称")),
+    "unit": (("计量单位", "单位", "计算单位"), ()),
+    "code": (("代码", "行次", "编码", "指标代码", "行号", "代号", "编号"), ()),
+    "current": (
+        (
+            "本期数", "本期", "本期实际数", "本期完成数", "本期发生数", "本季度数", "本季度",
+            "本季数", "本季", "本月数", "本月", "本期值",
+        ),
+        ("本年数", "全年数", "年度数", "数量", "数值", "填报数"),
+    ),
+    "ytd": (
+        (
+            "本年累计数", "本年累计", "累计数", "累计", "本年度累计数", "本年度累计", "年累计数",
+            "年初至本期累计", "本年至本期累计数", "1至本期累计数",
+        ),
+        (),
+    ),
+    "last_year": (
+        ("上年同期数", "上年同期", "去年同期数", "去年同期", "上年同期累计数", "上年同期值"),
+        (),
+    ),
+    "note": (("备注", "说明"), ()),
+}  # fmt: skip
+
+
+def _header_key(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub(r"[(\[【][^)\]】]*[)\]】]", "", text)  # 本期数(1), 本期数（个）
+    return re.sub(r"[\s:：*]", "", text)
+
+
+_LABEL_RANK: dict[str, tuple[str, int]] = {}
+for _kind, (_strong, _weak) in _HEADER_LABELS.items():
+    for _label in _strong:
+        _LABEL_RANK[_header_key(_label)] = (_kind, 2)
+    for _label in _weak:
+        _LABEL_RANK.setdefault(_header_key(_label), (_kind, 1))
+
+
+@dataclass
+class _Header:
+    first_row: int
+    last_row: int
+    columns: dict[str, int]  # kind -> column index
+
+
+def _classify(text: str) -> tuple[str, int] | None:
+    if not text or len(text) > 24:
+        return None
+    return _LABEL_RANK.get(_header_key(text))
+
+
+def _header_at(sheet: _Sheet, r: int, width: int) -> _Header | None:
+    best: dict[int, tuple[str, int, int]] = {}  # column -> (kind, rank, band row)
+    used_rows: set[int] = set()
+    for band_row in (r, r + 1):
+        for c in range(width):
+            found = _classify(sheet.text(band_row, c))
+            if found is None:
+                continue
+            kind, rank = found
+            # Prefer the lower row of a two-row header: the upper one holds group
+            # titles (数量) over the specific column labels (本期数 …).
+            current = best.get(c)
+            if current is None or rank >= current[1]:
+                best[c] = (kind, rank, band_row)
+    columns: dict[str, int] = {}
+    ranks: dict[str, int] = {}
+    for c in sorted(best):
+        kind, rank, band_row = best[c]
+        if kind not in columns or rank > ranks[kind]:
+            columns[kind], ranks[kind] = c, rank
+    for kind, c in columns.items():
+        used_rows.add(best[c][2])
+    if not ({"name", "code"} & columns.keys()) or not (set(VALUE_COLUMNS) & columns.keys()):
+        return None
+    if r not in used_rows:
+        return None
+    return _Header(first_row=r, last_row=max(used_rows), columns=columns)
+
+
+def _find_header(sheet: _Sheet) -> _Header | None:
+    width = min(MAX_COLUMNS, max((len(row) for row in sheet.cells), default=0))
+    best: _Header | None = None
+    for r in range(min(HEADER_SEARCH_ROWS, len(sheet.cells))):
+        header = _header_at(sheet, r, width)
+        if header and (best is None or len(header.columns) > len(best.columns)):
+            best = header
+    return best
+
+
+# ----- row labels
+
+_LEADING_NUMBERING = re.compile(
+    r"^\s*(?:[(（]?[一二三四五六七八九十]+[)）]?[、.．]?|[(（]\d{1,2}[)）]|\d{1,2}\s*[、.．)）]|"
+    r"\d{1,2}\s+)\s*"
+)
+_TRAILING_BRACKET = re.compile(r"[(（]([^()（）]*)[)）]\s*$")
+_SECTION_ROW = re.compile(r"^\s*[一二三四五六七八九十]+\s*[、.．]")
+_COLUMN_NUMBERING = frozenset("甲乙丙丁戊己")
+_UNIT_IN_NAME = re.compile(r"^(?:单位[:：])?(万元|千元|元|个|人次|人|场次|场|件次|件|起|户|条|%)$")
+
+
+
+@cache
+def _label_index(form: str) -> dict[str, str]:
+    """Normalized row label -> code: catalog names, plus aliases no two codes share."""
+    alias_codes: dict[str, set[str]] = {}
+    for code, indicator in indicators(form).items():
+        for alias in indicator.aliases:
+            alias_codes.setdefault(normalize_name(alias), set()).add(code)
+    index = {key: next(iter(codes)) for key, codes in alias_codes.items() if len(codes) == 1}
+    for code, indicator in indicators(form).items():
+        index[normalize_name(indicator.name)] = code
+    index.pop("", None)
+    return index
+
+
+def _code_for_label(label: str, form: str = FORM) -> tuple[str | None, str | None]:
+    """(code, unit written in the label) for a typed row label such as ``1.理赔金额（万元）``."""
+    text = clean_text(label)
+    if not text:
+        return None, None
+    index = _label_index(form)
+    unit: str | None = None
+    candidates = [text]
+    bracket = _TRAILING_BRACKET.search(text)
+    if bracket and _UNIT_IN_NAME.match(bracket.group(1).replace(" ", "")):
+        unit = _UNIT_IN_NAME.match(bracket.group(1).replace(" ", "")).group(1)  # type: ignore[union-attr]
+        candidates.append(text[: bracket.start()])
+    for candidate in list(candidates):
+        stripped = _LEADING_NUMBERING.sub("", candidate, count=1)
+        if stripped != candidate:
+            candidates.append(stripped)
+    for candidate in candidates:
+        code = code_for_name(candidate, form) or index.get(normalize_name(candidate))
+        if code:
+            return code, unit
+    return None, None
+
+
+def _code_from_cell(value: Any, form: str = FORM) -> str | None:
+    if value is None or isinstance(value, bool):
+        return None
+    number: int | None = None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float):
+        number = int(value) if value.is_integer() else None
+    else:
+        match = re.fullmatch(r"0*(\d{1,3})", clean_text(str(value)).replace(" ", ""))
+        number = int(match.group(1)) if match else None
+    if number is None:
+        return None
+    code = f"{number:02d}"
+    return code if code in indicators(form) else None
+
+
+def _suggestion(label: str, form: str = FORM) -> str:
+    names = {normalize_name(ind.name): (code, ind.name) for code, ind in indicators(form).items()}
+    close = difflib.get_close_matches(normalize_name(label), list(names), n=1, cutoff=0.6)
+    if not close:
+        return ""
+    code, name = names[close[0]]
+    return f" (是否为 {code} {name}? / did you mean {code} {name}?)"
+
+
+# ----- identity
+
+
+_IDENTITY_LABELS: dict[str, tuple[str, ...]] = {
+    "unit_name": ("填报单位", "报送单位", "填表单位", "单位名称", "报表单位", "填报机构"),
+    "unit_code": (
+        "统计用区划代码", "行政区划代码", "区划代码", "单位代码", "单位编码", "机构代码",
+        "组织机构代码",
+    ),
+    "period": (
+        "统计期间", "统计期", "报告期", "统计时间", "统计时期", "填报期间", "报表期", "所属期",
+        "报告时间", "所属时期", "时间", "期间",
+    ),
+    "reported_on": ("报出日期", "报送日期", "填报日期", "填表日期", "报出时间", "报送时间"),
+    "money_unit": ("金额单位",),
+    "footer": (
+        "单位负责人", "统计负责人", "填表人", "制表人", "审核人", "联系电话", "电话", "负责人",
+        "手机",
+    ),
+}  # fmt: skip
+_LABEL_FIELD = {label: fld for fld, labels in _IDENTITY_LABELS.items() for label in labels}
+_LABEL_ALTERNATIVES = "|".join(sorted(map(re.escape, _LABEL_FIELD), key=len, reverse=True))
+_LABEL_IN_TEXT = re.compile(
+    rf"(?P<label>{_LABEL_ALTERNATIVES})\s*(?:[(（][^)）]{{0,12}}[)）])?\s*[:：]\s*"
+)
+_LABEL_ONLY = re.compile(rf"^(?P<label>{_LABEL_ALTERNATIVES})\s*(?:[(（][^)）]{{0,12}}[)）])?\s*[:：]?$")
+_FOOTER_ROW = re.compile("|".join(map(re.escape, _IDENTITY_LABELS["footer"] + _IDENTITY_LABELS["reported_on"])))
+
+
+@dataclass
+class _IdentityField:
+    field: str
+    value: Any
+    r: int
+    c: int
+
+
+def _identity_fields(sheet: _Sheet, rows: list[int]) -> list[_IdentityField]:
+    found: list[_IdentityField] = []
+    for r in rows:
+        row = sheet.cells[r] if r < len(sheet.cells) else []
+        c = 0
+        while c < len(row):
+            if sheet.merged_origin.get((r, c), (r, c)) != (r, c):
+                c += 1
+                continue
+            value = sheet.raw(r, c)
+            text = _cell_text(value)
+            if not text:
+                c += 1
+                continue
+            only = _LABEL_ONLY.match(text)
+            if only:
+                target = _next_value_cell(sheet, r, c)
+                if target is not None:
+                    found.append(
+                        _IdentityField(_LABEL_FIELD[only.group("label")], sheet.raw(r, target), r, target)
+                    )
+                    c = target + 1
+                    continue
+            matches = list(_LABEL_IN_TEXT.finditer(text))
+            for i, match in enumerate(matches):
+                end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
+                piece = text[match.end() : end].strip()
+                if piece:
+                    found.append(_IdentityField(_LABEL_FIELD[match.group("label")], piece, r, c))
+            c += 1
+    return found
+
+
+def _next_value_cell(sheet: _Sheet, r: int, c: int) -> int | None:
+    row = sheet.cells[r]
+    for target in range(c + 1, min(len(row), c + 8)):
+        if sheet.merged_origin.get((r, target), (r, target)) != (r, target):
+            continue
+        text = _cell_text(row[target])
+        if not text:
+            continue
+        if _LABEL_ONLY.match(text) or _LABEL_IN_TEXT.match(text):
+            return None
+        return target
+    return None
+
+
+def _clean_unit_name(text: str) -> tuple[str | None, str | None]:
+    """(unit name, 12-digit code written inside it) without 盖章 notes and punctuation."""
+    text = re.sub(r"[(（]\s*盖\s*章\s*[)）]|盖章", "", clean_text(text))
+    code_match = re.search(r"(?<!\d)\d{12}(?!\d)", text)
+    code = code_match.group(0) if code_match else None
+    if code_match:
+        text = text.replace(code_match.group(0), "")
+        text = re.sub(r"[(（]\s*[)）]", "", text)
+    text = text.strip(" :：,，;；。")
+    return (text or None), code
+
+
+def _unit_code(value: Any) -> str | None:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    digits = re.sub(r"[\s\-]", "", clean_text(str(value)))
+    if not digits.isdigit():
+        return None
+    if len(digits) == 12:
+        return digits
+    if len(digits) in (6, 9):  # a county (GB/T 2260) or town code, padded as NBS does
+        return digits.ljust(12, "0")
+    return None
+
+
+_DATE_TEXT = re.compile(r"((?:19|20)\d{2})\s*[年./\-]\s*(\d{1,2})\s*[月./\-]\s*(\d{1,2})\s*日?")
+
+
+def _parse_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and 20000 < value < 80000:
+        return date(1899, 12, 30) + timedelta(days=int(value))  # an Excel serial date
+    match = _DATE_TEXT.search(clean_text(str(value)))
+    if match:
+        try:
+            return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        except ValueError:
+            return None
+    return None
+
+
+# ----- analysis of one sheet
+
+
+@dataclass
+class _SheetResult:
+    parsed: ParsedReturn
+    matched_rows: int
+
+
+def _row_is_empty(sheet: _Sheet, r: int) -> bool:
+    return all(_cell_text(v) == "" for v in sheet.cells[r])
+
+
+def _analyse(sheet: _Sheet, header: _Header, form: str = FORM) -> _SheetResult:
+    catalog = indicators(form)
+    columns = header.columns
+    rows: dict[str, dict[str, int | float | None]] = {
+        code: dict.fromkeys(VALUE_COLUMNS) for code in catalog
+    }
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    other_rows: list[int] = list(range(header.first_row))
+    name_col = columns.get("name")
+    label_stop = min((c for c in columns.values() if name_col is not None and c > name_col),
+                     default=(name_col or 0) + 1)
+    value_cols = [(kind, columns[kind]) for kind in VALUE_COLUMNS if kind in columns]
+    money_scale = 1
+    for item in _identity_fields(sheet, other_rows):
+        if item.field == "money_unit":
+            money_scale, _ = unit_scale(_cell_text(item.value), "元")
+
+    for r in range(header.last_row + 1, len(sheet.cells)):
+        if _row_is_empty(sheet, r):
+            continue
+        row_text = " ".join(_cell_text(v) for v in sheet.cells[r] if v is not None)
+        if _FOOTER_ROW.search(row_text) or _LABEL_IN_TEXT.search(row_text):
+            other_rows.append(r)
+            continue
+        labels: list[str] = []
+        if name_col is not None:
+            for c in range(name_col, max(label_stop, name_col + 1)):
+                text = sheet.text(r, c)
+                if text and text not in labels:
+                    labels.append(text)
+        code_cell = sheet.resolved(r, columns["code"]) if "code" in columns else None
+        by_code = _code_from_cell(code_cell, form)
+        by_name: str | None = None
+        unit_in_name: str | None = None
+        for candidate in [*labels, "".join(labels)] if len(labels) > 1 else labels:
+            by_name, unit_in_name = _code_for_label(candidate, form)
+            if by_name:
+                break
+        has_values = any(not is_not_reported(sheet.raw(r, c)) for _, c in value_cols)
+        code = by_code or by_name
+        label = "".join(labels)
+        label_ref = sheet.ref(r, name_col if name_col is not None else columns.get("code", 0))
+        if code is None:
+            numbering_row = label in _COLUMN_NUMBERING or re.fullmatch(r"[A-Za-z]", label)
+            if has_values and not numbering_row:
+                shown = label or _cell_text(code_cell)
+                problems.append(
+                    Problem(
+                        row=None,
+                        column="code",
+                        cell=label_ref,
+                        value=shown or None,
+                        message=(
+                            f"无法识别的指标行“{shown}”，本行数据未读入 / unrecognised row "
+                            f"{shown!r}: its figures were not read; use the 指标名称 or 代码 of "
+                            f"form {form}{_suggestion(shown, form)}"
+                        ),
+                    )
+                )
+            elif not has_values and not _SECTION_ROW.match(label):
+                other_rows.append(r)
+            continue
+        if by_code and by_name and by_code != by_name:
+            problems.append(
+                Problem(
+                    row=code,
+                    column="code",
+                    cell=sheet.ref(r, columns["code"]),
+                    value=_cell_text(code_cell),
+                    message=(
+                        f"代码{by_code}与指标名称“{label}”（{by_name}）不符，按代码读入 / "
+                        f"代码 {by_code} does not match the name {label!r} (row {by_name}); "
+                        "read as the 代码 says: check which is right"
+                    ),
+                )
+            )
+        if code in seen:
+            if has_values:
+                problems.append(
+                    Problem(
+                        row=code,
+                        column="code",
+                        cell=label_ref,
+                        value=label or _cell_text(code_cell),
+                        message=(
+                            f"指标{code}重复出现（第{seen[code] + 1}行和第{r + 1}行），只读入第一行 / "
+                            f"row {code} appears twice (rows {seen[code] + 1} and {r + 1}); "
+                            "only the first was read: delete the duplicate"
+                        ),
+                    )
+                )
+            continue
+        seen[code] = r
+        indicator = catalog[code]
+        unit_text = sheet.text(r, columns["unit"]) if "unit" in columns else ""
+        scale, unit_problem = unit_scale(unit_text or unit_in_name, indicator.unit)
+        if not unit_text and not unit_in_name and indicator.is_money:
+            scale = money_scale
+        for kind, c in value_cols:
+            rows[code][kind] = _read_figure(
+                sheet, r, c, code, kind, indicator, scale, unit_problem, problems
+            )
+
+    identity = _identity_fields(sheet, other_rows)
+    parsed = ParsedReturn(
+        unit_code=None,
+        unit_name=None,
+        period=None,
+        rows=rows,
+        problems=problems,
+        form=form,
+        sheet=sheet.name,
+    )
+    _apply_identity(parsed, sheet, header, identity)
+    return _SheetResult(parsed=parsed, matched_rows=len(seen))
+
+
+def _read_figure(
+    sheet: _Sheet,
+    r: int,
+    c: int,
+    code: str,
+    kind: str,
+    indicator: Indicator,
+    scale: int,
+    unit_problem: str | None,
+    problems: list[Problem],
+) -> int | float | None:
+    raw = sheet.raw(r, c)
+    formula = sheet.uncached_formulas.get((r, c))
+    if formula is not None:
+        problems.append(
+            Problem(
+                row=code,
+                column=kind,
+                cell=sheet.ref(r, c),
+                value=formula,
+                message=(
+                    "公式没有保存计算结果 / the formula has no saved result, and huizong never "
+                    "recalculates: open the file in Excel or WPS, let it calculate, save, resend"
+                ),
+            )
+        )
+        return None
+    if is_not_reported(raw):
+        return None
+    if unit_problem:
+        problems.append(Problem(code, kind, sheet.ref(r, c), _shown(raw, False), unit_problem))
+        return None
+    result = parse_value(
+        raw,
+        money=indicator.is_money,
+        indicator_unit=indicator.unit,
+        scale=scale,
+        percent_format=(r, c) in sheet.percent_cells,
+    )
+    if result.problem:
+        problems.append(
+            Problem(
+                code,
+                kind,
+                sheet.ref(r, c),
+                _shown(raw, (r, c) in sheet.percent_cells),
+                f"{indicator.name}：{result.problem}",
+            )
+        )
+    return result.value
+
+
+def _shown(raw: Any, percent: bool) -> str:
+    if percent and isinstance(raw, int | float):
+        return f"{raw * 100:g}%"
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    return str(raw)
+
+
+def _apply_identity(
+    parsed: ParsedReturn, sheet: _Sheet, header: _Header, identity: list[_IdentityField]
+) -> None:
+    period_problem: Problem | None = None
+    for item in identity:
+        text = _cell_text(item.value)
+        if item.field == "unit_name" and parsed.unit_name is None:
+            name, embedded_code = _clean_unit_name(text)
+            parsed.unit_name = name
+            if embedded_code and parsed.unit_code is None:
+                parsed.unit_code = embedded_code
+        elif item.field == "unit_code" and parsed.unit_code is None:
+            parsed.unit_code = _unit_code(item.value)
+            if parsed.unit_code is None:
+                parsed.problems.append(
+                    Problem(
+                        None,
+                        "unit_code",
+                        sheet.ref(item.r, item.c),
+                        text,
+                        f"单位代码应为12位统计用区划代码 / 单位代码 {text!r} is not a 12-digit "
+                        "statistical division code",
+                    )
+                )
+        elif item.field == "period" and parsed.period is None:
+            try:
+                parsed.period = normalize_period(item.value)
+            except PeriodError as exc:
+                parsed.period = find_period(text)
+                if parsed.period is None and period_problem is None:
+                    period_problem = Problem(
+                        None, "period", sheet.ref(item.r, item.c), text, str(exc)
+                    )
+        elif item.field == "reported_on" and parsed.reported_on is None:
+            parsed.reported_on = _parse_date(item.value)
+    if parsed.period is None:
+        for r in range(header.first_row):
+            for value in sheet.cells[r]:
+                text = _cell_text(value)
+                if text and (found := find_period(text)):
+                    parsed.period = found
+                    break
+            if parsed.period:
+                break
+    if parsed.period is None:
+        parsed.period = find_period(sheet.name)
+    if parsed.period is None:
+        parsed.problems.append(
+            period_problem
+            or Problem(
+                None,
+                "period",
+                None,
+                None,
+                "未填写统计期 / the return states no period: fill in 统计期, e.g. 2024年第四季度",
+            )
+        )
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def parse_return(source: str | Path | bytes, *, filename: str | None = None) -> ParsedReturn:
+    """Parse one FL-01 return; raises :class:`ReturnFileError` if it is not a readable return."""
+    data, name = _load_bytes(source, filename)
+    sheets = _read_sheets(data, name)
+    candidates: list[tuple[tuple[bool, bool, int, bool], int, _SheetResult]] = []
+    for index, sheet in enumerate(sheets):
+        header = _find_header(sheet)
+        if header is None:
+            continue
+        result = _analyse(sheet, header)
+        key = (result.matched_rows >= 3, not sheet.hidden, result.matched_rows, sheet.active)
+        candidates.append((key, -index, result))
+    if not candidates:
+        raise ReturnFileError(
+            name,
+            f"未找到{FORM}报表 / no sheet holds the {FORM} table (a header row with 指标名称 or "
+            "代码 and 本期数): send the filled-in FL-01 form",
+        )
+    best = max(candidates, key=lambda item: (item[0], item[1]))[2]
+    best.parsed.source = name
+    return best.parsed
+
+
+def iter_problem_lines(parsed: ParsedReturn) -> Iterator[str]:
+    for problem in parsed.problems:
+        where = problem.cell or "-"
+        yield f"{where} [{problem.row or '--'} {problem.column or ''}] {problem.message}"

@@ -1,0 +1,1 @@
+"""Airflow glue for huizong: assets, task policy, connections, notifiers, the plugin."""
