@@ -2,6 +2,7 @@
 -- Analysts get SELECT on these and nothing else (sql/roles/).
 
 DROP VIEW IF EXISTS v_notice_vs_return;
+DROP VIEW IF EXISTS v_annual_values;
 DROP VIEW IF EXISTS v_completeness;
 DROP VIEW IF EXISTS v_completeness_detail;
 DROP VIEW IF EXISTS v_consolidated;
@@ -36,7 +37,12 @@ INNER JOIN dim_indicator AS i ON f.form = i.form AND f.indicator_code = i.indica
 -- additive indicator, plus derived rates computed from the summed parts.
 CREATE VIEW v_consolidated AS
 WITH own AS (
-    SELECT f.unit_code, f.form, f.indicator_code, f.period, f.value_current AS value
+    SELECT
+        f.unit_code,
+        f.form,
+        f.indicator_code,
+        f.period,
+        f.value_current AS value
     FROM fact_indicator_value AS f
     WHERE f.source = 'return' AND f.is_latest = TRUE
 ),
@@ -56,16 +62,28 @@ children AS (
 ),
 
 expected AS (
-    SELECT parent_code AS unit_code, COUNT(*) AS children_expected
+    SELECT
+        parent_code AS unit_code,
+        COUNT(*) AS children_expected
     FROM dim_org_unit
     WHERE valid_to IS NULL AND parent_code IS NOT NULL
     GROUP BY parent_code
 ),
 
 base_keys AS (
-    SELECT unit_code, form, indicator_code, period FROM own
+    SELECT
+        unit_code,
+        form,
+        indicator_code,
+        period
+    FROM own
     UNION
-    SELECT unit_code, form, indicator_code, period FROM children
+    SELECT
+        unit_code,
+        form,
+        indicator_code,
+        period
+    FROM children
 ),
 
 base AS (
@@ -136,7 +154,11 @@ SELECT
         WHEN x.children_expected > 0
             THEN ROUND(x.children_reported * 1.0 / x.children_expected, 4)
     END AS coverage
-FROM (SELECT * FROM base UNION ALL SELECT * FROM rates) AS x
+FROM (
+    SELECT * FROM base
+    UNION ALL
+    SELECT * FROM rates
+) AS x
 INNER JOIN dim_org_unit AS u ON x.unit_code = u.unit_code AND u.valid_to IS NULL
 INNER JOIN dim_indicator AS i ON x.form = i.form AND x.indicator_code = i.indicator_code;
 
@@ -144,7 +166,10 @@ INNER JOIN dim_indicator AS i ON x.form = i.form AND x.indicator_code = i.indica
 -- reported: whether and when it reported, against which due date.
 CREATE VIEW v_completeness_detail AS
 WITH reported_periods AS (
-    SELECT DISTINCT form, period FROM return_submission
+    SELECT DISTINCT
+        form,
+        period
+    FROM return_submission
 ),
 
 first_receipt AS (
@@ -152,7 +177,8 @@ first_receipt AS (
         unit_code,
         form,
         period,
-        MIN(COALESCE(submitted_at, received_at)) AS first_received_at
+        MIN(COALESCE(submitted_at, received_at)) AS first_received_at,
+        MIN(submitted_on) AS first_submitted_on
     FROM return_submission
     GROUP BY unit_code, form, period
 )
@@ -170,10 +196,7 @@ SELECT
     fr.first_received_at,
     CASE
         WHEN fr.first_received_at IS NULL THEN 'missing'
-        WHEN
-            SUBSTR(CAST(fr.first_received_at AS TEXT), 1, 10)
-            <= CAST(COALESCE(rd.due_date, p.due_date) AS TEXT)
-            THEN 'on_time'
+        WHEN fr.first_submitted_on <= COALESCE(rd.due_date, p.due_date) THEN 'on_time'
         ELSE 'late'
     END AS status
 FROM dim_org_unit AS child
@@ -211,8 +234,89 @@ SELECT
 FROM v_completeness_detail
 GROUP BY parent_code, parent_name, form, period;
 
--- The same unit, indicator and period stated in a notice and in returns.
+-- Quarterly figures rolled up to the year: a flow is the sum of its four
+-- quarters (NULL until all four are reported), a stock is its Q4 value.
+-- Own figures and sums of children roll up separately.
+CREATE VIEW v_annual_values AS
+WITH quarterly AS (
+    SELECT
+        c.unit_code,
+        c.unit_name,
+        c.level,
+        c.parent_code,
+        c.form,
+        c.indicator_code,
+        c.indicator_name,
+        c.unit,
+        c.temporal,
+        p.year,
+        p.quarter,
+        c.own_value,
+        c.sum_children
+    FROM v_consolidated AS c
+    INNER JOIN dim_period AS p ON c.period = p.period AND p.kind = 'quarter'
+    WHERE c.temporal IN ('stock', 'flow')
+)
+
+SELECT
+    unit_code,
+    unit_name,
+    level,
+    parent_code,
+    form,
+    indicator_code,
+    indicator_name,
+    unit,
+    temporal,
+    CAST(year AS TEXT) AS period,
+    year,
+    COUNT(own_value) AS quarters_reported,
+    CASE
+        WHEN temporal = 'stock' THEN MAX(CASE WHEN quarter = 4 THEN own_value END)
+        WHEN COUNT(own_value) = 4 THEN SUM(own_value)
+    END AS own_value,
+    COUNT(sum_children) AS quarters_with_children,
+    CASE
+        WHEN temporal = 'stock' THEN MAX(CASE WHEN quarter = 4 THEN sum_children END)
+        WHEN COUNT(sum_children) = 4 THEN SUM(sum_children)
+    END AS sum_children
+FROM quarterly
+GROUP BY
+    unit_code, unit_name, level, parent_code, form, indicator_code, indicator_name, unit,
+    temporal, year;
+
+-- The same unit, indicator and period stated in a notice and in returns. A
+-- notice's year is compared with the year's own return if there is one, else
+-- with the roll-up of the quarters; the return side is NULL when nothing
+-- was returned for it.
 CREATE VIEW v_notice_vs_return AS
+WITH return_side AS (
+    SELECT
+        unit_code,
+        form,
+        indicator_code,
+        period,
+        own_value,
+        sum_children
+    FROM v_consolidated
+    UNION ALL
+    SELECT
+        a.unit_code,
+        a.form,
+        a.indicator_code,
+        a.period,
+        a.own_value,
+        a.sum_children
+    FROM v_annual_values AS a
+    WHERE NOT EXISTS (
+        SELECT 1
+        FROM fact_indicator_value AS y
+        WHERE
+            y.source = 'return' AND y.unit_code = a.unit_code AND y.form = a.form
+            AND y.indicator_code = a.indicator_code AND y.period = a.period
+    )
+)
+
 SELECT
     nf.unit_code,
     u.name AS unit_name,
@@ -224,17 +328,19 @@ SELECT
     nf.qualifier AS notice_qualifier,
     ns.quote AS notice_quote,
     n.url AS notice_url,
-    COALESCE(c.own_value, c.sum_children) AS return_value,
-    CASE WHEN c.own_value IS NULL THEN 'sum_of_children' ELSE 'own_return' END
-        AS return_basis,
-    nf.value_current - COALESCE(c.own_value, c.sum_children) AS difference
+    COALESCE(r.own_value, r.sum_children) AS return_value,
+    CASE
+        WHEN r.own_value IS NOT NULL THEN 'own_return'
+        WHEN r.sum_children IS NOT NULL THEN 'sum_of_children'
+    END AS return_basis,
+    nf.value_current - COALESCE(r.own_value, r.sum_children) AS difference
 FROM fact_indicator_value AS nf
 INNER JOIN notice_statistic AS ns ON nf.source_ref = ns.statistic_id
 INNER JOIN notice AS n ON ns.notice_id = n.notice_id
 INNER JOIN dim_org_unit AS u ON nf.unit_code = u.unit_code AND u.valid_to IS NULL
 INNER JOIN dim_indicator AS i ON nf.form = i.form AND nf.indicator_code = i.indicator_code
-INNER JOIN v_consolidated AS c
+LEFT JOIN return_side AS r
     ON
-        nf.unit_code = c.unit_code AND nf.form = c.form
-        AND nf.indicator_code = c.indicator_code AND nf.period = c.period
+        nf.unit_code = r.unit_code AND nf.form = r.form
+        AND nf.indicator_code = r.indicator_code AND nf.period = r.period
 WHERE nf.source = 'notice';

@@ -86,8 +86,9 @@ class RawPageStore:
         """The latest partition's copy of a body, if any partition of the portal has it."""
         area = self.area(portal_id)
         try:
-            partition_dirs = sorted(self.store.directory(area, "_").parent.iterdir(), reverse=True)
-        except (FileNotFoundError, RawStoreError):
+            portal_dir = self.partition_dir(portal_id, "any").parent
+            partition_dirs = sorted(portal_dir.iterdir(), reverse=True)
+        except (FileNotFoundError, NotADirectoryError, RawStoreError):
             return None
         for partition_dir in partition_dirs:
             try:

@@ -460,7 +460,10 @@ class SamplePortal:
     def start(self) -> SamplePortal:
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self._server.serve_forever, name="sample-portal", daemon=True
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.05},  # so stop() returns promptly
+                name="sample-portal",
+                daemon=True,
             )
             self._thread.start()
         return self

@@ -162,13 +162,13 @@ def parse_value(
             "format it as a number and enter the figure"
         )
     number: Decimal | None
+    if isinstance(raw, float) and (math.isnan(raw) or math.isinf(raw)):
+        return _refuse(f"非数字 / {raw} is not a number: enter the figure")
+    if percent_format and isinstance(raw, int | float):
+        return _percent_problem(f"{raw * 100:g}%", money)
     if isinstance(raw, int):
         number = Decimal(raw)
     elif isinstance(raw, float):
-        if math.isnan(raw) or math.isinf(raw):
-            return _refuse(f"非数字 / {raw} is not a number: enter the figure")
-        if percent_format:
-            return _percent_problem(f"{raw * 100:g}%", money)
         number = _decimal_from_float(raw)
     elif isinstance(raw, Decimal):
         number = raw

@@ -1,0 +1,1143 @@
+"""Returns intake: land every submitted return raw, then decide whether it may be staged.
+
+Two channels deliver returns (docs/architecture.md, "How returns arrive"):
+
+* a drop folder or object store laid out ``<root>/<unit code>/<form>/<period>/<file>``,
+  where the folder a file sits in is the account that submitted it
+  (:func:`scan_drop_folder`);
+* the reporting system's HTTP API, polled with a cursor and a bearer token
+  (:func:`poll_api`).
+
+Both store the bytes in the raw store before anything else looks at them, so
+nothing that arrived is ever lost; :func:`triage` then reads a received return
+and either stages it or quarantines it with a reason. Problems inside cells
+never quarantine: they travel with the staged submission and the quality
+checks decide.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import email.utils
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+import time
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, Protocol
+
+from huizong.catalog import indicators, known_forms
+from huizong.rawstore import RawStore, SourceTooLarge
+from huizong.returns.model import QuarantineRecord, ReceivedReturn, StagedSubmission
+from huizong.returns.periods import PeriodError, normalize_period, period_start
+from huizong.returns.values import parse_value
+
+if TYPE_CHECKING:
+    import requests
+
+log = logging.getLogger(__name__)
+
+CHANNEL_DROP = "drop"
+CHANNEL_API = "api"
+RETURN_SUFFIXES = frozenset({".xlsx", ".xls", ".csv"})
+VALUE_COLUMNS = ("current", "ytd", "last_year")
+DROP_LAYOUT = "<unit code>/<form>/<period>/<file>.xlsx|.xls|.csv"
+
+# A drop file larger than this is reported, not stored: real FL-01 workbooks are
+# well under a megabyte and the parser refuses anything above 20 MiB anyway.
+MAX_DROP_FILE_BYTES = 64 * 1024 * 1024
+# Folders deeper than the layout are walked only this far, to report what is there.
+MAX_WALK_DEPTH = 8
+
+# China has one time zone and no daylight saving time: the reporting calendar's "today".
+CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+_UNIT_CODE = re.compile(r"^\d{12}$")
+_TEMP_NAMES = re.compile(
+    r"^(~\$|\.~lock\.|~lock\.|\.)|(\.tmp|\.temp|\.part|\.crdownload|\.partial|~|#)$", re.IGNORECASE
+)
+_SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini", ".ds_store"})
+
+# Quarantine reasons (QuarantineRecord.reason); the detail says what to do.
+BAD_LAYOUT = "bad_layout"
+BAD_UNIT_FOLDER = "bad_unit_folder"
+UNSUPPORTED_TYPE = "unsupported_type"
+UNREADABLE = "unreadable"
+UNKNOWN_UNIT = "unknown_unit"
+UNIT_MISMATCH = "unit_mismatch"
+UNKNOWN_FORM = "unknown_form"
+FORM_MISMATCH = "form_mismatch"
+UNKNOWN_PERIOD = "unknown_period"
+PERIOD_MISMATCH = "period_mismatch"
+FUTURE_PERIOD = "future_period"
+RAW_MISSING = "raw_missing"
+
+SeenFn = Callable[[str, str], bool]
+"""``seen(source_uri, raw_sha256)``: True when that exact content from that source
+was already received (raw_return or quarantine), so it is skipped."""
+
+
+def utc_now() -> datetime:
+    # The warehouse stores naive UTC timestamps.
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def china_today() -> date:
+    return datetime.now(CHINA_TZ).date()
+
+
+def _as_naive_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+# =============================================================================== drop folder
+
+
+@dataclass(frozen=True)
+class ScanNotice:
+    """Something in the drop folder that was deliberately not read, and why."""
+
+    source_uri: str
+    reason: str  # temp_file, system_file, unsafe_name, symlink_escape, too_large, too_deep
+    detail: str
+
+
+@dataclass
+class ScanResult:
+    received: list[ReceivedReturn] = field(default_factory=list)
+    rejected: list[QuarantineRecord] = field(default_factory=list)  # raw stored first
+    ignored: list[ScanNotice] = field(default_factory=list)  # not read at all
+    skipped: int = 0  # already received, per ``seen``
+
+
+@dataclass(frozen=True)
+class _Entry:
+    path: Any  # pathlib.Path or ObjectStoragePath
+    parts: tuple[str, ...]  # relative to the root, as named in the folder
+
+    @property
+    def source_uri(self) -> str:
+        return "/".join(self.parts)
+
+
+def _as_root(root: Any) -> Any:
+    if isinstance(root, str):
+        if "://" in root:
+            from airflow.sdk import ObjectStoragePath
+
+            return ObjectStoragePath(root)
+        return Path(root)
+    return root
+
+
+def _local_os_path(path: Any) -> str | None:
+    """Local filesystem path behind ``path``, or None for an object store."""
+    if isinstance(path, Path):
+        return str(path)
+    if getattr(path, "protocol", None) in ("file", "local"):
+        return str(path.path)
+    return None
+
+
+def _is_symlink(path: Any) -> bool:
+    try:
+        return bool(path.is_symlink())
+    except (NotImplementedError, OSError):
+        return False
+
+
+def _unsafe_name(name: str) -> bool:
+    # Object-store keys may hold any of these literally; joined back into a path
+    # they could name something outside the root.
+    return (
+        name in ("", ".", "..")
+        or "/" in name
+        or "\\" in name
+        or "\x00" in name
+        or any(unicodedata.category(ch) == "Cc" for ch in name)
+    )
+
+
+def _walk(root: Any, notices: list[ScanNotice]) -> Iterator[_Entry]:
+    root_real = _local_os_path(root)
+    root_real = os.path.realpath(root_real) if root_real is not None else None
+    visited: set[str] = set()
+    if root_real is not None:
+        visited.add(root_real)
+    stack: list[tuple[Any, tuple[str, ...]]] = [(root, ())]
+    while stack:
+        directory, parts = stack.pop()
+        try:
+            children = sorted(directory.iterdir(), key=lambda p: p.name, reverse=True)
+        except (FileNotFoundError, NotADirectoryError, PermissionError) as exc:
+            if not parts:
+                raise  # the root itself: a configuration error, not a file to report
+            notices.append(
+                ScanNotice("/".join(parts), "unlistable", f"cannot list this folder: {exc}")
+            )
+            continue
+        for child in children:
+            name = child.name
+            child_parts = (*parts, name)
+            uri = "/".join(child_parts)
+            if _unsafe_name(name):
+                notices.append(
+                    ScanNotice(uri, "unsafe_name", f"name {name!r} could escape the drop folder")
+                )
+                continue
+            local = _local_os_path(child)
+            if _is_symlink(child) and local is not None and root_real is not None:
+                target = os.path.realpath(local)
+                if os.path.commonpath([root_real, target]) != root_real:
+                    notices.append(
+                        ScanNotice(
+                            uri,
+                            "symlink_escape",
+                            "符号链接指向投递目录之外，未读取 / symbolic link points outside "
+                            "the drop folder and was not followed",
+                        )
+                    )
+                    continue
+            if child.is_dir():
+                if name.startswith("."):
+                    notices.append(ScanNotice(uri, "hidden_folder", "hidden folder not scanned"))
+                    continue
+                if len(child_parts) > MAX_WALK_DEPTH:
+                    notices.append(
+                        ScanNotice(uri, "too_deep", f"folders nested deeper than {DROP_LAYOUT}")
+                    )
+                    continue
+                if local is not None:
+                    real = os.path.realpath(local)
+                    if real in visited:  # a symlink loop inside the root
+                        continue
+                    visited.add(real)
+                stack.append((child, child_parts))
+            elif child.is_file():
+                yield _Entry(child, child_parts)
+
+
+def _temp_or_system_notice(entry: _Entry) -> ScanNotice | None:
+    name = entry.parts[-1]
+    if name.lower() in _SYSTEM_FILES:
+        return ScanNotice(entry.source_uri, "system_file", "operating-system file, not a return")
+    if _TEMP_NAMES.search(name):
+        return ScanNotice(
+            entry.source_uri,
+            "temp_file",
+            "临时文件或锁文件，不是报表 / temporary or lock file (an open Excel/WPS workbook "
+            "or a copy in progress), not a return",
+        )
+    return None
+
+
+def _stat(path: Any) -> tuple[int | None, datetime | None]:
+    try:
+        info = path.stat()
+    except (OSError, NotImplementedError):
+        return None, None
+    size = getattr(info, "st_size", None)
+    mtime = getattr(info, "st_mtime", None)
+    submitted = datetime.fromtimestamp(mtime, UTC).replace(tzinfo=None) if mtime else None
+    return size, submitted
+
+
+def _canonical_form(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip().upper()
+
+
+def _classify_drop(parts: tuple[str, ...]) -> tuple[str, str, str, tuple[str, str] | None]:
+    """(unit, form, period, (reason, detail) or None) for a file's place in the folder."""
+    unit = parts[0] if len(parts) > 1 else ""
+    form = _canonical_form(parts[1]) if len(parts) > 2 else ""
+    period_text = parts[2] if len(parts) > 3 else ""
+    period = _normalized_or_none(period_text)
+    suffix = PurePosixPath(parts[-1]).suffix.lower()
+    problem: tuple[str, str] | None = None
+    if len(parts) != 4:
+        problem = (
+            BAD_LAYOUT,
+            f"文件位置不符合 {DROP_LAYOUT} / file is {len(parts) - 1} folder(s) deep, "
+            f"expected {DROP_LAYOUT}: move it into the folder of its unit, form and period",
+        )
+    elif suffix not in RETURN_SUFFIXES:
+        problem = (
+            UNSUPPORTED_TYPE,
+            f"不支持的文件类型“{suffix or '无扩展名'}” / {suffix or 'no extension'} is not a "
+            "return workbook: send the filled-in form as .xlsx, .xls or .csv",
+        )
+    elif not _UNIT_CODE.match(unit):
+        problem = (
+            BAD_UNIT_FOLDER,
+            f"单位目录“{unit}”不是12位统计用区划代码 / unit folder {unit!r} is not a 12-digit "
+            "division code: the folder must be named by the submitting unit's code",
+        )
+    elif form not in known_forms():
+        problem = (
+            UNKNOWN_FORM,
+            f"未知报表“{parts[1]}” / unknown form {parts[1]!r}: known forms are "
+            f"{', '.join(sorted(known_forms()))}",
+        )
+    elif period is None:
+        problem = (
+            UNKNOWN_PERIOD,
+            f"统计期目录“{period_text}”无法识别 / period folder {period_text!r} is not a period: "
+            "name it e.g. 2024Q4, 2024 or 2024-10",
+        )
+    return unit, form, period or period_text, problem
+
+
+def scan_drop_folder(
+    root: Any,
+    *,
+    raw_dir: str | os.PathLike[str],
+    partition: str,
+    seen: SeenFn | None = None,
+    now: datetime | None = None,
+    settle_seconds: float = 0.0,
+    max_file_bytes: int = MAX_DROP_FILE_BYTES,
+) -> ScanResult:
+    """Land new and changed files of a drop folder in the raw store.
+
+    ``root`` is a local folder (``Path`` or str) or an ``ObjectStoragePath``
+    (also given as a ``s3://`` / ``file://`` URL); only the path API both share
+    is used. Each file is read once, hashed while it is copied into the raw
+    store's partition, and kept only if ``seen`` does not know that source and
+    hash, so an unchanged file costs one read and no write. A file whose place
+    in the folder is wrong is still kept raw and comes back as a
+    :class:`QuarantineRecord`; temp files, links out of the folder and unsafe
+    names are not read and come back in ``ignored``. Files modified less than
+    ``settle_seconds`` ago are left for the next scan (a copy may be in progress).
+    """
+    root = _as_root(root)
+    received_at = _as_naive_utc(now) if now else utc_now()
+    store = RawStore(raw_dir)
+    area = f"returns/{CHANNEL_DROP}"
+    result = ScanResult()
+    for entry in _walk(root, result.ignored):
+        notice = _temp_or_system_notice(entry)
+        if notice is not None:
+            result.ignored.append(notice)
+            continue
+        size, submitted_at = _stat(entry.path)
+        if size is not None and size > max_file_bytes:
+            result.ignored.append(
+                ScanNotice(
+                    entry.source_uri,
+                    "too_large",
+                    f"{size} bytes is more than any return ({max_file_bytes} allowed): not read",
+                )
+            )
+            continue
+        if settle_seconds and submitted_at is not None:
+            age = (received_at - submitted_at).total_seconds()
+            if age < settle_seconds:
+                result.ignored.append(
+                    ScanNotice(entry.source_uri, "settling", f"modified {age:.0f}s ago")
+                )
+                continue
+        unit, form, period, problem = _classify_drop(entry.parts)
+        filename = entry.parts[-1]
+        suffix = PurePosixPath(filename).suffix.lower()
+        try:
+            with (
+                entry.path.open("rb") as source,
+                store.spool(
+                    source, area=area, partition=partition, max_bytes=max_file_bytes
+                ) as spooled,
+            ):
+                if seen is not None and seen(entry.source_uri, spooled.sha256):
+                    result.skipped += 1
+                    continue
+                stored = spooled.commit(
+                    suffix=suffix if _storable_suffix(suffix) else ".bin",
+                    meta={
+                        "channel": CHANNEL_DROP,
+                        "source_uri": entry.source_uri,
+                        "root": str(root),
+                        "filename": filename,
+                        "submitted_unit_code": unit,
+                        "form": form,
+                        "period": period,
+                        "submitted_at": submitted_at.isoformat() if submitted_at else None,
+                        "received_at": received_at.isoformat(),
+                    },
+                )
+        except SourceTooLarge:
+            result.ignored.append(
+                ScanNotice(entry.source_uri, "too_large", f"more than {max_file_bytes} bytes")
+            )
+            continue
+        except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+            # Removed or locked between listing and reading: the next scan sees it again.
+            result.ignored.append(ScanNotice(entry.source_uri, "unreadable_source", str(exc)))
+            continue
+        received = ReceivedReturn(
+            channel=CHANNEL_DROP,
+            source_uri=entry.source_uri,
+            submitted_unit_code=unit,
+            form=form,
+            period=period,
+            raw_sha256=stored.sha256,
+            raw_path=str(stored.path),
+            received_at=received_at,
+            submitted_at=submitted_at,
+            filename=filename,
+        )
+        if problem is None:
+            result.received.append(received)
+        else:
+            result.rejected.append(QuarantineRecord(received, *problem))
+    for notice in result.ignored:
+        log.info(
+            "drop folder: %s not read (%s): %s", notice.source_uri, notice.reason, notice.detail
+        )
+    return result
+
+
+def _storable_suffix(suffix: str) -> bool:
+    return bool(re.fullmatch(r"\.[a-z0-9]{1,10}", suffix)) and suffix != ".json"
+
+
+# =============================================================================== reporting API
+
+
+class ApiError(RuntimeError):
+    """The reporting API failed in a way retrying did not (or cannot) fix."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.partial: PollResult | None = None  # what was stored before the failure
+
+
+class ApiAuthError(ApiError):
+    """401/403: the token is wrong or expired; retrying cannot help."""
+
+
+@dataclass
+class PollResult:
+    received: list[ReceivedReturn] = field(default_factory=list)
+    next_cursor: str | None = None  # persist this only after ``received`` is recorded
+    pages: int = 0
+    duplicates: int = 0  # items seen twice in this poll (same id and version)
+    skipped: int = 0  # items ``seen`` already knew
+    exhausted: bool = False  # True when the API said there is nothing more for now
+
+
+class CursorStore(Protocol):
+    def get(self) -> str | None: ...
+
+    def put(self, cursor: str | None) -> None: ...
+
+
+class JsonFileCursorStore:
+    """The API cursor in a small JSON file, replaced atomically."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def get(self) -> str | None:
+        try:
+            document = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        cursor = document.get("cursor") if isinstance(document, dict) else None
+        return str(cursor) if cursor is not None else None
+
+    def put(self, cursor: str | None) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        document = {"cursor": cursor, "updated_at": utc_now().isoformat(timespec="seconds")}
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(document, fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded exponential backoff for 429, 5xx and connection failures."""
+
+    max_retries: int = 5
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    max_retry_after: float = 300.0  # a Retry-After longer than this is cut to it
+
+    def backoff(self, attempt: int) -> float:
+        return min(self.backoff_max, self.backoff_base * (2**attempt))
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _get_page(
+    session: requests.Session,
+    url: str,
+    *,
+    params: dict[str, Any],
+    token: str,
+    timeout: float,
+    retry: RetryPolicy,
+    sleep: Callable[[float], None],
+) -> dict[str, Any]:
+    import requests
+
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    last_problem = ""
+    for attempt in range(retry.max_retries + 1):
+        delay: float
+        try:
+            response = session.get(url, params=params, headers=headers, timeout=timeout)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            last_problem = f"{type(exc).__name__}: {exc}"
+            delay = retry.backoff(attempt)
+        else:
+            status = response.status_code
+            if status == 200:
+                try:
+                    page = response.json()
+                except ValueError as exc:
+                    raise ApiError(f"{url}: response is not JSON: {exc}", status=status) from exc
+                if not isinstance(page, dict) or not isinstance(page.get("items"), list):
+                    raise ApiError(f"{url}: response has no 'items' list", status=status)
+                return page
+            if status in (401, 403):
+                raise ApiAuthError(
+                    f"{url}: the reporting API refused the token ({status}); check the "
+                    "token configured for the reporting system",
+                    status=status,
+                )
+            if status == 429:
+                retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+                delay = (
+                    min(retry_after, retry.max_retry_after)
+                    if retry_after is not None
+                    else retry.backoff(attempt)
+                )
+                last_problem = "429 Too Many Requests"
+            elif status >= 500:
+                delay = retry.backoff(attempt)
+                last_problem = f"{status} {response.reason}"
+            else:
+                raise ApiError(f"{url}: {status} {response.text[:300]!r}", status=status)
+        if attempt == retry.max_retries:
+            break
+        log.warning(
+            "reporting API %s (attempt %d); retrying in %.2fs", last_problem, attempt + 1, delay
+        )
+        sleep(delay)
+    raise ApiError(f"{url}: gave up after {retry.max_retries + 1} attempts: {last_problem}")
+
+
+def _canonical_json(item: Any) -> bytes:
+    # Canonical bytes make the same item hash the same however the server spaced it.
+    return json.dumps(item, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode(
+        "utf-8"
+    )
+
+
+def _parse_timestamp(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        # The reporting system is in China; a naive time there is China time.
+        moment = moment.replace(tzinfo=CHINA_TZ)
+    return _as_naive_utc(moment)
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _normalized_or_raw_period(value: Any) -> str:
+    text = "" if value is None else str(value)
+    try:
+        return normalize_period(text)
+    except PeriodError:
+        return text
+
+
+def _workbook_suffix(data: bytes, filename: str | None) -> str:
+    if filename:
+        suffix = PurePosixPath(filename).suffix.lower()
+        if suffix in RETURN_SUFFIXES:
+            return suffix
+    if data.startswith(b"PK"):
+        return ".xlsx"
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        return ".xls"
+    return ".bin"
+
+
+def _decode_workbook(item: Mapping[str, Any]) -> bytes | None:
+    encoded = item.get("workbook_b64")
+    if not encoded or not isinstance(encoded, str):
+        return None
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _received_from_item(
+    item: Any, raw_sha256: str, raw_path: str, received_at: datetime
+) -> ReceivedReturn:
+    fields: Mapping[str, Any] = item if isinstance(item, dict) else {}
+    item_id = fields.get("id")
+    source_uri = f"api:{item_id}" if item_id not in (None, "") else f"api:sha256:{raw_sha256}"
+    values = fields.get("values")
+    filename = fields.get("workbook_filename") or fields.get("filename")
+    return ReceivedReturn(
+        channel=CHANNEL_API,
+        source_uri=source_uri,
+        submitted_unit_code=str(fields.get("unit_code") or ""),
+        form=_canonical_form(str(fields.get("form") or "")),
+        period=_normalized_or_raw_period(fields.get("period")),
+        raw_sha256=raw_sha256,
+        raw_path=raw_path,
+        received_at=received_at,
+        submitted_at=_parse_timestamp(fields.get("submitted_at")),
+        api_version=_int_or_none(fields.get("version")),
+        filename=str(filename) if filename else None,
+        api_values=values if isinstance(values, dict) else None,
+    )
+
+
+def poll_api(
+    base_url: str,
+    token: str,
+    *,
+    cursor: str | None,
+    raw_dir: str | os.PathLike[str],
+    partition: str,
+    session: requests.Session | None = None,
+    max_pages: int = 50,
+    limit: int = 100,
+    seen: SeenFn | None = None,
+    retry: RetryPolicy | None = None,
+    timeout: float = 30.0,
+    sleep: Callable[[float], None] = time.sleep,
+    now: datetime | None = None,
+) -> PollResult:
+    """Fetch new items of the reporting API from ``cursor`` on, storing each raw.
+
+    Each item's JSON (and its workbook, if it carries one) is in the raw store
+    before the item is returned, and ``next_cursor`` only moves past a page once
+    all its items are stored. The caller records ``received`` and only then
+    persists ``next_cursor`` (:class:`CursorStore`); a crash in between re-reads
+    those pages next time, which the raw store and the warehouse keys absorb.
+    If a page keeps failing, :class:`ApiError` is raised with ``.partial`` set
+    to what was stored before it, its cursor pointing at the failing page.
+    """
+    import requests
+
+    retry = retry or RetryPolicy()
+    received_at = _as_naive_utc(now) if now else utc_now()
+    store = RawStore(raw_dir)
+    area = f"returns/{CHANNEL_API}"
+    url = base_url.rstrip("/") + "/api/v1/returns"
+    result = PollResult(next_cursor=cursor)
+    seen_in_poll: set[tuple[str, str]] = set()
+    own_session = session is None
+    active = session or requests.Session()
+    try:
+        while result.pages < max_pages:
+            params: dict[str, Any] = {"limit": limit}
+            if result.next_cursor:
+                params["cursor"] = result.next_cursor
+            try:
+                page = _get_page(
+                    active,
+                    url,
+                    params=params,
+                    token=token,
+                    timeout=timeout,
+                    retry=retry,
+                    sleep=sleep,
+                )
+            except ApiError as exc:
+                exc.partial = result
+                raise
+            result.pages += 1
+            for item in page["items"]:
+                key = _dedup_key(item)
+                if key is not None and key in seen_in_poll:
+                    result.duplicates += 1
+                    continue
+                received = _store_item(store, item, area, partition, received_at)
+                if key is not None:
+                    seen_in_poll.add(key)
+                if seen is not None and seen(received.source_uri, received.raw_sha256):
+                    result.skipped += 1
+                    continue
+                result.received.append(received)
+            next_cursor = page.get("next_cursor")
+            has_more = page.get("has_more")
+            if next_cursor not in (None, ""):
+                result.next_cursor = str(next_cursor)
+            if (
+                has_more is False
+                or next_cursor in (None, "")
+                or (has_more is None and not page["items"])
+            ):
+                result.exhausted = True
+                break
+    finally:
+        if own_session:
+            active.close()
+    return result
+
+
+def _dedup_key(item: Any) -> tuple[str, str] | None:
+    if not isinstance(item, dict) or item.get("id") in (None, ""):
+        return None
+    return str(item["id"]), str(item.get("version"))
+
+
+def _store_item(
+    store: RawStore, item: Any, area: str, partition: str, received_at: datetime
+) -> ReceivedReturn:
+    fields: Mapping[str, Any] = item if isinstance(item, dict) else {}
+    workbook = _decode_workbook(fields)
+    workbook_sha: str | None = None
+    if workbook is not None:
+        stored_workbook = store.put(
+            workbook,
+            area=area,
+            partition=partition,
+            suffix=_workbook_suffix(workbook, fields.get("workbook_filename")),
+            meta={
+                "channel": CHANNEL_API,
+                "item_id": fields.get("id"),
+                "version": fields.get("version"),
+                "role": "workbook",
+                "filename": fields.get("workbook_filename"),
+            },
+        )
+        workbook_sha = stored_workbook.sha256
+    stored = store.put(
+        _canonical_json(item),
+        area=area,
+        partition=partition,
+        suffix=".item.json",
+        meta={
+            "channel": CHANNEL_API,
+            "item_id": fields.get("id"),
+            "version": fields.get("version"),
+            "role": "item",
+            "workbook_sha256": workbook_sha,
+            "received_at": received_at.isoformat(),
+        },
+    )
+    return _received_from_item(item, stored.sha256, str(stored.path), received_at)
+
+
+# =============================================================================== triage
+
+
+@dataclass
+class _Reading:
+    """What a received return says about itself, whichever channel it came by."""
+
+    declared_unit_code: str | None
+    unit_name: str | None
+    form: str | None
+    period: str | None
+    rows: dict[str, dict[str, Any]]
+    cells: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    reported_on: str | None = None
+
+
+class _Unreadable(Exception):
+    pass
+
+
+def _problem_dict(problem: Any) -> dict[str, Any]:
+    if isinstance(problem, dict):
+        return dict(problem)
+    if hasattr(problem, "to_json_dict"):
+        return problem.to_json_dict()
+    return {
+        key: getattr(problem, key, None) for key in ("row", "column", "cell", "value", "message")
+    }
+
+
+def _cells_from_problems(
+    problems: Sequence[dict[str, Any]], sheet: str | None
+) -> dict[str, dict[str, str | None]]:
+    # The parser names cells only where something is wrong; those are the cells
+    # a reviewer has to find, so they are the ones worth carrying.
+    cells: dict[str, dict[str, str | None]] = {}
+    for problem in problems:
+        row, column, cell = problem.get("row"), problem.get("column"), problem.get("cell")
+        if not row or column not in VALUE_COLUMNS or not cell:
+            continue
+        ref = str(cell)
+        if sheet and "!" not in ref:
+            ref = f"{sheet}!{ref}"
+        cells.setdefault(str(row), {})[str(column)] = ref
+    return cells
+
+
+def _reading_from_parsed(parsed: Any) -> _Reading:
+    problems = [_problem_dict(p) for p in getattr(parsed, "problems", [])]
+    reported_on = getattr(parsed, "reported_on", None)
+    rows_cells = getattr(parsed, "cells", None)
+    cells = (
+        {code: dict(cols) for code, cols in rows_cells.items()}
+        if isinstance(rows_cells, dict)
+        else _cells_from_problems(problems, getattr(parsed, "sheet", None))
+    )
+    return _Reading(
+        declared_unit_code=getattr(parsed, "unit_code", None),
+        unit_name=getattr(parsed, "unit_name", None),
+        form=getattr(parsed, "form", None),
+        period=getattr(parsed, "period", None),
+        rows={code: dict(values) for code, values in parsed.rows.items()},
+        cells=cells,
+        problems=problems,
+        reported_on=reported_on.isoformat() if hasattr(reported_on, "isoformat") else reported_on,
+    )
+
+
+def _parse_workbook(source: Path | bytes, filename: str | None) -> _Reading:
+    from huizong.returns.parse import ReturnFileError, parse_return
+
+    try:
+        parsed = parse_return(source, filename=filename)
+    except ReturnFileError as exc:
+        raise _Unreadable(exc.message) from exc
+    return _reading_from_parsed(parsed)
+
+
+def rows_from_api_values(
+    values: Mapping[str, Any], form: str
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Rows and problems for an API item's values by 代码, by the parser's value rules."""
+    catalog = indicators(form)
+    rows: dict[str, dict[str, Any]] = {}
+    problems: list[dict[str, Any]] = []
+
+    def problem(row: str | None, column: str | None, value: Any, message: str) -> None:
+        shown = None if value is None else str(value)
+        problems.append(
+            {"row": row, "column": column, "cell": None, "value": shown, "message": message}
+        )
+
+    for raw_code, columns in values.items():
+        code = str(raw_code).strip()
+        if code.isdigit() and len(code) == 1:
+            code = f"0{code}"
+        indicator = catalog.get(code)
+        if indicator is None:
+            problem(code, "code", raw_code, f"未知代码 / {form} has no row with code {raw_code!r}")
+            continue
+        if code in rows:
+            problem(code, "code", raw_code, f"代码重复 / row code {code} appears twice")
+            continue
+        if not isinstance(columns, Mapping):
+            problem(
+                code,
+                "code",
+                columns,
+                f"代码 {code} 的数值格式错误 / values of row {code} must be an object with "
+                "current, ytd and last_year",
+            )
+            continue
+        row: dict[str, Any] = dict.fromkeys(VALUE_COLUMNS)
+        for column, raw in columns.items():
+            if column not in VALUE_COLUMNS:
+                problem(code, str(column), raw, f"未知列 / unknown column {column!r}")
+                continue
+            parsed = parse_value(raw, money=indicator.is_money, indicator_unit=indicator.unit)
+            row[column] = parsed.value
+            if parsed.problem:
+                problem(code, column, raw, parsed.problem)
+        rows[code] = row
+    return rows, problems
+
+
+def _read_api_item(received: ReceivedReturn) -> _Reading:
+    try:
+        item = json.loads(Path(received.raw_path).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise _Unreadable(f"原始数据无法读取 / raw API item cannot be read: {exc}") from exc
+    if not isinstance(item, dict):
+        raise _Unreadable("接口数据不是对象 / the API item is not a JSON object")
+    form = _canonical_form(str(item.get("form") or received.form or ""))
+    workbook_reading: _Reading | None = None
+    workbook_problem: str | None = None
+    if item.get("workbook_b64"):
+        workbook = _decode_workbook(item)
+        if workbook is None:
+            workbook_problem = "附带的工作簿不是有效的base64 / workbook_b64 is not valid base64"
+        else:
+            try:
+                workbook_reading = _parse_workbook(workbook, received.filename or "workbook.xlsx")
+            except _Unreadable as exc:
+                workbook_problem = (
+                    f"附带的工作簿无法读取 / the attached workbook is unreadable: {exc}"
+                )
+    values = item.get("values")
+    if isinstance(values, dict) and values:
+        rows, problems = rows_from_api_values(values, form)
+        cells: dict[str, dict[str, str | None]] = {}
+    elif workbook_reading is not None:
+        rows, problems, cells = (
+            workbook_reading.rows,
+            workbook_reading.problems,
+            workbook_reading.cells,
+        )
+    else:
+        raise _Unreadable(
+            workbook_problem
+            or "接口数据既无数值也无工作簿 / the API item carries neither values nor a workbook"
+        )
+    if workbook_problem:
+        problems.append(
+            {"row": None, "column": None, "cell": None, "value": None, "message": workbook_problem}
+        )
+    return _Reading(
+        # The item's unit is the account; only an attached workbook declares one of its own.
+        declared_unit_code=workbook_reading.declared_unit_code if workbook_reading else None,
+        unit_name=str(item.get("unit_name"))
+        if item.get("unit_name")
+        else (workbook_reading.unit_name if workbook_reading else None),
+        form=workbook_reading.form if workbook_reading else None,
+        period=workbook_reading.period if workbook_reading else None,
+        rows=rows,
+        cells=cells,
+        problems=problems,
+        reported_on=workbook_reading.reported_on if workbook_reading else None,
+    )
+
+
+def triage(
+    received: ReceivedReturn, *, as_of: date | None = None
+) -> StagedSubmission | QuarantineRecord:
+    """Stage a received return, or quarantine it when its identity is in doubt.
+
+    Quarantined (never loaded): unreadable files, a workbook declaring another
+    unit than the account that submitted it, an unknown form, a period missing,
+    unreadable or differing from the folder's / item's, and a period that has
+    not begun by ``as_of`` (today in China). Cell problems do not quarantine.
+    """
+    as_of = as_of or china_today()
+
+    def hold(reason: str, detail: str, declared: str | None = None) -> QuarantineRecord:
+        return QuarantineRecord(received, reason, detail, declared_unit_code=declared)
+
+    if not _UNIT_CODE.match(received.submitted_unit_code or ""):
+        return hold(
+            UNKNOWN_UNIT,
+            f"报送账户“{received.submitted_unit_code}”不是12位单位代码 / the submitting account "
+            f"{received.submitted_unit_code!r} is not a 12-digit unit code, so nobody can vouch "
+            "for this return: resubmit it from the unit's own folder or account",
+        )
+    form = _canonical_form(received.form or "")
+    if form not in known_forms():
+        return hold(
+            UNKNOWN_FORM,
+            f"未知报表“{received.form}” / unknown form {received.form!r}: known forms are "
+            f"{', '.join(sorted(known_forms()))}",
+        )
+    try:
+        reading = (
+            _read_api_item(received)
+            if received.channel == CHANNEL_API
+            else _parse_workbook(Path(received.raw_path), received.filename)
+        )
+    except _Unreadable as exc:
+        return hold(UNREADABLE, str(exc))
+    except FileNotFoundError as exc:
+        return hold(RAW_MISSING, f"原始文件缺失 / the raw copy is missing: {exc}")
+
+    declared_unit = reading.declared_unit_code
+    if declared_unit and declared_unit != received.submitted_unit_code:
+        return hold(
+            UNIT_MISMATCH,
+            f"表内单位代码 {declared_unit} 与报送单位 {received.submitted_unit_code} 不一致 / "
+            f"the workbook declares unit {declared_unit} but was submitted by "
+            f"{received.submitted_unit_code}: a unit may only report for itself; the unit must "
+            "correct the workbook or submit it from the right account",
+            declared=declared_unit,
+        )
+    if reading.form and _canonical_form(reading.form) != form:
+        return hold(
+            FORM_MISMATCH,
+            f"表内报表为 {reading.form}，报送目录为 {form} / the workbook is form "
+            f"{reading.form} but was submitted as {form}",
+            declared=declared_unit,
+        )
+    try:
+        expected_period = normalize_period(received.period) if received.period else None
+    except PeriodError:
+        expected_period = None
+    if expected_period is None:
+        return hold(
+            UNKNOWN_PERIOD,
+            f"报送的统计期“{received.period}”无法识别 / the submitted period "
+            f"{received.period!r} is not a period: expected e.g. 2024Q4, 2024 or 2024-10",
+            declared=declared_unit,
+        )
+    declared_period = _normalized_or_none(reading.period)
+    if declared_period is not None and declared_period != expected_period:
+        return hold(
+            PERIOD_MISMATCH,
+            f"表内统计期 {declared_period} 与报送的统计期 {expected_period} 不一致 / the workbook "
+            f"reports period {declared_period} but was submitted for {expected_period}: "
+            "correct the workbook or submit it under the right period",
+            declared=declared_unit,
+        )
+    if period_start(expected_period) > as_of:
+        return hold(
+            FUTURE_PERIOD,
+            f"统计期 {expected_period} 尚未开始 / period {expected_period} has not begun "
+            f"(today is {as_of.isoformat()}): check the year and quarter",
+            declared=declared_unit,
+        )
+    return StagedSubmission(
+        received=received,
+        unit_code=received.submitted_unit_code,
+        unit_name=reading.unit_name,
+        form=form,
+        period=expected_period,
+        rows=reading.rows,
+        cells=reading.cells,
+        problems=reading.problems,
+        reported_on=reading.reported_on,
+    )
+
+
+def _normalized_or_none(period: str | None) -> str | None:
+    if not period:
+        return None
+    try:
+        return normalize_period(period)
+    except PeriodError:
+        return None
+
+
+# =============================================================================== requeue
+
+
+def _received_from_record(record: Any) -> ReceivedReturn:
+    if isinstance(record, QuarantineRecord):
+        return record.received
+    if isinstance(record, ReceivedReturn):
+        return record
+    fields: Mapping[str, Any] = record if isinstance(record, Mapping) else record._mapping
+    source_uri = str(fields["source_uri"])
+    received_at = fields.get("received_at") or fields.get("created_at") or utc_now()
+    return ReceivedReturn(
+        channel=str(fields["channel"]),
+        source_uri=source_uri,
+        submitted_unit_code=str(fields.get("submitted_unit_code") or ""),
+        form=str(fields.get("form") or ""),
+        period=str(fields.get("period") or ""),
+        raw_sha256=str(fields["raw_sha256"]).strip(),
+        raw_path=str(fields["raw_path"]),
+        received_at=received_at,
+        submitted_at=fields.get("submitted_at"),
+        filename=PurePosixPath(source_uri).name if fields["channel"] == CHANNEL_DROP else None,
+    )
+
+
+def _refresh_from_raw(received: ReceivedReturn) -> ReceivedReturn:
+    """An API return rebuilt from its raw item, which carries what the table does not."""
+    if received.channel != CHANNEL_API:
+        return received
+    item = json.loads(Path(received.raw_path).read_bytes())
+    fresh = _received_from_item(item, received.raw_sha256, received.raw_path, received.received_at)
+    return fresh if fresh.source_uri == received.source_uri else received
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def requeue_released(
+    records: Sequence[Any], *, as_of: date | None = None
+) -> list[StagedSubmission | QuarantineRecord]:
+    """Triage released quarantine records again from their raw copies.
+
+    ``records`` are what the loader's ``list_quarantine`` returns:
+    :class:`QuarantineRecord` objects or rows with the quarantine table's
+    columns. The raw copy must still hash to the recorded sha256; a copy that is
+    missing or changed is held again (``raw_missing``) rather than trusted.
+    Releasing does not override a rule: a return whose declared unit differs
+    from its submitter is quarantined again, only a changed catalog, parser or
+    calendar can change the outcome.
+    """
+    outcomes: list[StagedSubmission | QuarantineRecord] = []
+    for record in records:
+        received = _received_from_record(record)
+        raw = Path(received.raw_path)
+        try:
+            intact = _sha256_of(raw) == received.raw_sha256
+        except OSError:
+            intact = False
+        if not intact:
+            outcomes.append(
+                QuarantineRecord(
+                    received,
+                    RAW_MISSING,
+                    f"原始文件缺失或已被改动 / the raw copy {raw} is missing or no longer hashes "
+                    f"to {received.raw_sha256}: restore it from backup before releasing",
+                )
+            )
+            continue
+        # An unreadable item is left as it is: triage reports it with its reason.
+        with contextlib.suppress(OSError, ValueError):
+            received = _refresh_from_raw(received)
+        outcomes.append(triage(received, as_of=as_of))
+    return outcomes
