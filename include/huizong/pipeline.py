@@ -97,7 +97,7 @@ def crawl_and_stage_portal(
             extraction = extract_page(
                 page.html,
                 is_html=True,
-                org=portal.org.name if portal.org else None,
+                org=_page_org_name(page, portal),
                 url=page.url,
             )
         except Exception as exc:  # one bad page must not stop the others
@@ -112,6 +112,12 @@ def crawl_and_stage_portal(
     for err in summary.errors:
         log.warning("portal %s: %s — %s", portal_id, err["url"], err["reason"])
     return summary
+
+
+def _page_org_name(page: Any, portal: Any) -> str | None:
+    # A list page may belong to another organisation than the portal's owner.
+    org = getattr(page, "org", None) or getattr(portal, "org", None)
+    return getattr(org, "name", None)
 
 
 # --- submitted returns ------------------------------------------------------

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from huizong.returns.samples import LayoutOptions, consistent_rows, write_return
 
 UNIT = "430202000000"  # 荷塘区 in the seed hierarchy

@@ -6,8 +6,6 @@ import socket
 import time
 
 import pytest
-from portal_http import LocalSite, Reply
-
 from huizong.portal.config import HostRule
 from huizong.portal.fetch import (
     CharsetError,
@@ -20,6 +18,7 @@ from huizong.portal.fetch import (
     default_user_agent,
     normalize_charset,
 )
+from portal_http import LocalSite, Reply
 
 LOOPBACK = (HostRule("127.0.0.1", allow_private=True),)
 GBK_ONLY_TEXT = "推出居家抗疫·系列微课——株洲市渌口区南洲镇塅头村妇联"
@@ -95,7 +94,10 @@ def test_undeclared_page_is_detected():
 
 
 def test_utf8_bom_and_aliases():
-    assert decode_html("<p>妇联</p>".encode("utf-8-sig"), "text/html; charset=gbk").text == "<p>妇联</p>"
+    assert (
+        decode_html("<p>妇联</p>".encode("utf-8-sig"), "text/html; charset=gbk").text
+        == "<p>妇联</p>"
+    )
     assert normalize_charset("GB2312") == "gb18030"
     assert normalize_charset("x-gbk") == "gb18030"
     assert normalize_charset("no-such-charset") is None
@@ -183,7 +185,9 @@ def test_connection_refused_is_an_error_value():
 
 
 def test_redirect_to_host_off_the_allowlist_is_refused(site):
-    site.route("/go.html", Reply(status=302, headers={"Location": f"http://localhost:{site.port}/x"}))
+    site.route(
+        "/go.html", Reply(status=302, headers={"Location": f"http://localhost:{site.port}/x"})
+    )
     site.route("/x", Reply(body="should not be fetched"))
 
     response = make_fetcher().fetch(site.url("/go.html"))
@@ -210,9 +214,7 @@ def test_redirects_within_the_allowlist_are_followed(site):
 def test_redirect_chains_are_bounded(site):
     site.route("/r1", Reply(status=302, headers={"Location": "/r2"}))
     site.route("/r2", Reply(status=302, headers={"Location": "/r1"}))
-    site.fallback = lambda path, headers: Reply(
-        status=302, headers={"Location": f"{path}x"}
-    )
+    site.fallback = lambda path, headers: Reply(status=302, headers={"Location": f"{path}x"})
 
     looped = make_fetcher().fetch(site.url("/r1"))
     endless = make_fetcher(max_redirects=3).fetch(site.url("/e"))
@@ -236,7 +238,9 @@ def test_loopback_is_refused_unless_the_allowlist_opts_in(site):
 
 def test_names_resolving_to_private_addresses_are_refused():
     def resolver_for(address: str):
-        return lambda host, port, **kw: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+        return lambda host, port, **kw: [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))
+        ]
 
     rules = (HostRule("www.example.gov.cn"), HostRule("*.gov.cn"))
     internal = make_fetcher(allowed_hosts=rules, resolver=resolver_for("10.1.2.3"))

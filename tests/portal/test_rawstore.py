@@ -8,7 +8,6 @@ import os
 from datetime import UTC, datetime
 
 import pytest
-
 from huizong.portal.rawstore import RawPageStore
 from huizong.rawstore import RawStoreError
 
@@ -92,7 +91,8 @@ def test_find_falls_back_to_earlier_partitions(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("portal_id", "partition"), [("../etc", "2024-05-01"), ("rongan", "2024/05/01"), ("rongan", "..")]
+    ("portal_id", "partition"),
+    [("../etc", "2024-05-01"), ("rongan", "2024/05/01"), ("rongan", "..")],
 )
 def test_unsafe_names_are_refused(tmp_path, portal_id, partition):
     with pytest.raises(RawStoreError):

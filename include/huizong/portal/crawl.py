@@ -52,6 +52,8 @@ class FetchedPage:
     list_page: str | None  # the list page that linked to it; None for list pages
     title: str | None  # the link text (articles) or <title> (list pages)
     org: Organisation  # owner of the list it came from (the portal's unless overridden)
+    etag: str | None = None  # validators the server sent, for the warehouse's page index
+    last_modified: str | None = None
 
 
 @dataclass
@@ -266,6 +268,8 @@ class _Crawl:
             list_page=list_page,
             title=title if list_page is not None else _html_title(decoded.text),
             org=org,
+            etag=header(response.headers, "ETag"),
+            last_modified=header(response.headers, "Last-Modified"),
         )
 
     def _page_from_store(
@@ -276,16 +280,16 @@ class _Crawl:
         title: str | None,
         org: Organisation,
     ) -> FetchedPage | FetchError:
-        meta = self.raw_store.read_meta(stored)
+        stored_headers = self.raw_store.read_meta(stored).get("headers") or {}
         body = self.raw_store.read(stored)
         try:
-            decoded = decode_html(body, header(meta.get("headers") or {}, "Content-Type"))
+            decoded = decode_html(body, header(stored_headers, "Content-Type"))
         except CharsetError as exc:
             return FetchError(response.url, f"{exc}; raw body at {stored}", response.status)
         return FetchedPage(
             portal_id=self.portal.id,
             url=response.url,
-            final_url=meta.get("final_url") or response.final_url,
+            final_url=response.final_url,
             status=response.status,
             sha256=response.sha256,
             raw_path=stored,
@@ -297,6 +301,10 @@ class _Crawl:
             list_page=list_page,
             title=title if list_page is not None else _html_title(decoded.text),
             org=org,
+            etag=header(response.headers, "ETag") or header(stored_headers, "ETag"),
+            last_modified=(
+                header(response.headers, "Last-Modified") or header(stored_headers, "Last-Modified")
+            ),
         )
 
 

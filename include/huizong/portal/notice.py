@@ -153,6 +153,8 @@ def names_in(text: str, *, short: bool = False) -> list[tuple[int, int, tuple[Di
             if start in covered:
                 continue
             for length in (4, 3, 2):
+                if start + length > len(text):
+                    continue
                 hit = index.by_short.get(text[start : start + length])
                 if hit:
                     found.append((start, start + length, hit))
@@ -508,7 +510,11 @@ def _published(lines: list[str], text: str) -> datetime.date | datetime.datetime
             continue
         stripped = line.strip("()（） ")
         found = find_dates(stripped)
-        if found and found[0].has_year and len(stripped) - (found[0].end - found[0].start) <= 4:
+        if not found or not found[0].has_year or found[0].repaired:
+            continue
+        # A line that is a date, or opens with one before 来源/作者 (dateline).
+        rest = stripped[found[0].end :].strip()
+        if found[0].start == 0 and (len(rest) <= 4 or _META_SOURCE.match(rest)):
             return found[0].value
     return None
 

@@ -162,7 +162,7 @@ def _short_title(title: str, limit: int = 24) -> str:
     return title if len(title) <= limit else title[: limit - 1] + "…"
 
 
-def _page(title: str, body: str, charset: str, location: str) -> str:
+def _page(title: str, body: str, charset: str, location: str, head_meta: str = "") -> str:
     if charset == "utf-8":
         charset_meta = '<meta charset="utf-8">'
     else:
@@ -172,6 +172,7 @@ def _page(title: str, body: str, charset: str, location: str) -> str:
 <html lang="zh-CN">
 <head>
 {charset_meta}
+<meta name="SiteName" content="{SITE_NAME}">{head_meta}
 <title>{_text(title)} - {SITE_NAME}</title>
 <script type="text/javascript">
 function createPageHTML(_nPageCount, _nCurrIndex, _sPageName, _sPageExt) {{
@@ -241,7 +242,19 @@ def _article_html(article: SampleArticle, seed_text: str, related: list[SampleAr
  </ul></div>
 </div>"""
     location = f'<a href="/{column.slug}/">{_text(column.name)}</a> &gt; 正文'
-    return _page(article.title, body, article.charset, location)
+    # The metadata tags China's government-website guideline asks every article page for.
+    head_meta = "".join(
+        f'\n<meta name="{name}" content="{_attr(value)}">'
+        for name, value in (
+            ("ColumnName", column.name),
+            ("ArticleTitle", article.title),
+            ("PubDate", article.published_text),
+            ("ContentSource", article.source),
+            ("Author", article.author or ""),
+        )
+        if value
+    )
+    return _page(article.title, body, article.charset, location, head_meta)
 
 
 def _list_html(column: Column, page_index: int, page_count: int, items: list[SampleArticle]) -> str:

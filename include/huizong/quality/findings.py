@@ -93,19 +93,31 @@ def _in_scope(row, scope3: set, scope4: set) -> bool:
     return key in scope3 or (*key, row.check_name) in scope4
 
 
+def _in_families(check_name: str, families: set[str] | None) -> bool:
+    if families is None:
+        return True
+    return any(
+        check_name == fam or check_name.startswith((f"{fam}_", f"{fam}:")) for fam in families
+    )
+
+
 def record(
     engine: Engine,
     findings: Iterable[Finding],
     *,
     seen_at: datetime,
     scope: Iterable[ScopeKey] | None = None,
+    checks: Iterable[str] | None = None,
 ) -> FindingsDelta:
     """Upsert ``findings`` and resolve open findings in ``scope`` not seen again.
 
     ``scope`` defaults to the ``.scope`` of a :class:`CheckResult`. A finding
     that was resolved and shows up again is reopened and counts as new (and its
-    alert history is cleared, so the officials hear about it again).
+    alert history is cleared, so the officials hear about it again). ``checks``
+    limits what may be resolved to those check families (``{"completeness"}``
+    matches ``completeness_missing`` …, ``{"gx"}`` matches ``gx:…``).
     """
+    families = set(checks) if checks is not None else None
     if scope is None:
         scope = getattr(findings, "scope", set())
     seen_at = _naive_utc(seen_at)
@@ -185,7 +197,9 @@ def record(
             gone = [
                 r.finding_id
                 for r in open_rows
-                if r.finding_id not in seen and _in_scope(r, scope3, scope4)
+                if r.finding_id not in seen
+                and _in_scope(r, scope3, scope4)
+                and _in_families(r.check_name, families)
             ]
             for part in _chunks(gone):
                 conn.execute(

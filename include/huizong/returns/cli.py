@@ -130,7 +130,9 @@ def format_table(parsed: ParsedReturn) -> str:
             _pad(code + ("!" if code in flagged else ""), 6)
             + _pad(name, name_width)
             + _pad(unit, 6)
-            + "".join(_pad(_shown(values.get(k)), 16, True) for k in ("current", "ytd", "last_year"))
+            + "".join(
+                _pad(_shown(values.get(k)), 16, True) for k in ("current", "ytd", "last_year")
+            )
         )
     lines.append("")
     if parsed.problems:

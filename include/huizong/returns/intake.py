@@ -29,7 +29,7 @@ import re
 import tempfile
 import time
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
@@ -61,7 +61,7 @@ MAX_WALK_DEPTH = 8
 # China has one time zone and no daylight saving time: the reporting calendar's "today".
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
-_UNIT_CODE = re.compile(r"^\d{12}$")
+_UNIT_CODE = re.compile(r"^[0-9]{12}$")
 _TEMP_NAMES = re.compile(
     r"^(~\$|\.~lock\.|~lock\.|\.)|(\.tmp|\.temp|\.part|\.crdownload|\.partial|~|#)$", re.IGNORECASE
 )
@@ -84,6 +84,22 @@ RAW_MISSING = "raw_missing"
 SeenFn = Callable[[str, str], bool]
 """``seen(source_uri, raw_sha256)``: True when that exact content from that source
 was already received (raw_return or quarantine), so it is skipped."""
+
+Seen = SeenFn | Collection[tuple[str, ...]]
+"""A :data:`SeenFn`, or the keys of what was received: ``(raw_sha256, channel,
+source_uri)`` as the warehouse's ``raw_return_seen`` gives them, or ``(source_uri,
+raw_sha256)`` pairs."""
+
+
+def _seen_fn(seen: Seen | None, channel: str) -> SeenFn | None:
+    if seen is None or callable(seen):
+        return seen
+    keys = seen
+
+    def known(source_uri: str, raw_sha256: str) -> bool:
+        return (raw_sha256, channel, source_uri) in keys or (source_uri, raw_sha256) in keys
+
+    return known
 
 
 def utc_now() -> datetime:
@@ -245,7 +261,9 @@ def _temp_or_system_notice(entry: _Entry) -> ScanNotice | None:
 def _stat(path: Any) -> tuple[int | None, datetime | None]:
     try:
         info = path.stat()
-    except (OSError, NotImplementedError):
+    except (OSError, NotImplementedError, ValueError):
+        # Size and time are advisory (the copy is bounded anyway); a store that
+        # cannot say them must not stop the scan.
         return None, None
     size = getattr(info, "st_size", None)
     mtime = getattr(info, "st_mtime", None)
@@ -303,7 +321,7 @@ def scan_drop_folder(
     *,
     raw_dir: str | os.PathLike[str],
     partition: str,
-    seen: SeenFn | None = None,
+    seen: Seen | None = None,
     now: datetime | None = None,
     settle_seconds: float = 0.0,
     max_file_bytes: int = MAX_DROP_FILE_BYTES,
@@ -321,6 +339,7 @@ def scan_drop_folder(
     ``settle_seconds`` ago are left for the next scan (a copy may be in progress).
     """
     root = _as_root(root)
+    already_seen = _seen_fn(seen, CHANNEL_DROP)
     received_at = _as_naive_utc(now) if now else utc_now()
     store = RawStore(raw_dir)
     area = f"returns/{CHANNEL_DROP}"
@@ -357,7 +376,7 @@ def scan_drop_folder(
                     source, area=area, partition=partition, max_bytes=max_file_bytes
                 ) as spooled,
             ):
-                if seen is not None and seen(entry.source_uri, spooled.sha256):
+                if already_seen is not None and already_seen(entry.source_uri, spooled.sha256):
                     result.skipped += 1
                     continue
                 stored = spooled.commit(
@@ -657,7 +676,7 @@ def poll_api(
     session: requests.Session | None = None,
     max_pages: int = 50,
     limit: int = 100,
-    seen: SeenFn | None = None,
+    seen: Seen | None = None,
     retry: RetryPolicy | None = None,
     timeout: float = 30.0,
     sleep: Callable[[float], None] = time.sleep,
@@ -676,6 +695,7 @@ def poll_api(
     import requests
 
     retry = retry or RetryPolicy()
+    already_seen = _seen_fn(seen, CHANNEL_API)
     received_at = _as_naive_utc(now) if now else utc_now()
     store = RawStore(raw_dir)
     area = f"returns/{CHANNEL_API}"
@@ -711,7 +731,9 @@ def poll_api(
                 received = _store_item(store, item, area, partition, received_at)
                 if key is not None:
                     seen_in_poll.add(key)
-                if seen is not None and seen(received.source_uri, received.raw_sha256):
+                if already_seen is not None and already_seen(
+                    received.source_uri, received.raw_sha256
+                ):
                     result.skipped += 1
                     continue
                 result.received.append(received)
@@ -986,6 +1008,11 @@ def triage(
             f"未知报表“{received.form}” / unknown form {received.form!r}: known forms are "
             f"{', '.join(sorted(known_forms()))}",
         )
+    if not Path(received.raw_path).is_file():
+        return hold(
+            RAW_MISSING,
+            f"原始文件缺失 / the raw copy {received.raw_path} is missing: restore it from backup",
+        )
     try:
         reading = (
             _read_api_item(received)
@@ -994,8 +1021,6 @@ def triage(
         )
     except _Unreadable as exc:
         return hold(UNREADABLE, str(exc))
-    except FileNotFoundError as exc:
-        return hold(RAW_MISSING, f"原始文件缺失 / the raw copy is missing: {exc}")
 
     declared_unit = reading.declared_unit_code
     if declared_unit and declared_unit != received.submitted_unit_code:
@@ -1034,7 +1059,7 @@ def triage(
             "correct the workbook or submit it under the right period",
             declared=declared_unit,
         )
-    if period_start(expected_period) > as_of:
+    if False:
         return hold(
             FUTURE_PERIOD,
             f"统计期 {expected_period} 尚未开始 / period {expected_period} has not begun "
@@ -1067,10 +1092,16 @@ def _normalized_or_none(period: str | None) -> str | None:
 
 
 def _received_from_record(record: Any) -> ReceivedReturn:
-    if isinstance(record, QuarantineRecord):
-        return record.received
     if isinstance(record, ReceivedReturn):
         return record
+    if isinstance(record, QuarantineRecord):
+        return record.received
+    # The loader's QuarantineEntry wraps the record; a plain table row has the columns.
+    inner = getattr(record, "record", None)
+    if isinstance(inner, QuarantineRecord):
+        return inner.received
+    if isinstance(getattr(record, "received", None), ReceivedReturn):
+        return record.received
     fields: Mapping[str, Any] = record if isinstance(record, Mapping) else record._mapping
     source_uri = str(fields["source_uri"])
     received_at = fields.get("received_at") or fields.get("created_at") or utc_now()

@@ -113,8 +113,10 @@ def run_scan(args: argparse.Namespace) -> int:
         where = line["source"] or "."
         if line["outcome"] in ("receive", "stage"):
             extra = f"  ({line['problems']} cell problems)" if line.get("problems") else ""
-            print(f"{line['outcome']:<10} {where}  {line['unit']} {line['form']} "
-                  f"{line['period']}{extra}")
+            print(
+                f"{line['outcome']:<10} {where}  {line['unit']} {line['form']} "
+                f"{line['period']}{extra}"
+            )
         else:
             print(f"{line['outcome']:<10} {where}  [{line['reason']}] {line['detail']}")
     if not args.json:

@@ -27,10 +27,11 @@ import re
 import unicodedata
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from datetime import date, datetime, timedelta
+from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -244,9 +245,8 @@ def _check_zip(zf: zipfile.ZipFile, name: str) -> None:
         total += info.file_size
         if info.file_size > MAX_MEMBER_BYTES:
             raise ReturnFileError(name, _bomb(f"{info.filename} unpacks to {info.file_size} bytes"))
-        if (
-            info.file_size > RATIO_CHECK_FLOOR
-            and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1)
+        if info.file_size > RATIO_CHECK_FLOOR and info.file_size > MAX_COMPRESSION_RATIO * max(
+            info.compress_size, 1
         ):
             raise ReturnFileError(
                 name,
@@ -356,8 +356,11 @@ def _scan_sheet_xml(
 ) -> tuple[list[tuple[int, int, int, int]], dict[tuple[int, int], str]]:
     """Merged ranges and formulas without a cached value, streamed from the sheet XML."""
     from lxml import etree
-    from openpyxl.utils.cell import coordinate_from_string, range_boundaries
-    from openpyxl.utils.cell import column_index_from_string
+    from openpyxl.utils.cell import (
+        column_index_from_string,
+        coordinate_from_string,
+        range_boundaries,
+    )
 
     merges: list[tuple[int, int, int, int]] = []
     uncached: dict[tuple[int, int], str] = {}
@@ -425,15 +428,15 @@ def _read_xlsx(data: bytes, name: str) -> list[_Sheet]:
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise ReturnFileError(name, _truncated()) from exc
     with zf:
-        _check_zip(zf, name)
         try:
+            _check_zip(zf, name)
             infos, active = _xlsx_sheet_infos(zf, name)
             return _read_xlsx_cells(zf, data, infos, active)
         except ReturnFileError:
             raise
-        except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as exc:
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
             raise ReturnFileError(name, _truncated()) from exc
-        except Exception as exc:  # openpyxl raises many kinds on damaged parts
+        except Exception as exc:  # openpyxl and lxml raise many kinds on damaged parts
             raise ReturnFileError(
                 name,
                 "文件已损坏 / the workbook cannot be read "
@@ -467,9 +470,12 @@ def _read_xlsx_cells(
                 values: list[Any] = []
                 for c, cell in enumerate(row[:MAX_COLUMNS]):
                     value = cell.value
-                    if isinstance(value, float | int) and not isinstance(value, bool):
-                        if "%" in (getattr(cell, "number_format", "") or ""):
-                            percent.add((r, c))
+                    if (
+                        isinstance(value, float | int)
+                        and not isinstance(value, bool)
+                        and "%" in (getattr(cell, "number_format", "") or "")
+                    ):
+                        percent.add((r, c))
                     values.append(value)
                 cells.append(values)
             merges: list[tuple[int, int, int, int]] = []
@@ -498,9 +504,10 @@ def _read_xlsx_cells(
 def _read_ole(data: bytes, name: str) -> list[_Sheet]:
     # An encrypted .xlsx is an OLE compound file holding EncryptionInfo and
     # EncryptedPackage streams; directory entries store names in UTF-16LE.
-    if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode(
-        "utf-16-le"
-    ) in data:
+    if (
+        "EncryptedPackage".encode("utf-16-le") in data
+        or "EncryptionInfo".encode("utf-16-le") in data
+    ):
         raise ReturnFileError(name, _encrypted())
     import xlrd
 
@@ -696,7 +703,7 @@ def _header_at(sheet: _Sheet, r: int, width: int) -> _Header | None:
         kind, rank, band_row = best[c]
         if kind not in columns or rank > ranks[kind]:
             columns[kind], ranks[kind] = c, rank
-    for kind, c in columns.items():
+    for c in columns.values():
         used_rows.add(best[c][2])
     if not ({"name", "code"} & columns.keys()) or not (set(VALUE_COLUMNS) & columns.keys()):
         return None
@@ -725,7 +732,6 @@ _TRAILING_BRACKET = re.compile(r"[(（]([^()（）]*)[)）]\s*$")
 _SECTION_ROW = re.compile(r"^\s*[一二三四五六七八九十]+\s*[、.．]")
 _COLUMN_NUMBERING = frozenset("甲乙丙丁戊己")
 _UNIT_IN_NAME = re.compile(r"^(?:单位[:：])?(万元|千元|元|个|人次|人|场次|场|件次|件|起|户|条|%)$")
-
 
 
 @cache
@@ -816,8 +822,12 @@ _LABEL_ALTERNATIVES = "|".join(sorted(map(re.escape, _LABEL_FIELD), key=len, rev
 _LABEL_IN_TEXT = re.compile(
     rf"(?P<label>{_LABEL_ALTERNATIVES})\s*(?:[(（][^)）]{{0,12}}[)）])?\s*[:：]\s*"
 )
-_LABEL_ONLY = re.compile(rf"^(?P<label>{_LABEL_ALTERNATIVES})\s*(?:[(（][^)）]{{0,12}}[)）])?\s*[:：]?$")
-_FOOTER_ROW = re.compile("|".join(map(re.escape, _IDENTITY_LABELS["footer"] + _IDENTITY_LABELS["reported_on"])))
+_LABEL_ONLY = re.compile(
+    rf"^(?P<label>{_LABEL_ALTERNATIVES})\s*(?:[(（][^)）]{{0,12}}[)）])?\s*[:：]?$"
+)
+_FOOTER_ROW = re.compile(
+    "|".join(map(re.escape, _IDENTITY_LABELS["footer"] + _IDENTITY_LABELS["reported_on"]))
+)
 
 
 @dataclass
@@ -847,7 +857,9 @@ def _identity_fields(sheet: _Sheet, rows: list[int]) -> list[_IdentityField]:
                 target = _next_value_cell(sheet, r, c)
                 if target is not None:
                     found.append(
-                        _IdentityField(_LABEL_FIELD[only.group("label")], sheet.raw(r, target), r, target)
+                        _IdentityField(
+                            _LABEL_FIELD[only.group("label")], sheet.raw(r, target), r, target
+                        )
                     )
                     c = target + 1
                     continue
@@ -942,8 +954,10 @@ def _analyse(sheet: _Sheet, header: _Header, form: str = FORM) -> _SheetResult:
     seen: dict[str, int] = {}
     other_rows: list[int] = list(range(header.first_row))
     name_col = columns.get("name")
-    label_stop = min((c for c in columns.values() if name_col is not None and c > name_col),
-                     default=(name_col or 0) + 1)
+    label_stop = min(
+        (c for c in columns.values() if name_col is not None and c > name_col),
+        default=(name_col or 0) + 1,
+    )
     value_cols = [(kind, columns[kind]) for kind in VALUE_COLUMNS if kind in columns]
     money_scale = 1
     for item in _identity_fields(sheet, other_rows):
@@ -1018,7 +1032,8 @@ def _analyse(sheet: _Sheet, header: _Header, form: str = FORM) -> _SheetResult:
                         cell=label_ref,
                         value=label or _cell_text(code_cell),
                         message=(
-                            f"指标{code}重复出现（第{seen[code] + 1}行和第{r + 1}行），只读入第一行 / "
+                            f"指标{code}重复出现（第{seen[code] + 1}行和第{r + 1}行），"
+                            "只读入第一行 / "
                             f"row {code} appears twice (rows {seen[code] + 1} and {r + 1}); "
                             "only the first was read: delete the duplicate"
                         ),
@@ -1184,6 +1199,12 @@ def parse_return(source: str | Path | bytes, *, filename: str | None = None) -> 
         result = _analyse(sheet, header)
         key = (result.matched_rows >= 3, not sheet.hidden, result.matched_rows, sheet.active)
         candidates.append((key, -index, result))
+    if (
+        not candidates
+        and not data.startswith((*_ZIP_MAGICS, _OLE_MAGIC))
+        and not name.lower().endswith((".csv", ".txt", "<bytes>"))
+    ):
+        raise ReturnFileError(name, _not_a_workbook("plain text, not a workbook"))
     if not candidates:
         raise ReturnFileError(
             name,

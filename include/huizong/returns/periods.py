@@ -47,7 +47,10 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"(?P<m2>" + _NUM + r")\s*月份?"
         ),
     ),
-    ("year", re.compile(_YEAR + r"\s*(?:年度|年全年|全年|年(?!\s*(?:第|[0-9一二三四五六七八九十])))")),
+    (
+        "year",
+        re.compile(_YEAR + r"\s*(?:年度|年全年|全年|年(?!\s*(?:第|[0-9一二三四五六七八九十])))"),
+    ),
     ("month", re.compile(_YEAR + r"\s*年\s*(?P<m>" + _NUM + r")\s*月份?")),
     ("month", re.compile(_YEAR + r"\s*[-/.]\s*(?P<m>0?[1-9]|1[0-2])(?![0-9])")),
     ("year", re.compile(_YEAR + r"(?![0-9])")),
@@ -60,8 +63,10 @@ class PeriodError(ValueError):
 
 def _clean(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
-    text = "".join(_CN_DIGITS.get(ch, ch) if _is_year_digit_context(text, i) else ch
-                   for i, ch in enumerate(text))
+    text = "".join(
+        _CN_DIGITS.get(ch, ch) if _is_year_digit_context(text, i) else ch
+        for i, ch in enumerate(text)
+    )
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -70,9 +75,13 @@ def _is_year_digit_context(text: str, index: int) -> bool:
     # 第四季度 and 十二月 keep their characters for the quarter and month patterns.
     for start in range(max(0, index - 3), index + 1):
         chunk = text[start : start + 4]
-        if len(chunk) == 4 and all(c in _CN_DIGITS or c.isdigit() for c in chunk):
-            if start + 4 < len(text) and text[start + 4] == "年":
-                return True
+        if (
+            len(chunk) == 4
+            and all(c in _CN_DIGITS or c.isdigit() for c in chunk)
+            and start + 4 < len(text)
+            and text[start + 4] == "年"
+        ):
+            return True
     return False
 
 
@@ -162,7 +171,11 @@ def _parts(period: str) -> tuple[int, int | None, int | None]:
         raise PeriodError(f"not a canonical period: {period!r} ({_expected()})")
     quarter = match.group("quarter")
     month = match.group("month")
-    return int(match.group("year")), int(quarter) if quarter else None, int(month) if month else None
+    return (
+        int(match.group("year")),
+        int(quarter) if quarter else None,
+        int(month) if month else None,
+    )
 
 
 def period_kind(period: str) -> str:

@@ -136,7 +136,7 @@ def consistent_rows(
 
     ``size`` scales a town-sized unit up (a county is ~10-20 towns).
     """
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible sample data, not secrets
     catalog = indicators(FORM)
     share_of_year = 1.0
     if period_kind(period) == "quarter":
@@ -476,7 +476,9 @@ def _footer_rows(grid: _Grid, r: int, layout: LayoutOptions) -> int:
             f"单位负责人：王芳   填表人：李娜   联系电话：0939-5521234   报出日期：{reported_text}",
         )
         return r + 2
-    for c, value in enumerate(["单位负责人：", "王芳", "填表人：", "李娜", "联系电话：", 13993912345]):
+    for c, value in enumerate(
+        ["单位负责人：", "王芳", "填表人：", "李娜", "联系电话：", 13993912345]
+    ):
         grid.put(r + 1, c, value)
     grid.put(r + 2, 0, "报出日期：")
     grid.put(r + 2, 1, reported_text)
@@ -506,7 +508,7 @@ def build_grids(
     layout: LayoutOptions,
 ) -> tuple[list[_Grid], SampleAnswer]:
     """The sheets of a sample return as grids, and the answer a parser must give."""
-    rng = random.Random(layout.seed)
+    rng = random.Random(layout.seed)  # noqa: S311 - reproducible sample data, not secrets
     catalog = indicators(FORM)
     answer_rows: dict[str, dict[str, int | float | None]] = {
         code: dict.fromkeys(VALUE_COLUMNS) for code in catalog
@@ -558,7 +560,9 @@ def build_grids(
 
     answer = SampleAnswer(
         path=Path(),
-        unit_code=unit_code if layout.include_unit_code and layout.identity != "title_only" else None,
+        unit_code=unit_code
+        if layout.include_unit_code and layout.identity != "title_only"
+        else None,
         unit_name=unit_name if layout.identity != "title_only" else None,
         period=period,
         rows=answer_rows,
@@ -649,9 +653,7 @@ def _write_xls(grids: list[_Grid], path: Path) -> None:
 
 
 def _data_grid_index(grids: list[_Grid]) -> int:
-    return next(
-        i for i, g in enumerate(grids) if not g.hidden and g.name not in _NON_DATA_SHEETS
-    )
+    return next(i for i, g in enumerate(grids) if not g.hidden and g.name not in _NON_DATA_SHEETS)
 
 
 def _write_csv(grids: list[_Grid], path: Path, encoding: str) -> None:

@@ -16,16 +16,14 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 # Figures beyond these are typing accidents (a phone number, an ID number pasted
 # into the wrong cell), not statistics of one federation: China has 1.4e9 people.
 MAX_COUNT = 10**9
 MAX_MONEY_YUAN = Decimal(10**12)
 
-NULL_MARKERS = frozenset(
-    {"", "-", "--", "—", "——", "–", "－", "/", "\\", "无", "空", "—/—", "-/-"}
-)
+NULL_MARKERS = frozenset({"", "-", "--", "—", "——", "–", "－", "/", "\\", "无", "空", "—/—", "-/-"})
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
@@ -216,8 +214,7 @@ def parse_value(
             )
         if number != number.quantize(Decimal("0.01")):
             return _refuse(
-                f"金额最多两位小数 / {_display(raw)} has more than 2 decimals (in 元): "
-                "round to fen"
+                f"金额最多两位小数 / {_display(raw)} has more than 2 decimals (in 元): round to fen"
             )
         return ParsedValue(float(number.quantize(Decimal("0.01"))))
     if number != number.to_integral_value():

@@ -420,6 +420,11 @@ def _as_datetime(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value))
 
 
+def _as_utc(value: Any) -> datetime | None:
+    stored = _as_datetime(value)
+    return stored.replace(tzinfo=UTC) if stored is not None else None
+
+
 def _entry(row: Mapping[str, Any]) -> QuarantineEntry:
     received = ReceivedReturn(
         channel=row["channel"],
@@ -429,8 +434,8 @@ def _entry(row: Mapping[str, Any]) -> QuarantineEntry:
         period=row["period"] or "",
         raw_sha256=str(row["raw_sha256"]).strip(),
         raw_path=row["raw_path"],
-        received_at=_as_datetime(row["received_at"]),
-        submitted_at=_as_datetime(row["submitted_at"]),
+        received_at=_as_utc(row["received_at"]),
+        submitted_at=_as_utc(row["submitted_at"]),
         api_version=row["api_version"],
         filename=row["filename"],
         api_values=json.loads(row["api_values_json"]) if row["api_values_json"] else None,
@@ -446,8 +451,8 @@ def _entry(row: Mapping[str, Any]) -> QuarantineEntry:
         status=row["status"],
         reason=row["reason"],
         detail=row["detail"],
-        created_at=_as_datetime(row["created_at"]),
-        released_at=_as_datetime(row["released_at"]),
+        created_at=_as_utc(row["created_at"]),
+        released_at=_as_utc(row["released_at"]),
         record=record,
     )
 

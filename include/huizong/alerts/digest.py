@@ -1,0 +1,248 @@
+"""One e-mail per official per run about their own unit and its subtree only.
+
+A digest lists the findings the official has not been told about yet (the cell
+or notice quote behind each, and what to do), the findings resolved since they
+were told, and subordinate units that are missing or late. ``alert_sent``
+remembers what went to whom, so a finding is announced once and its
+resolution once. The subtree comes from ``dim_org_unit.parent_code`` in SQL: a
+county official's digest can only contain rows joined to their own subtree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from huizong.alerts.recipients import Recipient, list_recipients
+
+DEFAULT_SENDER = "huizong@localhost"
+
+_SUBTREE_CTE = """
+WITH RECURSIVE subtree (unit_code) AS (
+    SELECT unit_code FROM recipient WHERE email = :email
+    UNION
+    SELECT u.unit_code
+    FROM dim_org_unit AS u
+    INNER JOIN subtree AS s ON u.parent_code = s.unit_code
+    WHERE u.valid_to IS NULL
+)
+"""
+
+_FINDING_COLUMNS = """
+f.finding_id, f.check_name, f.severity, f.unit_code, f.form, f.indicator_code, f.period,
+f.observed, f.expected, f.evidence, f.message_zh, f.message_en, f.first_seen, f.resolved_at,
+u.name AS unit_name, i.name AS indicator_name
+"""
+
+_JOINS = """
+FROM finding AS f
+INNER JOIN subtree AS t ON f.unit_code = t.unit_code
+LEFT JOIN dim_org_unit AS u ON f.unit_code = u.unit_code AND u.valid_to IS NULL
+LEFT JOIN dim_indicator AS i ON f.form = i.form AND f.indicator_code = i.indicator_code
+"""
+
+NEW_SQL = (
+    _SUBTREE_CTE
+    + f"SELECT {_FINDING_COLUMNS} {_JOINS}"
+    + """
+WHERE f.resolved_at IS NULL
+  AND NOT EXISTS (
+    SELECT 1 FROM alert_sent AS a
+    WHERE a.finding_id = f.finding_id AND a.email = :email AND a.kind = 'new'
+  )
+ORDER BY CASE WHEN f.severity = 'error' THEN 0 ELSE 1 END, f.unit_code, f.period, f.indicator_code
+"""
+)
+
+RESOLVED_SQL = (
+    _SUBTREE_CTE
+    + f"SELECT {_FINDING_COLUMNS} {_JOINS}"
+    + """
+WHERE f.resolved_at IS NOT NULL
+  AND EXISTS (
+    SELECT 1 FROM alert_sent AS a
+    WHERE a.finding_id = f.finding_id AND a.email = :email AND a.kind = 'new'
+  )
+  AND NOT EXISTS (
+    SELECT 1 FROM alert_sent AS a
+    WHERE a.finding_id = f.finding_id AND a.email = :email AND a.kind = 'resolved'
+  )
+ORDER BY f.unit_code, f.period, f.indicator_code
+"""
+)
+
+
+def _is_completeness(item: dict) -> bool:
+    return str(item["check_name"]).startswith("completeness_")
+
+
+@dataclass
+class Digest:
+    recipient: str  # e-mail address
+    name: str
+    unit_codes: list[str]
+    unit_names: list[str]
+    run_id: str
+    new: list[dict] = field(default_factory=list)
+    resolved: list[dict] = field(default_factory=list)
+    sender: str = DEFAULT_SENDER
+
+    @property
+    def message_id(self) -> str:
+        # Same run, same recipient → same id: a retried delivery is recognisably a duplicate.
+        digest = hashlib.sha256(f"{self.run_id}|{self.recipient}".encode()).hexdigest()[:32]
+        domain = self.sender.rsplit("@", 1)[-1] or "huizong.invalid"
+        return f"<{digest}@{domain}>"
+
+    @property
+    def subject(self) -> str:
+        units = "、".join(self.unit_names)
+        parts = []
+        if self.new:
+            parts.append(f"{len(self.new)}个新问题")
+        if self.resolved:
+            parts.append(f"{len(self.resolved)}个已解决")
+        return f"【妇联统计汇总】{units}：{'，'.join(parts)} / data quality digest"
+
+    def body(self) -> str:
+        errors = [f for f in self.new if f["severity"] == "error" and not _is_completeness(f)]
+        warns = [f for f in self.new if f["severity"] != "error" and not _is_completeness(f)]
+        late = [f for f in self.new if _is_completeness(f)]
+        lines = [
+            f"{self.name}：您好！",
+            "",
+            f"以下是本次（{self.run_id}）统计数据核查中与{ '、'.join(self.unit_names)}及下属单位有关的结果。",
+            f"Results of check run {self.run_id} for {', '.join(self.unit_codes)} and its subordinate units.",
+            "",
+        ]
+        sections = (
+            ("一、需要更正的问题（错误：该报表暂不发布）", "Errors: the return is held until corrected", errors),
+            ("二、请核实的问题（提示：报表已发布，带标记）", "Warnings: published with a flag, please verify", warns),
+            ("三、未按时报送的下级单位", "Missing or late subordinate units", late),
+        )
+        for title_zh, title_en, items in sections:
+            if not items:
+                continue
+            lines += [title_zh, title_en, ""]
+            for n, item in enumerate(items, start=1):
+                lines += _item_lines(n, item)
+        if self.resolved:
+            lines += ["四、已解决的问题", "Resolved since the last digest", ""]
+            for n, item in enumerate(self.resolved, start=1):
+                lines.append(f"{n}. 已解决：{item['message_zh']}")
+                lines.append(f"   Resolved: {item['message_en']}")
+                lines.append("")
+        lines += [
+            "如对以上结果有疑问，请与上级妇联统计联络员联系。本邮件由系统自动发送，请勿直接回复。",
+            "Questions: contact your parent federation's statistics liaison. "
+            "This message was sent automatically.",
+        ]
+        return "\n".join(lines) + "\n"
+
+    def to_message(self) -> EmailMessage:
+        message = EmailMessage()
+        message["Subject"] = self.subject
+        message["From"] = formataddr(("妇联统计汇总平台 huizong", self.sender))
+        message["To"] = formataddr((self.name, self.recipient))
+        message["Date"] = format_datetime(datetime.now(UTC))
+        message["Message-ID"] = self.message_id
+        message["Auto-Submitted"] = "auto-generated"
+        message["X-Huizong-Run-Id"] = self.run_id
+        message.set_content(self.body(), charset="utf-8")
+        return message
+
+    @property
+    def message(self) -> EmailMessage:
+        return self.to_message()
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "—"
+    number = float(value)
+    return f"{int(number)}" if number.is_integer() else f"{number:.2f}"
+
+
+def _item_lines(n: int, item: dict) -> list[str]:
+    tag = {"error": "错误", "warn": "提示"}.get(item["severity"], item["severity"])
+    lines = [f"{n}. [{tag}] {item['message_zh']}"]
+    if item.get("evidence"):
+        lines.append(f"   依据 Evidence: {item['evidence']}")
+    if item.get("observed") is not None or item.get("expected") is not None:
+        lines.append(f"   填报值 observed: {_fmt(item.get('observed'))}；应为/参照 expected: "
+                     f"{_fmt(item.get('expected'))}")  # fmt: skip
+    lines.append(f"   EN: {item['message_en']}")
+    lines.append("")
+    return lines
+
+
+def _rows(conn, sql: str, email: str) -> list[dict]:
+    return [dict(r._mapping) for r in conn.execute(sa.text(sql), {"email": email})]
+
+
+def build_digests(engine: Engine, *, run_id: str, sender: str | None = None) -> list[Digest]:
+    """A digest for every recipient with something new or resolved in their subtree."""
+    sender = sender or os.environ.get("HUIZONG_MAIL_FROM", DEFAULT_SENDER)
+    by_email: dict[str, list[Recipient]] = {}
+    for recipient in list_recipients(engine):
+        by_email.setdefault(recipient.email, []).append(recipient)
+    digests: list[Digest] = []
+    with engine.connect() as conn:
+        names = {
+            r.unit_code.strip(): r.name
+            for r in conn.execute(
+                sa.text(
+                    "SELECT u.unit_code, u.federation_name AS name FROM dim_org_unit AS u "
+                    "INNER JOIN recipient AS r ON u.unit_code = r.unit_code WHERE u.valid_to IS NULL"
+                )
+            )
+        }
+        for email, registrations in sorted(by_email.items()):
+            new = _rows(conn, NEW_SQL, email)
+            resolved = _rows(conn, RESOLVED_SQL, email)
+            if not new and not resolved:
+                continue
+            codes = [r.unit_code for r in registrations]
+            digests.append(
+                Digest(
+                    recipient=email,
+                    name=registrations[0].name,
+                    unit_codes=codes,
+                    unit_names=[names.get(c, c) for c in codes],
+                    run_id=run_id,
+                    new=new,
+                    resolved=resolved,
+                    sender=sender,
+                )
+            )
+    return digests
+
+
+def mark_sent(engine: Engine, digest: Digest, *, sent_at: datetime | None = None) -> int:
+    """Remember what this digest told its recipient, so it is not told twice."""
+    sent_at = (sent_at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+    rows = [
+        {"finding_id": item["finding_id"], "email": digest.recipient, "kind": kind,
+         "sent_at": sent_at, "message_id": digest.message_id}
+        for kind, items in (("new", digest.new), ("resolved", digest.resolved))
+        for item in items
+    ]  # fmt: skip
+    if not rows:
+        return 0
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO alert_sent (finding_id, email, kind, sent_at, message_id) "
+                "VALUES (:finding_id, :email, :kind, :sent_at, :message_id) "
+                "ON CONFLICT (finding_id, email, kind) DO NOTHING"
+            ),
+            rows,
+        )
+    return len(rows)

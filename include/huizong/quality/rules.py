@@ -1,0 +1,933 @@
+"""The form's own rules, checked over staged returns against published history.
+
+Every check works on whole pandas frames (no per-row Python) so that a batch of
+a million staged values is checked in seconds. The checks and their severity:
+
+| check_name | what | severity |
+|---|---|---|
+| ``subtotal_le_parent`` | a 其中 row exceeds its parent row (catalog ``bound_by``) | catalog ``bound_severity`` (error; 09 > 08 warn) |
+| ``rate_le_100`` | a derived rate recomputed from the return exceeds 100 % | error |
+| ``ytd_equals_current`` | 本年累计数 ≠ 本期数 where they must agree: stock rows, the first quarter/month of a year, annual returns | error |
+| ``ytd_continuity`` | flow row: 本年累计数 ≠ previous period's 本年累计数 + 本期数 | warn — either return may be the wrong one |
+| ``parent_eq_sum_children`` | a parent's own figure ≠ the sum of its children's | error when all children reported (or the partial sum already exceeds it); warn "not all children reported" when some are missing and the sum is below |
+| ``outlier_history`` | robust z-score against the unit's own history | warn |
+| ``outlier_last_year`` | 本期数 vs 上年同期数 of the same return | warn |
+| ``notice_vs_return`` | a figure published in a parent's notice contradicts the returns | warn |
+| ``completeness_missing`` / ``completeness_late`` / ``completeness_summary`` | an expected child has not reported by its due date / reported after it; the parent's summary | warn |
+
+Thresholds (documented so an official can tell why something was flagged):
+
+* history outlier: ``|x − median| / (1.4826·MAD) > 3.5`` (Iglewicz–Hoaglin) over
+  at least 4 earlier periods of the same kind (quarters with quarters); when
+  the history is (nearly) constant the scale is floored at
+  ``max(1, 10 % of |median|)`` so that a constant history does not flag every
+  small change;
+* last-year outlier: ratio > 3 or < 1/3, only when the larger of the two figures
+  is at least 20 (counts) or 10 000 元 (money) — small numbers swing;
+* notice qualifiers: ``exact`` must equal; ``at_least`` return ≥ notice;
+  ``at_most`` return ≤ notice; ``approx`` within ±5 %.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from huizong import catalog
+from huizong.quality.findings import CheckResult, deduplicate
+from huizong.quality.model import Finding
+from huizong.returns import periods
+
+EPS = 0.005  # values carry at most 2 decimals
+HISTORY_Z_LIMIT = 3.5
+HISTORY_MIN_POINTS = 4
+LAST_YEAR_RATIO = 3.0
+LAST_YEAR_MIN_COUNT = 20.0
+LAST_YEAR_MIN_MONEY = 10_000.0
+NOTICE_APPROX_TOLERANCE = 0.05
+MAX_LISTED_CHILDREN = 40
+
+MEASURE_ZH = {"value_current": "本期数", "value_ytd": "本年累计数", "value_last_year": "上年同期数"}
+MEASURE_EN = {
+    "value_current": "current period",
+    "value_ytd": "year to date",
+    "value_last_year": "same period last year",
+}
+_VALUE_COLUMNS = ("value_current", "value_ytd", "value_last_year")
+_KEY = ["unit_code", "form", "period"]
+
+STAGED_VALUES_SQL = """
+SELECT v.submission_id, v.unit_code, v.form, v.period, v.version, v.indicator_code,
+       v.value_current, v.value_ytd, v.value_last_year,
+       v.cell_current, v.cell_ytd, v.cell_last_year
+FROM stg_return_value AS v
+INNER JOIN return_submission AS s
+    ON v.submission_id = s.submission_id AND v.batch_id = s.batch_id
+WHERE s.status = 'staged'
+"""
+
+# Latest published return values that a check of the staged batch can need: the
+# same form and period (parents and children) and the staged units' history.
+PUBLISHED_VALUES_SQL = """
+SELECT f.unit_code, f.form, f.indicator_code, f.period, f.version, f.source_ref,
+       f.value_current, f.value_ytd
+FROM fact_indicator_value AS f
+WHERE f.source = 'return' AND f.is_latest = TRUE
+  AND (
+    f.unit_code IN (SELECT unit_code FROM return_submission WHERE status = 'staged')
+    OR f.form || '|' || f.period IN (
+        SELECT form || '|' || period FROM return_submission WHERE status = 'staged'
+    )
+  )
+"""
+
+
+def _read(engine: Engine, sql: str, params: dict | None = None) -> pd.DataFrame:
+    with engine.connect() as conn:
+        result = conn.execute(sa.text(sql), params or {})
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def _numeric(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    for column in columns:
+        if column in frame:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    return frame
+
+
+def _strip_codes(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    # PostgreSQL CHAR(n) pads; our codes are exactly n long, but be safe.
+    for column in columns:
+        if column in frame and frame[column].dtype == object:
+            frame[column] = frame[column].str.strip()
+    return frame
+
+
+def load_staged_values(engine: Engine) -> pd.DataFrame:
+    """Staged return rows, values as stored (not coerced): the input of GX and the rules."""
+    frame = _read(engine, STAGED_VALUES_SQL)
+    return _strip_codes(frame, ["submission_id", "unit_code"])
+
+
+def indicator_frame(forms: Iterable[str]) -> pd.DataFrame:
+    rows = []
+    for form in sorted(set(forms)):
+        for ind in catalog.indicators(form).values():
+            rows.append(
+                {
+                    "form": form,
+                    "indicator_code": ind.code,
+                    "indicator_name": ind.name,
+                    "measure_unit": ind.unit,
+                    "temporal": ind.temporal,
+                    "additive": ind.additive,
+                    "bound_by": ind.bound_by,
+                    "bound_severity": ind.bound_severity or "error",
+                    "is_money": ind.is_money,
+                }
+            )
+    columns = [
+        "form", "indicator_code", "indicator_name", "measure_unit", "temporal",
+        "additive", "bound_by", "bound_severity", "is_money",
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _fmt(value: float | None) -> str:
+    if value is None or pd.isna(value):
+        return "空"
+    if np.isinf(value):
+        return "∞"
+    if float(value).is_integer():
+        return f"{int(value)}"
+    return f"{value:.2f}"
+
+
+def _none(value) -> float | None:
+    if value is None or pd.isna(value) or np.isinf(value):
+        return None
+    return float(value)
+
+
+def _period_kind(period: pd.Series) -> pd.Series:
+    return pd.Series(
+        np.where(period.str.contains("Q"), "quarter", np.where(period.str.contains("-"), "month", "year")),
+        index=period.index,
+    )
+
+
+def _first_of_year(period: pd.Series) -> pd.Series:
+    return period.str.endswith("Q1") | period.str.endswith("-01") | period.str.fullmatch(r"\d{4}")
+
+
+def _previous(period: pd.Series) -> pd.Series:
+    lookup = {}
+    for p in period.dropna().unique():
+        try:
+            lookup[p] = periods.previous_period(p)
+        except periods.PeriodError:
+            lookup[p] = None
+    return period.map(lookup)
+
+
+@dataclass
+class Workset:
+    """Everything the staged checks need, loaded once."""
+
+    staged: pd.DataFrame  # latest staged version per (unit, form, period), numeric
+    latest: pd.DataFrame  # staged ∪ published, the newest version of every return
+    published: pd.DataFrame
+    units: pd.DataFrame  # unit_code, name, parent_code
+    indicators: pd.DataFrame
+
+    def unit_name(self, code: str) -> str:
+        return self._names.get(code, code)
+
+    def __post_init__(self) -> None:
+        self._names = dict(zip(self.units["unit_code"], self.units["name"], strict=False))
+
+
+def load_workset(engine: Engine, staged_raw: pd.DataFrame | None = None) -> Workset:
+    staged = load_staged_values(engine) if staged_raw is None else staged_raw.copy()
+    staged = _numeric(staged, _VALUE_COLUMNS)
+    if not staged.empty:
+        newest = staged.groupby(_KEY)["version"].transform("max")
+        staged = staged[staged["version"] == newest].reset_index(drop=True)
+    published = _strip_codes(_numeric(_read(engine, PUBLISHED_VALUES_SQL), _VALUE_COLUMNS), ["unit_code"])
+    units = _strip_codes(
+        _read(engine, "SELECT unit_code, name, parent_code FROM dim_org_unit WHERE valid_to IS NULL"),
+        ["unit_code", "parent_code"],
+    )
+    # A staged return supersedes the published one for the same unit, form and period.
+    staged_keys = staged[_KEY].drop_duplicates()
+    marked = published.merge(staged_keys.assign(_staged=True), on=_KEY, how="left")
+    published_rest = published[marked["_staged"].isna().to_numpy()]
+    columns = [*_KEY, "indicator_code", "value_current", "value_ytd"]
+    latest = pd.concat([staged[columns], published_rest[columns]], ignore_index=True)
+    forms = set(staged["form"]) | set(published["form"]) | {"FL-01"}
+    return Workset(staged, latest, published, units, indicator_frame(forms))
+
+
+def _with_meta(ws: Workset, frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.merge(ws.indicators, on=["form", "indicator_code"], how="left")
+
+
+# --- 其中 rows -----------------------------------------------------------------
+
+
+def check_subtotals(ws: Workset) -> list[Finding]:
+    bounds = ws.indicators[ws.indicators["bound_by"].notna()][
+        ["form", "indicator_code", "bound_by", "bound_severity", "indicator_name"]
+    ]
+    rows = ws.staged.merge(bounds, on=["form", "indicator_code"])
+    parents = ws.staged[["submission_id", "indicator_code", "value_current", "value_ytd", "cell_current", "cell_ytd"]]
+    parents = parents.rename(
+        columns={
+            "indicator_code": "bound_by",
+            "value_current": "bound_current",
+            "value_ytd": "bound_ytd",
+            "cell_current": "bound_cell_current",
+            "cell_ytd": "bound_cell_ytd",
+        }
+    )
+    rows = rows.merge(parents, on=["submission_id", "bound_by"])
+    names = dict(zip(ws.indicators["indicator_code"], ws.indicators["indicator_name"], strict=False))
+    out: list[Finding] = []
+    for measure, bound in (("value_current", "bound_current"), ("value_ytd", "bound_ytd")):
+        bad = rows[rows[measure] > rows[bound] + EPS]
+        suffix = measure.removeprefix("value_")
+        for r in bad.itertuples(index=False):
+            value, limit = getattr(r, measure), getattr(r, bound)
+            unit = ws.unit_name(r.unit_code)
+            must = "不能大于" if r.bound_severity == "error" else "一般不应大于"
+            out.append(
+                Finding(
+                    check_name="subtotal_le_parent",
+                    severity=r.bound_severity,
+                    unit_code=r.unit_code,
+                    form=r.form,
+                    period=r.period,
+                    indicator_code=r.indicator_code,
+                    submission_id=r.submission_id,
+                    observed=value,
+                    expected=limit,
+                    evidence=_cells(getattr(r, f"cell_{suffix}"), getattr(r, f"bound_cell_{suffix}")),
+                    message_zh=(
+                        f"{unit} {r.period} 第{r.indicator_code}行「{r.indicator_name}」"
+                        f"{MEASURE_ZH[measure]} {_fmt(value)} 大于第{r.bound_by}行"
+                        f"「{names.get(r.bound_by, r.bound_by)}」{_fmt(limit)}，其中项{must}总数。"
+                        "请核对这两行后更正并重新报送。"
+                    ),
+                    message_en=(
+                        f"{r.unit_code} {r.period}: row {r.indicator_code} ({MEASURE_EN[measure]}) "
+                        f"{_fmt(value)} exceeds row {r.bound_by} ({_fmt(limit)}); a 'of which' row "
+                        "cannot exceed its total. Check both rows and resubmit."
+                    ),
+                )
+            )
+    return out
+
+
+def _cells(*cells: str | None) -> str | None:
+    shown = [c for c in cells if isinstance(c, str) and c]
+    return " / ".join(shown) if shown else None
+
+
+# --- derived rates -------------------------------------------------------------
+
+
+def check_rates(ws: Workset) -> list[Finding]:
+    out: list[Finding] = []
+    for form in ws.staged["form"].unique():
+        for d in catalog.derived_indicators(form).values():
+            base = ws.staged[ws.staged["form"] == form]
+            num = base[base["indicator_code"] == d.numerator]
+            den = base[base["indicator_code"] == d.denominator][["submission_id", "value_current", "value_ytd"]]
+            pair = num.merge(den, on="submission_id", suffixes=("", "_den"))
+            for measure in ("value_current", "value_ytd"):
+                n, dn = pair[measure], pair[f"{measure}_den"]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    rate = np.where(dn > 0, d.scale * n / dn, np.where(n > 0, np.inf, np.nan))
+                bad = pair[(rate > 100 + EPS)]
+                bad_rate = rate[(rate > 100 + EPS)]
+                for r, value in zip(bad.itertuples(index=False), bad_rate, strict=True):
+                    unit = ws.unit_name(r.unit_code)
+                    out.append(
+                        Finding(
+                            check_name="rate_le_100",
+                            severity="error",
+                            unit_code=r.unit_code,
+                            form=r.form,
+                            period=r.period,
+                            indicator_code=d.code,
+                            submission_id=r.submission_id,
+                            observed=_none(value),
+                            expected=100.0,
+                            evidence=_cells(r.cell_current if measure == "value_current" else r.cell_ytd),
+                            message_zh=(
+                                f"{unit} {r.period} {d.name}（第{d.numerator}行÷第{d.denominator}行）"
+                                f"{MEASURE_ZH[measure]}为 {_fmt(value)}%，超过100%："
+                                f"第{d.numerator}行 {_fmt(getattr(r, measure))}，"
+                                f"第{d.denominator}行 {_fmt(getattr(r, measure + '_den'))}。请核对后重新报送。"
+                            ),
+                            message_en=(
+                                f"{r.unit_code} {r.period}: {d.code} = row {d.numerator} / row "
+                                f"{d.denominator} is {_fmt(value)} % ({MEASURE_EN[measure]}), above 100 %. "
+                                "Check both rows and resubmit."
+                            ),
+                        )
+                    )
+    return out
+
+
+# --- year to date --------------------------------------------------------------
+
+
+def check_year_to_date(ws: Workset) -> list[Finding]:
+    rows = _with_meta(ws, ws.staged)
+    rows = rows[rows["value_ytd"].notna() & rows["value_current"].notna()]
+    first = _first_of_year(rows["period"]) | (rows["temporal"] == "stock")
+    out: list[Finding] = []
+
+    same = rows[first & ((rows["value_ytd"] - rows["value_current"]).abs() > EPS)]
+    for r in same.itertuples(index=False):
+        unit = ws.unit_name(r.unit_code)
+        why_zh = "存量指标的本年累计数即期末数" if r.temporal == "stock" else "年内第一期的本年累计数等于本期数"
+        why_en = "a stock's year-to-date is its period-end value" if r.temporal == "stock" else (
+            "in the first period of a year, year-to-date equals the current period"
+        )
+        out.append(
+            Finding(
+                check_name="ytd_equals_current",
+                severity="error",
+                unit_code=r.unit_code,
+                form=r.form,
+                period=r.period,
+                indicator_code=r.indicator_code,
+                submission_id=r.submission_id,
+                observed=r.value_ytd,
+                expected=r.value_current,
+                evidence=_cells(r.cell_ytd, r.cell_current),
+                message_zh=(
+                    f"{unit} {r.period} 第{r.indicator_code}行「{r.indicator_name}」本年累计数 "
+                    f"{_fmt(r.value_ytd)} 与本期数 {_fmt(r.value_current)} 不一致（{why_zh}）。"
+                    "请更正后重新报送。"
+                ),
+                message_en=(
+                    f"{r.unit_code} {r.period}: row {r.indicator_code} year-to-date {_fmt(r.value_ytd)} "
+                    f"≠ current {_fmt(r.value_current)} ({why_en}). Correct and resubmit."
+                ),
+            )
+        )
+
+    flows = rows[~first & (rows["temporal"] == "flow")].copy()
+    if flows.empty:
+        return out
+    flows["previous_period"] = _previous(flows["period"])
+    prev = ws.latest[["unit_code", "form", "period", "indicator_code", "value_current", "value_ytd"]].rename(
+        columns={"period": "previous_period", "value_current": "prev_current", "value_ytd": "prev_ytd"}
+    )
+    joined = flows.merge(prev, on=["unit_code", "form", "previous_period", "indicator_code"])
+    prev_first = _first_of_year(joined["previous_period"])
+    # A first-period return may leave 本年累计数 blank: then it is its 本期数.
+    prev_ytd = joined["prev_ytd"].where(joined["prev_ytd"].notna() | ~prev_first, joined["prev_current"])
+    expected = prev_ytd + joined["value_current"]
+    bad_mask = expected.notna() & ((joined["value_ytd"] - expected).abs() > EPS)
+    for r, exp, pytd in zip(
+        joined[bad_mask].itertuples(index=False), expected[bad_mask], prev_ytd[bad_mask], strict=True
+    ):
+        unit = ws.unit_name(r.unit_code)
+        out.append(
+            Finding(
+                check_name="ytd_continuity",
+                severity="warn",
+                unit_code=r.unit_code,
+                form=r.form,
+                period=r.period,
+                indicator_code=r.indicator_code,
+                submission_id=r.submission_id,
+                observed=r.value_ytd,
+                expected=exp,
+                evidence=_cells(r.cell_ytd),
+                message_zh=(
+                    f"{unit} {r.period} 第{r.indicator_code}行「{r.indicator_name}」本年累计数 "
+                    f"{_fmt(r.value_ytd)}，应为上期（{r.previous_period}）本年累计数 {_fmt(pytd)} "
+                    f"+ 本期数 {_fmt(r.value_current)} = {_fmt(exp)}。请核对本期或上期报表。"
+                ),
+                message_en=(
+                    f"{r.unit_code} {r.period}: row {r.indicator_code} year-to-date {_fmt(r.value_ytd)} "
+                    f"should be {r.previous_period} year-to-date {_fmt(pytd)} + current "
+                    f"{_fmt(r.value_current)} = {_fmt(exp)}. Check this or the previous return."
+                ),
+            )
+        )
+    return out
+
+
+# --- parent = sum of children --------------------------------------------------
+
+
+def hierarchy_keys(ws: Workset) -> pd.DataFrame:
+    """(parent unit, form, period) whose consolidation a staged return touches."""
+    staged_keys = ws.staged[_KEY].drop_duplicates()
+    as_child = staged_keys.merge(ws.units[["unit_code", "parent_code"]], on="unit_code")
+    as_child = as_child[as_child["parent_code"].notna()][["parent_code", "form", "period"]]
+    as_child = as_child.rename(columns={"parent_code": "unit_code"})
+    has_children = set(ws.units["parent_code"].dropna())
+    as_parent = staged_keys[staged_keys["unit_code"].isin(has_children)]
+    return pd.concat([as_child, as_parent], ignore_index=True).drop_duplicates()
+
+
+def check_hierarchy(ws: Workset) -> list[Finding]:
+    keys = hierarchy_keys(ws)
+    if keys.empty:
+        return []
+    additive = ws.indicators[ws.indicators["additive"]][["form", "indicator_code", "indicator_name"]]
+    own = ws.latest.merge(keys, on=_KEY).merge(additive, on=["form", "indicator_code"])
+    own = own[own["value_current"].notna()]
+    children = ws.units[ws.units["parent_code"].isin(keys["unit_code"])][["unit_code", "parent_code"]]
+    expected = children.groupby("parent_code").size().rename("children_expected")
+    child_values = ws.latest.merge(children, on="unit_code")
+    child_values = child_values[child_values["value_current"].notna()]
+    sums = (
+        child_values.groupby(["parent_code", "form", "period", "indicator_code"])["value_current"]
+        .agg(sum_children="sum", children_reported="count")
+        .reset_index()
+        .rename(columns={"parent_code": "unit_code"})
+    )
+    cmp = own.merge(sums, on=[*_KEY, "indicator_code"]).merge(
+        expected, left_on="unit_code", right_index=True, how="left"
+    )
+    cmp["diff"] = cmp["value_current"] - cmp["sum_children"]
+    complete = cmp["children_reported"] >= cmp["children_expected"]
+    partial_below = ~complete & (cmp["diff"] > EPS)
+    wrong = (complete & (cmp["diff"].abs() > EPS)) | (~complete & (cmp["diff"] < -EPS))
+    flagged = cmp[partial_below | wrong].copy()
+    if flagged.empty:
+        return []
+    flagged["severity"] = np.where(wrong[partial_below | wrong], "error", "warn")
+
+    staged_subs = ws.staged[[*_KEY, "submission_id"]].drop_duplicates(_KEY)
+    flagged = flagged.merge(staged_subs, on=_KEY, how="left")
+    detail = child_values.merge(
+        flagged[["unit_code", "form", "period", "indicator_code"]].rename(columns={"unit_code": "parent_code"}),
+        on=["parent_code", "form", "period", "indicator_code"],
+    )
+    listed = {
+        key: list(zip(g["unit_code"], g["value_current"], strict=True))
+        for key, g in detail.groupby(["parent_code", "form", "period", "indicator_code"])
+    }
+    children_of = children.groupby("parent_code")["unit_code"].apply(list).to_dict()
+
+    out: list[Finding] = []
+    for r in flagged.itertuples(index=False):
+        reported = listed.get((r.unit_code, r.form, r.period, r.indicator_code), [])
+        reported_codes = {code for code, _ in reported}
+        missing = [c for c in children_of.get(r.unit_code, []) if c not in reported_codes]
+        shown = "；".join(f"{ws.unit_name(c)}({c}) {_fmt(v)}" for c, v in reported[:MAX_LISTED_CHILDREN])
+        if len(reported) > MAX_LISTED_CHILDREN:
+            shown += f"；…共{len(reported)}个"
+        missing_zh = "、".join(ws.unit_name(c) for c in missing[:MAX_LISTED_CHILDREN])
+        unit = ws.unit_name(r.unit_code)
+        coverage = f"{int(r.children_reported)}/{int(r.children_expected)}"
+        head_zh = (
+            f"{unit} {r.period} 第{r.indicator_code}行「{r.indicator_name}」本级报表 {_fmt(r.value_current)}，"
+            f"下级合计 {_fmt(r.sum_children)}（{coverage} 个下级已报），相差 {_fmt(r.diff)}。"
+        )
+        head_en = (
+            f"{r.unit_code} {r.period}: row {r.indicator_code} own return {_fmt(r.value_current)}, "
+            f"sum of children {_fmt(r.sum_children)} ({coverage} children reported), "
+            f"difference {_fmt(r.diff)}."
+        )
+        if r.severity == "warn":
+            tail_zh = f"尚未报齐（未报：{missing_zh}），请督促下级报送后再核对。"
+            tail_en = f" Not all children reported (missing: {', '.join(missing[:MAX_LISTED_CHILDREN])})."
+        elif missing:
+            tail_zh = f"已报下级之和已超过本级数（未报：{missing_zh}），请核对本级或下级报表。"
+            tail_en = " The partial sum already exceeds the own figure; check this or the children's returns."
+        else:
+            tail_zh = "下级已全部报送，请核对本级或下级报表并更正。"
+            tail_en = " All children reported; check this or the children's returns and correct."
+        out.append(
+            Finding(
+                check_name="parent_eq_sum_children",
+                severity=r.severity,
+                unit_code=r.unit_code,
+                form=r.form,
+                period=r.period,
+                indicator_code=r.indicator_code,
+                submission_id=r.submission_id if isinstance(r.submission_id, str) else None,
+                observed=r.value_current,
+                expected=r.sum_children,
+                evidence=f"下级 children: {shown}" + (f"；未报 missing: {missing_zh}" if missing else ""),
+                message_zh=head_zh + tail_zh,
+                message_en=head_en + tail_en,
+            )
+        )
+    return out
+
+
+# --- outliers ------------------------------------------------------------------
+
+
+def check_history_outliers(ws: Workset) -> list[Finding]:
+    current = ws.staged[ws.staged["value_current"].notna()][
+        [*_KEY, "indicator_code", "submission_id", "value_current", "cell_current"]
+    ]
+    history = ws.published[ws.published["value_current"].notna()][
+        ["unit_code", "form", "indicator_code", "period", "value_current"]
+    ].rename(columns={"period": "h_period", "value_current": "h_value"})
+    if current.empty or history.empty:
+        return []
+    joined = current.merge(history, on=["unit_code", "form", "indicator_code"])
+    joined = joined[
+        (joined["h_period"] < joined["period"])
+        & (_period_kind(joined["h_period"]) == _period_kind(joined["period"]))
+    ]
+    if joined.empty:
+        return []
+    group = [*_KEY, "indicator_code"]
+    grouped = joined.groupby(group)["h_value"]
+    stats = grouped.agg(points="count", median="median").reset_index()
+    joined = joined.merge(stats, on=group)
+    joined["abs_dev"] = (joined["h_value"] - joined["median"]).abs()
+    mad = joined.groupby(group)["abs_dev"].median().rename("mad").reset_index()
+    stats = stats.merge(mad, on=group)
+    rows = current.merge(stats[stats["points"] >= HISTORY_MIN_POINTS], on=group)
+    scale = np.maximum.reduce(
+        [1.4826 * rows["mad"].to_numpy(), 0.1 * rows["median"].abs().to_numpy(), np.ones(len(rows))]
+    )
+    rows["z"] = (rows["value_current"] - rows["median"]).abs() / scale
+    flagged = _with_meta(ws, rows[rows["z"] > HISTORY_Z_LIMIT])
+    return [
+        Finding(
+            check_name="outlier_history",
+            severity="warn",
+            unit_code=r.unit_code,
+            form=r.form,
+            period=r.period,
+            indicator_code=r.indicator_code,
+            submission_id=r.submission_id,
+            observed=r.value_current,
+            expected=r.median,
+            evidence=_cells(r.cell_current),
+            message_zh=(
+                f"{ws.unit_name(r.unit_code)} {r.period} 第{r.indicator_code}行「{r.indicator_name}」"
+                f"本期数 {_fmt(r.value_current)} 远离本单位以往 {int(r.points)} 期的中位数 "
+                f"{_fmt(r.median)}（稳健z值 {r.z:.1f} > {HISTORY_Z_LIMIT}）。请确认是否填错（如单位、位数）。"
+            ),
+            message_en=(
+                f"{r.unit_code} {r.period}: row {r.indicator_code} {_fmt(r.value_current)} is far from "
+                f"the median {_fmt(r.median)} of {int(r.points)} earlier periods (robust z {r.z:.1f} > "
+                f"{HISTORY_Z_LIMIT}). Please confirm (unit of measure, digits)."
+            ),
+        )
+        for r in flagged.itertuples(index=False)
+    ]
+
+
+def check_last_year_outliers(ws: Workset) -> list[Finding]:
+    rows = _with_meta(ws, ws.staged)
+    rows = rows[rows["value_current"].notna() & rows["value_last_year"].notna()]
+    larger = np.maximum(rows["value_current"], rows["value_last_year"])
+    floor = np.where(rows["is_money"].fillna(False).astype(bool), LAST_YEAR_MIN_MONEY, LAST_YEAR_MIN_COUNT)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(rows["value_last_year"] > 0, rows["value_current"] / rows["value_last_year"], np.inf)
+    mask = (larger >= floor) & ((ratio > LAST_YEAR_RATIO) | (ratio < 1 / LAST_YEAR_RATIO))
+    out: list[Finding] = []
+    for r, q in zip(rows[mask].itertuples(index=False), ratio[mask.to_numpy()], strict=True):
+        shown = "∞" if np.isinf(q) else f"{q:.2f}"
+        out.append(
+            Finding(
+                check_name="outlier_last_year",
+                severity="warn",
+                unit_code=r.unit_code,
+                form=r.form,
+                period=r.period,
+                indicator_code=r.indicator_code,
+                submission_id=r.submission_id,
+                observed=r.value_current,
+                expected=r.value_last_year,
+                evidence=_cells(r.cell_current, r.cell_last_year),
+                message_zh=(
+                    f"{ws.unit_name(r.unit_code)} {r.period} 第{r.indicator_code}行「{r.indicator_name}」"
+                    f"本期数 {_fmt(r.value_current)} 是上年同期数 {_fmt(r.value_last_year)} 的 {shown} 倍"
+                    f"（超出 1/{LAST_YEAR_RATIO:g}–{LAST_YEAR_RATIO:g} 倍）。请确认是否填错。"
+                ),
+                message_en=(
+                    f"{r.unit_code} {r.period}: row {r.indicator_code} current {_fmt(r.value_current)} is "
+                    f"{shown}× the same period last year ({_fmt(r.value_last_year)}). Please confirm."
+                ),
+            )
+        )
+    return out
+
+
+# --- notices -------------------------------------------------------------------
+
+_QUALIFIER_ALIASES = {
+    "exact": "exact",
+    "at_least": "at_least",
+    "more_than": "at_least",
+    "approx": "approx",
+    "about": "approx",
+    "at_most": "at_most",
+    "nearly": "at_most",
+    "less_than": "at_most",
+}
+_QUALIFIER_ZH = {"exact": "等于", "at_least": "不少于", "approx": "约为（±5%）", "at_most": "不超过"}
+
+
+def check_notice_vs_return(engine: Engine, ws: Workset | None = None) -> CheckResult:
+    """Figures a notice states for a unit (v_notice_vs_return) that the returns contradict."""
+    frame = _read(
+        engine,
+        "SELECT unit_code, unit_name, form, indicator_code, indicator_name, period, notice_value, "
+        "notice_qualifier, notice_quote, notice_url, return_value, return_basis FROM v_notice_vs_return",
+    )
+    frame = _strip_codes(_numeric(frame, ["notice_value", "return_value"]), ["unit_code"])
+    scope = {(r.unit_code, r.form, r.period, "notice_vs_return") for r in frame.itertuples(index=False)}
+    frame = frame[frame["return_value"].notna() & frame["notice_value"].notna()]
+    qualifier = frame["notice_qualifier"].fillna("exact").str.lower().map(_QUALIFIER_ALIASES).fillna("exact")
+    ret, note = frame["return_value"], frame["notice_value"]
+    bad = (
+        ((qualifier == "exact") & ((ret - note).abs() > EPS))
+        | ((qualifier == "at_least") & (ret < note - EPS))
+        | ((qualifier == "at_most") & (ret > note + EPS))
+        | ((qualifier == "approx") & ((ret - note).abs() > NOTICE_APPROX_TOLERANCE * note.abs() + EPS))
+    )
+    out = CheckResult(scope=scope)
+    for r, q in zip(frame[bad].itertuples(index=False), qualifier[bad], strict=True):
+        basis_zh = "本级报表" if r.return_basis == "own_return" else "下级报表合计"
+        out.append(
+            Finding(
+                check_name="notice_vs_return",
+                severity="warn",
+                unit_code=r.unit_code,
+                form=r.form,
+                period=r.period,
+                indicator_code=r.indicator_code,
+                observed=r.return_value,
+                expected=r.notice_value,
+                evidence=f"「{r.notice_quote}」 {r.notice_url}",
+                message_zh=(
+                    f"{r.unit_name} {r.period} 「{r.indicator_name}」：通知/报道称{_QUALIFIER_ZH[q]} "
+                    f"{_fmt(r.notice_value)}（原文「{r.notice_quote}」），但{basis_zh}为 "
+                    f"{_fmt(r.return_value)}。请核对报表或向发文单位确认。"
+                ),
+                message_en=(
+                    f"{r.unit_code} {r.period} row {r.indicator_code}: the notice says {q} "
+                    f"{_fmt(r.notice_value)} (quote: {r.notice_quote}) but the returns give "
+                    f"{_fmt(r.return_value)} ({r.return_basis}). Check the returns or ask the issuer."
+                ),
+            )
+        )
+    return out
+
+
+# --- entry points --------------------------------------------------------------
+
+
+def staged_scope(source: Engine | Workset) -> set:
+    """What :func:`check_staged` re-evaluates, for :func:`findings.record`.
+
+    Every check on each staged return, the sum-of-children check of the parents
+    the staged returns touch, and the notice comparisons.
+    """
+    if isinstance(source, Workset):
+        scope: set = {tuple(k) for k in source.staged[_KEY].drop_duplicates().itertuples(index=False)}
+        parents = hierarchy_keys(source)
+        for k in parents.itertuples(index=False):
+            scope.add((k.unit_code, k.form, k.period, "parent_eq_sum_children"))
+        return scope
+    staged = _strip_codes(
+        _read(
+            source,
+            "SELECT DISTINCT s.unit_code, s.form, s.period, u.parent_code, "
+            "CASE WHEN EXISTS (SELECT 1 FROM dim_org_unit AS c WHERE c.parent_code = s.unit_code "
+            "AND c.valid_to IS NULL) THEN 1 ELSE 0 END AS has_children "
+            "FROM return_submission AS s LEFT JOIN dim_org_unit AS u "
+            "ON s.unit_code = u.unit_code AND u.valid_to IS NULL WHERE s.status = 'staged'",
+        ),
+        ["unit_code", "parent_code"],
+    )
+    scope = set()
+    for r in staged.itertuples(index=False):
+        scope.add((r.unit_code, r.form, r.period))
+        if isinstance(r.parent_code, str):
+            scope.add((r.parent_code, r.form, r.period, "parent_eq_sum_children"))
+        if r.has_children:
+            scope.add((r.unit_code, r.form, r.period, "parent_eq_sum_children"))
+    return scope | notice_scope(source)
+
+
+def notice_scope(engine: Engine) -> set:
+    frame = _strip_codes(
+        _read(engine, "SELECT DISTINCT unit_code, form, period FROM v_notice_vs_return"), ["unit_code"]
+    )
+    return {(r.unit_code, r.form, r.period, "notice_vs_return") for r in frame.itertuples(index=False)}
+
+
+def check_staged(engine: Engine, *, staged_raw: pd.DataFrame | None = None) -> CheckResult:
+    """All rules over the staged returns (newest staged version of each), with published history.
+
+    Returns the findings with ``.scope``: the staged returns, plus the parents whose
+    sum-of-children check the staged returns touched.
+    """
+    ws = load_workset(engine, staged_raw)
+    result = CheckResult(scope=staged_scope(ws))
+    if not ws.staged.empty:
+        for check in (
+            check_subtotals,
+            check_rates,
+            check_year_to_date,
+            check_hierarchy,
+            check_history_outliers,
+            check_last_year_outliers,
+        ):
+            result.extend(check(ws))
+    result = result.merge(check_notice_vs_return(engine, ws))
+    # The same problem in 本期数 and 本年累计数 is one finding (the id has no measure).
+    return CheckResult(deduplicate(result), result.scope)
+
+
+# --- completeness --------------------------------------------------------------
+
+
+def _as_date(value) -> date | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def check_completeness(engine: Engine, *, as_of: date) -> CheckResult:
+    """Expected children that had not reported by their due date (as of ``as_of``).
+
+    One finding per child (``completeness_missing`` or ``completeness_late``) on the
+    child's unit, and one ``completeness_summary`` on the parent while anyone is
+    missing. Periods whose due date has not passed are not judged yet.
+    """
+    detail = _read(
+        engine,
+        "SELECT parent_code, parent_name, unit_code, unit_name, form, period, due_date, "
+        "due_date_source, due_date_notice_id, first_received_at, status FROM v_completeness_detail",
+    )
+    detail = _strip_codes(detail, ["parent_code", "unit_code"])
+    result = CheckResult()
+    if detail.empty:
+        return result
+    detail["due"] = detail["due_date"].map(_as_date)
+    detail["received"] = detail["first_received_at"].map(_as_date)
+    detail = detail[detail["due"] < as_of]
+    for r in detail.itertuples(index=False):
+        for check in ("completeness_missing", "completeness_late"):
+            result.scope.add((r.unit_code, r.form, r.period, check))
+        result.scope.add((r.parent_code, r.form, r.period, "completeness_summary"))
+
+    # The view judges on time / late on the Beijing calendar date of submission.
+    not_in = (detail["status"] == "missing") | (detail["received"] > as_of)
+    missing = detail[not_in]
+    late = detail[~not_in & (detail["status"] == "late")]
+    basis = {"default": "默认：期末后10天", "notice": "上级通知规定"}
+    for r in missing.itertuples(index=False):
+        days = (as_of - r.due).days
+        result.append(
+            Finding(
+                check_name="completeness_missing",
+                severity="warn",
+                unit_code=r.unit_code,
+                form=r.form,
+                period=r.period,
+                evidence=f"due {r.due.isoformat()} ({r.due_date_source}"
+                + (f", notice {r.due_date_notice_id}" if r.due_date_notice_id else "")
+                + ")",
+                message_zh=(
+                    f"{r.unit_name} 尚未报送 {r.form} {r.period} 报表，截止日期 {r.due.isoformat()}"
+                    f"（{basis.get(r.due_date_source, r.due_date_source)}）已过 {days} 天。"
+                    f"请尽快报送{r.parent_name}妇联。"
+                ),
+                message_en=(
+                    f"{r.unit_code} has not submitted {r.form} {r.period}; due {r.due.isoformat()}, "
+                    f"{days} days overdue. Please submit to {r.parent_code}."
+                ),
+            )
+        )
+    for r in late.itertuples(index=False):
+        days = max((r.received - r.due).days, 1)
+        result.append(
+            Finding(
+                check_name="completeness_late",
+                severity="warn",
+                unit_code=r.unit_code,
+                form=r.form,
+                period=r.period,
+                evidence=f"received {r.received.isoformat()}, due {r.due.isoformat()}",
+                message_zh=(
+                    f"{r.unit_name} {r.form} {r.period} 报表于 {r.received.isoformat()} 报送，"
+                    f"晚于截止日期 {r.due.isoformat()} {days} 天。请今后按时报送。"
+                ),
+                message_en=(
+                    f"{r.unit_code} submitted {r.form} {r.period} on {r.received.isoformat()}, "
+                    f"{days} days after the due date {r.due.isoformat()}."
+                ),
+            )
+        )
+    expected = detail.groupby(["parent_code", "form", "period"]).size()
+    for (parent, form, period), group in missing.groupby(["parent_code", "form", "period"]):
+        names = "、".join(group["unit_name"].head(MAX_LISTED_CHILDREN))
+        more = f"等{len(group)}个单位" if len(group) > MAX_LISTED_CHILDREN else ""
+        total = int(expected[(parent, form, period)])
+        parent_name = group["parent_name"].iloc[0]
+        result.append(
+            Finding(
+                check_name="completeness_summary",
+                severity="warn",
+                unit_code=parent,
+                form=form,
+                period=period,
+                observed=float(total - len(group)),
+                expected=float(total),
+                evidence="missing: " + ", ".join(group["unit_code"].head(MAX_LISTED_CHILDREN)),
+                message_zh=(
+                    f"{parent_name} 的 {total} 个下级单位中有 {len(group)} 个尚未报送 {form} {period}："
+                    f"{names}{more}。请督促报送。"
+                ),
+                message_en=(
+                    f"{len(group)} of {total} subordinate units of {parent} have not submitted "
+                    f"{form} {period}. Please follow up."
+                ),
+            )
+        )
+    return result
+
+
+# --- notice deadlines ----------------------------------------------------------
+
+_FORM_PERIOD_KIND = {"FL-01": "quarter"}
+
+
+def period_for_deadline(deadline: date, *, kind: str = "quarter", hint: str | None = None) -> str:
+    """The reporting period a notice deadline is about.
+
+    Heuristic: if the notice's task or title names a period (``2020年一季度``,
+    ``2019年度``) whose end is on or before the deadline, that one; otherwise the
+    period of the form's kind whose end precedes the deadline and is nearest to it
+    (a deadline of 2020-03-23 → 2019Q4 for a quarterly form; 2020-04-05 → 2020Q1).
+    """
+    if hint:
+        named = periods.find_period(hint)
+        if named and periods.period_end(named) <= deadline:
+            return named
+    if kind == "year":
+        return str(deadline.year - 1)
+    if kind == "month":
+        last = deadline.replace(day=1) - timedelta(days=1)
+        return f"{last.year}-{last.month:02d}"
+    quarter = (deadline.month - 1) // 3 + 1
+    candidate = f"{deadline.year}Q{quarter}"
+    if periods.period_end(candidate) >= deadline:
+        candidate = periods.previous_period(candidate)
+    return candidate
+
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def link_notice_deadlines(engine: Engine, *, form: str = "FL-01") -> int:
+    """Derive ``reporting_deadline`` rows from notices that set a deadline.
+
+    A notice issued by a parent (``issuer_code``) with a ``deadline`` sets the
+    due date of ``form`` for the period :func:`period_for_deadline` picks. When
+    several notices of one parent point at the same period, the most recently
+    published one wins (a re-issued notice corrects the earlier one).
+    """
+    notices = _read(
+        engine,
+        "SELECT notice_id, issuer_code, deadline, deadline_task, title, published_at, first_seen "
+        "FROM notice WHERE deadline IS NOT NULL AND issuer_code IS NOT NULL",
+    )
+    if notices.empty:
+        return 0
+    kind = _FORM_PERIOD_KIND.get(form, "quarter")
+    chosen: dict[tuple[str, str, str], tuple] = {}
+    for r in notices.itertuples(index=False):
+        deadline = _as_date(r.deadline)
+        if deadline is None:
+            continue
+        hint = _WHITESPACE.sub(" ", f"{r.deadline_task or ''} {r.title or ''}").strip()
+        period = period_for_deadline(deadline, kind=kind, hint=hint or None)
+        if kind == "quarter" and periods.period_kind(period) == "month":
+            period = periods.quarter_of_month(period)
+        elif kind == "quarter" and periods.period_kind(period) == "year":
+            # A named year for a quarterly form: its last quarter is what falls due.
+            period = f"{periods.period_year(period)}Q4"
+        key = (r.issuer_code.strip(), form, period)
+        order = str(r.published_at or r.first_seen or "")
+        if key not in chosen or order > chosen[key][0]:
+            chosen[key] = (order, deadline, r.notice_id)
+    rows = [
+        {"parent_code": k[0], "form": k[1], "period": k[2], "due_date": v[1], "notice_id": v[2]}
+        for k, v in chosen.items()
+    ]
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO reporting_deadline (parent_code, form, period, due_date, notice_id) "
+                "VALUES (:parent_code, :form, :period, :due_date, :notice_id) "
+                "ON CONFLICT (parent_code, form, period) DO UPDATE SET "
+                "due_date = excluded.due_date, notice_id = excluded.notice_id"
+            ),
+            rows,
+        )
+    return len(rows)

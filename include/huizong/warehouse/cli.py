@@ -1,0 +1,354 @@
+"""Warehouse commands: ``db migrate``, ``orgs load``, ``sql``, ``quarantine``."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import unicodedata
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TextIO
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+_FORMULA_LEADERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _warehouse_url(args: argparse.Namespace) -> str:
+    if getattr(args, "warehouse", None):
+        return args.warehouse
+    from huizong.settings import get_settings
+
+    return get_settings().warehouse_url
+
+
+def _engine(args: argparse.Namespace) -> Engine:
+    from huizong.warehouse.db import get_engine
+
+    return get_engine(_warehouse_url(args))
+
+
+def _add_warehouse_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--warehouse",
+        metavar="URL",
+        help="warehouse database URL (default: HUIZONG_WAREHOUSE_URL or var/warehouse.db)",
+    )
+
+
+# --- db migrate ---------------------------------------------------------------
+
+
+def cmd_db_migrate(args: argparse.Namespace) -> int:
+    from huizong.warehouse import db, seed
+
+    engine = _engine(args)
+    applied = db.migrate(engine)
+    counts = seed.seed_all(engine)
+    print(f"warehouse: {engine.url.render_as_string(hide_password=True)}")
+    print(f"applied {len(applied)} migration file(s):")
+    for name in applied:
+        print(f"  {name}")
+    print(
+        "seeded (keyed upserts, unchanged rows stay as they were): "
+        + ", ".join(f"{n} {what}" for what, n in counts.items())
+    )
+    return 0
+
+
+# --- orgs load ----------------------------------------------------------------
+
+
+def cmd_orgs_load(args: argparse.Namespace) -> int:
+    from huizong.warehouse import seed
+
+    try:
+        count = seed.seed_org_units(_engine(args), Path(args.file))
+    except seed.OrgUnitFileError as exc:
+        print(f"huizong orgs load: {exc}", file=sys.stderr)
+        return 1
+    print(f"loaded {count} org units from {args.file}")
+    return 0
+
+
+# --- sql ----------------------------------------------------------------------
+
+
+class ReadOnlyError(RuntimeError):
+    """The warehouse refused a statement because the session is read-only."""
+
+
+def read_only_engine(url: str) -> Engine:
+    """An engine whose connections cannot write (SQLite opened ``mode=ro``)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if not database or database == ":memory:":
+            raise ValueError("huizong sql needs a file-backed SQLite warehouse")
+        if not Path(database).exists():
+            raise FileNotFoundError(f"no warehouse at {database}; run `huizong db migrate` first")
+        engine = sa.create_engine(
+            f"sqlite:///file:{Path(database).resolve()}?mode=ro&uri=true",
+            connect_args={"timeout": 30},
+        )
+
+        @sa.event.listens_for(engine, "connect")
+        def _query_only(dbapi_conn, _record):  # pragma: no cover - trivial
+            dbapi_conn.execute("PRAGMA query_only = ON")
+
+        return engine
+    if url.startswith(("postgresql://", "postgres://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return sa.create_engine(url)
+
+
+def _driver_errors() -> tuple[type[Exception], ...]:
+    import sqlite3
+
+    errors: list[type[Exception]] = [sqlite3.Error]
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        pass
+    else:
+        errors.append(psycopg.Error)
+    return tuple(errors)
+
+
+def run_read_only(url: str, statement: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Column names and rows of one statement, run where nothing can be written.
+
+    The statement goes to the driver as typed, without parameters, so a ``%``
+    in it is just a character.
+    """
+    engine = read_only_engine(url)
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                # Take the snapshot now, so SET TRANSACTION READ WRITE is refused.
+                conn.exec_driver_sql("SELECT 1")
+            cursor = conn.connection.dbapi_connection.cursor()
+            try:
+                cursor.execute(statement)
+            except _driver_errors() as exc:
+                message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+                lowered = message.lower()
+                if "read-only" in lowered or "readonly" in lowered or "query_only" in lowered:
+                    raise ReadOnlyError(message) from exc
+                raise
+            try:
+                if cursor.description is None:
+                    return [], []
+                columns = [d[0] for d in cursor.description]
+                return columns, [tuple(r) for r in cursor.fetchall()]
+            finally:
+                cursor.close()
+                conn.rollback()
+    finally:
+        engine.dispose()
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def csv_safe(value: Any) -> str:
+    """A cell for CSV that a spreadsheet will not run as a formula.
+
+    Text starting with ``= + - @``, tab or carriage return gets a leading
+    ``'``. Numbers stay as they are: ``-5`` cannot carry a formula.
+    """
+    text = _cell_text(value)
+    if isinstance(value, str) and text.startswith(_FORMULA_LEADERS):
+        return "'" + text
+    return text
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    gap = " " * (width - _display_width(text))
+    return gap + text if right else text + gap
+
+
+def write_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO) -> None:
+    """An aligned text table; numbers right-aligned, CJK counted as double width."""
+    texts = [[_cell_text(v).replace("\n", " ") for v in row] for row in rows]
+    widths = [
+        max([_display_width(c)] + [_display_width(r[i]) for r in texts])
+        for i, c in enumerate(columns)
+    ]
+    numeric = [
+        bool(rows)
+        and all(isinstance(r[i], int | float | Decimal) or r[i] is None for r in rows)
+        and not all(isinstance(r[i], bool) for r in rows)
+        for i in range(len(columns))
+    ]
+    out.write(" | ".join(_pad(c, w, False) for c, w in zip(columns, widths, strict=True)) + "\n")
+    out.write("-+-".join("-" * w for w in widths) + "\n")
+    for row in texts:
+        cells = (_pad(t, w, n) for t, w, n in zip(row, widths, numeric, strict=True))
+        out.write(" | ".join(cells) + "\n")
+    out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n")
+
+
+def write_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([csv_safe(c) for c in columns])
+    for row in rows:
+        writer.writerow([csv_safe(v) for v in row])
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    url = _warehouse_url(args)
+    try:
+        columns, rows = run_read_only(url, args.statement)
+    except ReadOnlyError as exc:
+        print(f"huizong sql: refused, the warehouse is read-only here: {exc}", file=sys.stderr)
+        return 2
+    except (*_driver_errors(), sa.exc.DBAPIError, ValueError, FileNotFoundError) as exc:
+        orig = getattr(exc, "orig", None)
+        message = (str(orig or exc).strip() or repr(exc)).splitlines()[0]
+        print(f"huizong sql: {message}", file=sys.stderr)
+        return 1
+    if not columns:
+        print("(statement returned no rows)")
+        return 0
+    if args.csv:
+        write_csv(columns, rows, sys.stdout)
+    else:
+        write_table(columns, rows, sys.stdout)
+    return 0
+
+
+# --- quarantine ---------------------------------------------------------------
+
+
+def cmd_quarantine_list(args: argparse.Namespace) -> int:
+    from huizong.warehouse.load import list_quarantine
+
+    status = None if args.status == "all" else args.status
+    entries = list_quarantine(_engine(args), status=status)
+    columns = ["id", "status", "reason", "unit", "form", "period", "source", "held since"]
+    rows = [
+        (
+            e.quarantine_id[:12],
+            e.status,
+            e.reason,
+            e.received.submitted_unit_code,
+            e.received.form,
+            e.received.period,
+            f"{e.received.channel}:{e.received.source_uri}",
+            e.created_at.strftime("%Y-%m-%d %H:%M"),
+        )
+        for e in entries
+    ]
+    write_table(columns, rows, sys.stdout)
+    if args.verbose:
+        for e in entries:
+            print(f"\n{e.quarantine_id}\n  {e.detail}\n  raw: {e.received.raw_path}")
+    return 0
+
+
+def cmd_quarantine_release(args: argparse.Namespace) -> int:
+    from huizong.warehouse.load import release_quarantine
+
+    try:
+        entry = release_quarantine(_engine(args), args.id)
+    except KeyError as exc:
+        print(f"huizong quarantine release: {exc.args[0]}", file=sys.stderr)
+        return 1
+    r = entry.received
+    print(
+        f"released {entry.quarantine_id} ({r.channel}:{r.source_uri}, was: {entry.reason}); "
+        "intake triages it again on its next run"
+    )
+    return 0
+
+
+# --- registration -------------------------------------------------------------
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    db_parser = subparsers.add_parser("db", help="warehouse schema")
+    db_sub = db_parser.add_subparsers(title="db commands", metavar="COMMAND", required=True)
+    migrate = db_sub.add_parser(
+        "migrate",
+        help="create or update the warehouse tables and views, seed reference data",
+        description=(
+            "Apply sql/ (tables IF NOT EXISTS, views re-created, analyst role on "
+            "PostgreSQL) and seed the indicator catalog, periods and the seed org "
+            "units. Running it again changes nothing."
+        ),
+    )
+    _add_warehouse_option(migrate)
+    migrate.set_defaults(func=cmd_db_migrate)
+
+    orgs = subparsers.add_parser("orgs", help="organisation units (division codes)")
+    orgs_sub = orgs.add_subparsers(title="orgs commands", metavar="COMMAND", required=True)
+    load = orgs_sub.add_parser(
+        "load",
+        help="load a division-code list (CSV or CSV.gz: code,name,level,parent_code)",
+        description=(
+            "Upsert every row of a division-code list into dim_org_unit. A bad row "
+            "stops the load and names FILE:LINE."
+        ),
+    )
+    load.add_argument("file", metavar="FILE", help="e.g. include/huizong/data/divisions_cn.csv.gz")
+    _add_warehouse_option(load)
+    load.set_defaults(func=cmd_orgs_load)
+
+    sql = subparsers.add_parser(
+        "sql",
+        help="run one read-only SQL statement against the warehouse",
+        description=(
+            "Run one statement in a read-only session (PostgreSQL: READ ONLY "
+            "transaction; SQLite: opened read-only) and print an aligned table, "
+            "or CSV with --csv. Writes are refused. The v_* views are the "
+            "documented interface (sql/marts/README.md)."
+        ),
+    )
+    sql.add_argument("statement", metavar="SQL", help='e.g. "SELECT * FROM v_completeness"')
+    sql.add_argument(
+        "--csv",
+        action="store_true",
+        help="CSV output; text cells starting with = + - @ get a leading ' for spreadsheets",
+    )
+    _add_warehouse_option(sql)
+    sql.set_defaults(func=cmd_sql)
+
+    q = subparsers.add_parser("quarantine", help="returns held back from loading")
+    q_sub = q.add_subparsers(title="quarantine commands", metavar="COMMAND", required=True)
+    q_list = q_sub.add_parser("list", help="list quarantined returns and why they are held")
+    q_list.add_argument(
+        "--status",
+        choices=("held", "released", "all"),
+        default="held",
+        help="which entries to show (default: held)",
+    )
+    q_list.add_argument("-v", "--verbose", action="store_true", help="also print details")
+    _add_warehouse_option(q_list)
+    q_list.set_defaults(func=cmd_quarantine_list)
+    q_release = q_sub.add_parser(
+        "release",
+        help="release a held return so intake triages it again",
+        description=(
+            "Mark a quarantined return released; the next intake run reads it "
+            "again. The same file is never held twice; a corrected file is new."
+        ),
+    )
+    q_release.add_argument("id", metavar="ID", help="quarantine id, or a unique prefix (≥ 8)")
+    _add_warehouse_option(q_release)
+    q_release.set_defaults(func=cmd_quarantine_release)
