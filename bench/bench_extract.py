@@ -206,11 +206,36 @@ _SENTENCES = (
 )
 
 
+# Prose without figures but with the usual distractors (dates, names with
+# numerals, ordinals, hotlines); real pages carry about one figure per 70
+# characters, and the generator keeps to that density.
+_FILLER = (
+    "全市各级妇联组织以习近平新时代中国特色社会主义思想为指导,紧紧围绕中心工作,创新工作机制,"
+    "抓实工作举措,强化引领服务联系,凝聚坚定不移听党话、跟党走的巾帼力量。",
+    "{m}月{day}日,市妇联党组召开专题会议,传达学习党的二十大精神,增强“四个意识”、坚定“四个自信”、"
+    "做到“两个维护”。",
+    "第一时间发动各级妇联组织积极作为,全国三八红旗手、巾帼建功标兵发挥示范引领作用,"
+    "12338妇女维权热线畅通有序。",
+    "在“十四五”开局之年,妇联组织锐意进取、开拓创新,妇女工作蓬勃开展,妇联改革全力推进,"
+    "切实提升妇女群众的获得感、幸福感、安全感。",
+    "婦聯(lián)幹部深入村(社區)開展走訪調研,了解婦女群眾急難愁盼問題,主動做好答疑解惑、"
+    "紓困解難工作。",
+    "来源:市妇联 发布日期:2021-0{m}-1{d1} 1{d1}:3{d1} 联系电话:0731-2851234{d1}。",
+)
+
+
 def generated_page(rng: random.Random, target_chars: int = 5000) -> str:
     place = rng.choice(_PLACES)
     parts = [f"{place}妇联{rng.randint(2018, 2024)}年工作总结", "发布日期: 2021-03-10 11:43", ""]
     size = sum(len(p) for p in parts)
     while size < target_chars:
+        if rng.random() < 0.72:
+            filler = rng.choice(_FILLER).format(
+                m=rng.randint(1, 9), day=rng.randint(1, 28), d1=rng.randint(0, 9)
+            )
+            parts.append(filler)
+            size += len(filler) + 1
+            continue
         template = rng.choice(_SENTENCES)
         e = rng.randint(1000, 99999)
         sentence = template.format(

@@ -60,7 +60,10 @@ def alert_payload(context: Mapping[str, Any] | None, *, event: str | None = None
         event = "deadline_missed" if deadline is not None else "task_failed"
     return {
         "event": event,
-        "dag_id": _get(ti, "dag_id") or _get(dag, "dag_id") or _get(dag_run, "dag_id") or context.get("dag_id"),
+        "dag_id": _get(ti, "dag_id")
+        or _get(dag, "dag_id")
+        or _get(dag_run, "dag_id")
+        or context.get("dag_id"),
         "task_id": _get(ti, "task_id") or context.get("task_id"),
         "run_id": context.get("run_id") or _get(ti, "run_id") or _get(dag_run, "run_id"),
         "try_number": _get(ti, "try_number"),
@@ -170,7 +173,8 @@ class EngineerAlertNotifier(BaseNotifier):
                 port=int(conn.port or 25),
                 user=conn.login or None,
                 password=conn.password or None,
-                starttls=str(extra.get("starttls", extra.get("use_tls", False))).lower() in ("1", "true"),
+                starttls=str(extra.get("starttls", extra.get("use_tls", False))).lower()
+                in ("1", "true"),
                 ssl=str(extra.get("ssl", extra.get("use_ssl", False))).lower() in ("1", "true"),
                 sender=extra.get("from_email") or os.environ.get("HUIZONG_MAIL_FROM"),
             )
@@ -188,7 +192,9 @@ class EngineerAlertNotifier(BaseNotifier):
                 from huizong.settings import get_settings
 
                 OutboxTransport(get_settings().outbox_dir / "engineers").write(
-                    message, recipient="engineers", name=f"{payload.get('run_id')}-{payload['event']}"
+                    message,
+                    recipient="engineers",
+                    name=f"{payload.get('run_id')}-{payload['event']}",
                 )
             return True
         except Exception as exc:  # never let the alert raise

@@ -149,13 +149,21 @@ def test_failure_mid_way_resumes_from_the_stored_cursor(tmp_path):
     assert cursors == [None, "o2", "o4"]
 
 
-def test_seen_items_are_skipped(tmp_path):
+def test_seen_items_are_skipped_without_writing_them_again(tmp_path):
     items = [api_item(n) for n in range(3)]
     with serve_in_thread(items, TOKEN) as url:
         first = poll(url, tmp_path)
         known = {(r.source_uri, r.raw_sha256) for r in first.received}
-        again = poll(url, tmp_path, seen=lambda uri, sha: (uri, sha) in known)
+        again = poll_api(
+            url,
+            TOKEN,
+            cursor=None,
+            raw_dir=tmp_path / "raw",
+            partition="2025-01-21",
+            seen=lambda uri, sha: (uri, sha) in known,
+        )
     assert again.received == [] and again.skipped == 3
+    assert not (tmp_path / "raw" / "returns" / "api" / "2025-01-21").exists()
 
 
 def test_bad_token_fails_at_once_without_retrying(tmp_path):

@@ -152,7 +152,16 @@ def test_misplaced_files_are_not_quarantined_again_once_seen(drop, tmp_path, mak
 
 
 @pytest.mark.parametrize(
-    "name", ["~$a.xlsx", ".~lock.a.xlsx#", "a.xlsx.tmp", ".hidden.xlsx", "Thumbs.db", "a.xlsx~"]
+    "name",
+    [
+        "~$a.xlsx",
+        ".~lock.a.xlsx#",
+        "a.xlsx.tmp",
+        "a.xlsx.bak",
+        ".hidden.xlsx",
+        "Thumbs.db",
+        "a.xlsx~",
+    ],
 )
 def test_temp_and_lock_files_are_ignored_not_stored(drop, tmp_path, make_workbook, name):
     make_workbook(drop / UNIT / "FL-01" / "2024Q4" / "a.xlsx")

@@ -6,7 +6,6 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from conftest import TOWNS
-
 from huizong.quality.findings import (
     blocking_submission_ids,
     load_findings,
@@ -66,7 +65,9 @@ def test_check_scoped_keys_and_families_limit_resolution(wh):
     key = (TOWNS[0], "FL-01", "2025Q1")
     delta = record(wh.engine, [], seen_at=datetime(2025, 4, 2), scope={(*key, "outlier_history")})
     assert delta.resolved == []
-    delta = record(wh.engine, [], seen_at=datetime(2025, 4, 2), scope={key}, checks={"completeness"})
+    delta = record(
+        wh.engine, [], seen_at=datetime(2025, 4, 2), scope={key}, checks={"completeness"}
+    )
     assert delta.resolved == []
     delta = record(wh.engine, [], seen_at=datetime(2025, 4, 2), scope={key}, checks={"subtotal"})
     assert len(delta.resolved) == 2

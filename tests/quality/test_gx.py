@@ -45,7 +45,9 @@ def test_suite_catches_negatives_fractions_money_cents_and_bad_codes(wh, tmp_pat
     assert "staged_returns" in result.docs_index_path.read_text(encoding="utf-8")
     summary = result.results_by_suite["staged_returns"]
     assert summary["success"] is False
-    assert any(e["check"] == "non_negative" and e["unexpected_count"] == 1 for e in summary["expectations"])
+    assert any(
+        e["check"] == "non_negative" and e["unexpected_count"] == 1 for e in summary["expectations"]
+    )
 
 
 def test_clean_batch_passes_and_duplicates_are_caught(wh, tmp_path):

@@ -83,7 +83,9 @@ def test_stock_year_to_date_is_the_current_value(wh):
 
 
 def _towns_summing_to(county_total: dict, towns: list[str]) -> list[dict]:
-    share = {code: v // len(towns) if isinstance(v, int) else None for code, v in county_total.items()}
+    share = {
+        code: v // len(towns) if isinstance(v, int) else None for code, v in county_total.items()
+    }
     rows = []
     for i, _ in enumerate(towns):
         town = {c: s for c, s in share.items() if s is not None}
@@ -180,7 +182,13 @@ def _notice_fact(engine, unit, code, period, value, qualifier):
                 "INSERT INTO notice_statistic (statistic_id, notice_id, quote, quote_start, quote_end, "
                 "value, qualifier, kind) VALUES (:s, :n, :q, 0, 10, :v, :ql, 'count')"
             ),
-            {"s": "s" * 64, "n": "n" * 64, "q": f"全县完成两癌筛查{value}余人", "v": value, "ql": qualifier},
+            {
+                "s": "s" * 64,
+                "n": "n" * 64,
+                "q": f"全县完成两癌筛查{value}余人",
+                "v": value,
+                "ql": qualifier,
+            },
         )
         conn.execute(
             sa.text(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,36 @@ def test_random_corruption_never_crashes(seed: int) -> None:
 def test_member_replacement_helper_hits_real_members() -> None:
     names = zipfile.ZipFile(io.BytesIO(_good_xlsx())).namelist()
     assert {"xl/styles.xml", "xl/workbook.xml", "xl/worksheets/sheet1.xml"} <= set(names)
+
+
+def _patched_sheet(transform: Callable[[str], str]) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(_good_xlsx()))
+    xml = source.read("xl/worksheets/sheet1.xml").decode()
+    return _with_member("xl/worksheets/sheet1.xml", transform(xml).encode())
+
+
+def test_sheet_wide_merge_and_wrong_dimension_stay_bounded() -> None:
+    def transform(xml: str) -> str:
+        import re
+
+        xml = re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:A1"/>', xml)
+        merge = '<mergeCells count="1"><mergeCell ref="H1:XFD1048576"/></mergeCells>'
+        if "<mergeCells" in xml:
+            return re.sub(r"<mergeCells.*?</mergeCells>", merge, xml)
+        return xml.replace("</sheetData>", "</sheetData>" + merge)
+
+    parsed = parse_return(_patched_sheet(transform), filename="r.xlsx")
+    assert parsed.period == "2024Q4"
+    assert parsed.rows["24"] == {"current": 24, "ytd": 240, "last_year": 124}
+
+
+def test_tens_of_thousands_of_filler_rows_are_read_only_to_the_limit() -> None:
+    def transform(xml: str) -> str:
+        filler = "".join(
+            f'<row r="{r}"><c r="A{r}" t="n"><v>1</v></c></row>' for r in range(40, 60_000)
+        )
+        return xml.replace("</sheetData>", filler + "</sheetData>")
+
+    data = _patched_sheet(transform)
+    parsed = parse_return(data, filename="r.xlsx")
+    assert parsed.rows["01"]["current"] == 1

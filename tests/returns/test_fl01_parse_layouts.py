@@ -41,6 +41,12 @@ def test_plain_workbook_gives_identity_and_all_figures(tmp_path: Path) -> None:
     assert_all_figures(parsed)
     assert isinstance(parsed.rows["01"]["current"], int)
     assert isinstance(parsed.rows["10"]["current"], float)
+    assert parsed.cells["01"] == {
+        "current": "Sheet1!D4",
+        "ytd": "Sheet1!E4",
+        "last_year": "Sheet1!F4",
+    }
+    assert parsed.cells["24"]["current"] == "Sheet1!D27"
 
 
 def test_title_rows_merged_across_the_sheet(tmp_path: Path) -> None:

@@ -118,13 +118,21 @@ class Digest:
         lines = [
             f"{self.name}：您好！",
             "",
-            f"以下是本次（{self.run_id}）统计数据核查中与{ '、'.join(self.unit_names)}及下属单位有关的结果。",
+            f"以下是本次（{self.run_id}）统计数据核查中与{'、'.join(self.unit_names)}及下属单位有关的结果。",
             f"Results of check run {self.run_id} for {', '.join(self.unit_codes)} and its subordinate units.",
             "",
         ]
         sections = (
-            ("一、需要更正的问题（错误：该报表暂不发布）", "Errors: the return is held until corrected", errors),
-            ("二、请核实的问题（提示：报表已发布，带标记）", "Warnings: published with a flag, please verify", warns),
+            (
+                "一、需要更正的问题（错误：该报表暂不发布）",
+                "Errors: the return is held until corrected",
+                errors,
+            ),
+            (
+                "二、请核实的问题（提示：报表已发布，带标记）",
+                "Warnings: published with a flag, please verify",
+                warns,
+            ),
             ("三、未按时报送的下级单位", "Missing or late subordinate units", late),
         )
         for title_zh, title_en, items in sections:

@@ -39,7 +39,8 @@ import datetime
 import re
 import unicodedata
 from dataclasses import dataclass, field, fields
-from functools import cache
+from bisect import bisect_left, bisect_right
+from functools import cache, lru_cache
 
 from huizong import catalog
 from huizong.portal.normalize import NormalizedText, normalize
@@ -47,16 +48,15 @@ from huizong.portal.notice import (
     Division,
     NoticeMeta,
     ancestor_at_level,
-    find_dates,
+    chain_ending_at,
     is_within,
+    name_ending_at,
     names_in,
     parse_notice,
-    pick,
     resolve,
 )
 from huizong.portal.numbers import (
     CANONICAL_UNIT,
-    CN_NUMERAL_CHARS,
     UNIT_WORDS,
     decimals_of,
     parse_amount,
@@ -78,7 +78,7 @@ _FIGURE = re.compile(
     f"|[{_CN}]{{1,3}}分之[{_CN}]{{1,3}}"
     r")"
     r"|(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-    f"|[{_CN}]+)"
+    f"|[{_CN}]+(?=[余多来万亿]|{_UNITS}))"
     r"(?P<q1>余|多|来)?"
     r"(?P<mult>(?:十|百|千)?(?:万|亿)+|千|百)?"
     r"(?P<q2>余|多)?"
@@ -108,6 +108,7 @@ _PREFIX_QUALIFIERS: tuple[tuple[str, str], ...] = (
     ("最多", "at_most"),
     ("近", "at_most"),
 )
+_PREFIX_QUALIFIERS = tuple(sorted(_PREFIX_QUALIFIERS, key=lambda item: len(item[0]), reverse=True))
 _SUFFIX_TO_QUALIFIER = {
     "以上": "at_least",
     "之多": "at_least",
@@ -124,6 +125,7 @@ _STRONG_SINGLE_CN_UNITS = frozenset(
 _CLAUSE_DELIMS = "，,；;。！!？?：:\n、\t"
 _SENTENCE_DELIMS = "。！!？?\n"
 _LIST_JOIN = re.compile(r"^\s*(?:、|和|及|与|以及|,|，|至|到|-|~|—|～)\s*$")
+_TIGHT_LIST_JOIN = re.compile(r"^\s*(?:、|和|及|与|以及)\s*$")
 _TIME_AFTER = re.compile(r"^(?:\d+\s*秒|钟|\d+\s*分)")
 _PROGRAMME_ADJACENT = "+＋×*"
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -274,23 +276,35 @@ def _aliases() -> tuple[tuple[str, str, str, str], ...]:
     return tuple(out)
 
 
+@cache
+def _alias_index() -> tuple[re.Pattern[str], dict[str, tuple[tuple[str, str], ...]]]:
+    """One pattern finding every alias start (overlapping), and alias → (code, unit)."""
+    by_alias: dict[str, list[tuple[str, str]]] = {}
+    for alias, code, unit, _name in _aliases():
+        by_alias.setdefault(alias, []).append((code, unit))
+    ordered = sorted(by_alias, key=len, reverse=True)
+    pattern = re.compile("(?=(" + "|".join(re.escape(a) for a in ordered) + "))")
+    return pattern, {alias: tuple(v) for alias, v in by_alias.items()}
+
+
+@lru_cache(maxsize=8192)
 def _match_indicator(description: str, unit: str | None, *, after: bool = False) -> str | None:
     """Code whose alias sits nearest the figure in ``description`` with a fitting unit."""
     if not description or unit is None:
         return None
     key = _key(description)
+    pattern, by_alias = _alias_index()
     best: tuple[int, int, str] | None = None
-    for alias, code, indicator_unit, _name in _aliases():
-        family = _UNIT_FAMILY.get(indicator_unit, frozenset({indicator_unit}))
-        if unit not in family:
-            continue
-        position = key.find(alias) if after else key.rfind(alias)
-        if position < 0:
-            continue
+    for match in pattern.finditer(key):
+        alias = match.group(1)
+        position = match.start()
         distance = position if after else len(key) - (position + len(alias))
-        rank = (distance, -len(alias), code)
-        if best is None or rank < best:
-            best = rank
+        for code, indicator_unit in by_alias[alias]:
+            if unit not in _UNIT_FAMILY.get(indicator_unit, (indicator_unit,)):
+                continue
+            rank = (distance, -len(alias), code)
+            if best is None or rank < best:
+                best = rank
     return best[2] if best else None
 
 
@@ -299,6 +313,7 @@ def _match_indicator(description: str, unit: str | None, *, after: bool = False)
 # --------------------------------------------------------------------------
 
 _ORG_MENTION = re.compile(r"(?:妇联|妇女联合会)")
+_PLACE_SUFFIX = re.compile(r"[省市县区旗州盟镇乡道]")
 _OWN_PLACE = re.compile(
     r"(?:新|美丽|魅力|幸福|大美)(?P<name>[\u4e00-\u9fff]{2,4}?)(?=[、,，。!！]|工作|建设|发展)"
     r"|(?P<name2>[\u4e00-\u9fff]{2,4}?)(?=日报|晚报|电视台|广播电视台|新闻网|发布)"
@@ -324,15 +339,7 @@ def _infer_division(text: str, org: str | None, notice: NoticeMeta) -> Division 
     votes: dict[str, int] = {}
     found: dict[str, Division] = {}
     for match in _ORG_MENTION.finditer(text):
-        window = text[max(0, match.start() - 14) : match.start()]
-        hits = [h for h in names_in(window, short=True) if h[1] == len(window)]
-        if not hits:
-            continue
-        chain: list[Division] = []
-        for _s, _e, candidates in names_in(window, short=True):
-            chosen = pick(candidates, chain)
-            if chosen is not None:
-                chain.append(chosen)
+        chain = chain_ending_at(text, match.start())
         if chain:
             division = chain[-1]
             votes[division.code] = votes.get(division.code, 0) + 1
@@ -345,17 +352,13 @@ def _infer_division(text: str, org: str | None, notice: NoticeMeta) -> Division 
     counts: dict[str, int] = {}
     for match in _OWN_PLACE.finditer(text):
         name = match.group("name") or match.group("name2")
-        for length in range(len(name), 1, -1):
-            candidates = [
-                c for c in names_in(name[-length:], short=True) if c[0] == 0 and c[1] == length
-            ]
-            if not candidates:
-                continue
-            for candidate in candidates[0][2]:
-                if candidate.level in scope_levels or not scope_levels:
-                    counts[candidate.code] = counts.get(candidate.code, 0) + 1
-                    found[candidate.code] = candidate
-            break
+        hit = name_ending_at(name, len(name))
+        if hit is None:
+            continue
+        for candidate in hit[1]:
+            if candidate.level in scope_levels or not scope_levels:
+                counts[candidate.code] = counts.get(candidate.code, 0) + 1
+                found[candidate.code] = candidate
     if counts:
         best = max(counts.values())
         leaders = [code for code, count in counts.items() if count == best]
@@ -392,6 +395,8 @@ def _date_year(ctx: _PageContext, month: int, day: int, *, until: bool) -> int |
 
 _DATE_TOKEN = r"(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]"
 _PERIOD_RE = re.compile(_PERIOD_PREFIX.pattern.replace("DATE", _DATE_TOKEN))
+_EVENT_DATE = re.compile(r"\s*(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]")
+_DIGIT_SPLIT = re.compile(r"\d")
 _MD = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
 _MONTH_RANGE = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*[-—~至到]\s*(\d{1,2})\s*月")
 
@@ -410,14 +415,25 @@ def _iso_from_md(ctx: _PageContext, text: str, *, until: bool) -> str | None:
         return None
 
 
-def _period(ctx: _PageContext, sentence_prefix: str) -> str | None:
-    """Period of a figure from the time words before it in its sentence."""
-    last: re.Match[str] | None = None
-    for match in _PERIOD_RE.finditer(sentence_prefix):
+def _last_before(matches: list[re.Match[str]], pos: int) -> re.Match[str] | None:
+    last = None
+    for match in matches:
+        if match.end() > pos:
+            break
         last = match
-    month_range = None
-    for month_range in _MONTH_RANGE.finditer(sentence_prefix):
-        pass
+    return last
+
+
+def _period(
+    ctx: _PageContext,
+    text: str,
+    pos: int,
+    period_matches: list[re.Match[str]],
+    range_matches: list[re.Match[str]],
+) -> str | None:
+    """Period of a figure at ``pos`` from the time words before it in its sentence."""
+    last = _last_before(period_matches, pos)
+    month_range = _last_before(range_matches, pos)
     if month_range is not None and (last is None or month_range.start() >= last.start()):
         year = int(month_range.group(1)) if month_range.group(1) else ctx.year
         first, second = int(month_range.group(2)), int(month_range.group(3))
@@ -426,11 +442,11 @@ def _period(ctx: _PageContext, sentence_prefix: str) -> str | None:
     if last is None:
         return str(ctx.year) if ctx.year else None
     if last.group("until"):
-        tail = sentence_prefix[last.end() : last.end() + 16]
+        tail = text[last.end() : min(pos, last.end() + 16)]
         iso = _iso_from_md(ctx, tail, until=True)
         if iso:
             return iso
-        if re.match(r"\s*(?:目前|现在|当前)", sentence_prefix[last.start() + 2 : last.end() + 4]):
+        if re.match(r"\s*(?:目前|现在|当前)", text[last.start() + 2 : min(pos, last.end() + 4)]):
             return ctx.published.isoformat() if ctx.published else (
                 str(ctx.year) if ctx.year else None
             )
@@ -453,26 +469,16 @@ def _period(ctx: _PageContext, sentence_prefix: str) -> str | None:
     return str(ctx.year) if ctx.year else None
 
 
-def _event_date(ctx: _PageContext, sentence_prefix: str) -> str | None:
-    """``8月4日上午,…`` at the head of a sentence dates what it reports."""
-    match = re.match(r"\s*(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]", sentence_prefix)
-    if match:
-        return _iso_from_md(ctx, match.group(0), until=False)
-    return None
-
-
 def _scope_org(
-    ctx: _PageContext, clause_prefix: str, sentence_prefix: str
+    ctx: _PageContext, clause_prefix: str, scope_matches: list[re.Match[str]], pos: int
 ) -> tuple[str | None, str | None]:
     division = ctx.division
-    if division is not None:
+    if division is not None and _PLACE_SUFFIX.search(clause_prefix):
         for _start, _end, candidates in names_in(clause_prefix):
             inside = [c for c in candidates if c.code != division.code and is_within(c, division)]
             if len(inside) == 1:
                 return inside[0].name, inside[0].code
-    scope = None
-    for scope in _SCOPE.finditer(sentence_prefix):
-        pass
+    scope = _last_before(scope_matches, pos)
     if scope is not None and division is not None:
         level = _SCOPE_LEVEL.get(scope.group(1))
         if scope.group(1) == "区":
@@ -491,24 +497,26 @@ def _scope_org(
 # --------------------------------------------------------------------------
 
 
-def _delimiter_before(text: str, pos: int, delims: str, limit: int) -> int:
+def _delimiter_positions(text: str, delims: str) -> list[int]:
+    pattern = re.compile("[" + re.escape(delims) + "]")
+    return [m.start() for m in pattern.finditer(text)]
+
+
+def _start_after_delimiter(positions: list[int], pos: int, limit: int) -> int:
+    """Start of the span ending at ``pos``: just after the last delimiter before it."""
+    index = bisect_left(positions, pos) - 1
     lo = max(0, pos - limit)
-    best = lo if lo > 0 else 0
-    for ch in delims:
-        found = text.rfind(ch, lo, pos)
-        if found >= 0 and found + 1 > best:
-            best = found + 1
-    return best
+    if index >= 0 and positions[index] + 1 > lo:
+        return positions[index] + 1
+    return lo
 
 
-def _delimiter_after(text: str, pos: int, delims: str, limit: int) -> int:
-    hi = min(len(text), pos + limit)
-    best = hi
-    for ch in delims:
-        found = text.find(ch, pos, hi)
-        if 0 <= found < best:
-            best = found
-    return best
+def _end_at_delimiter(positions: list[int], pos: int, limit: int, text_len: int) -> int:
+    index = bisect_left(positions, pos)
+    hi = min(text_len, pos + limit)
+    if index < len(positions) and positions[index] < hi:
+        return positions[index]
+    return hi
 
 
 def _quoted_spans(text: str) -> list[tuple[int, int]]:
@@ -529,12 +537,17 @@ def _quoted_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _inside(spans: list[tuple[int, int]], pos: int) -> bool:
-    for start, end in spans:
-        if start > pos:
-            return False
-        if start <= pos < end:
+    """``pos`` inside one of ``spans`` (sorted, each shorter than 100 characters)."""
+    index = bisect_right(spans, (pos, 1 << 60)) - 1
+    while index >= 0 and spans[index][0] > pos - 100:
+        if spans[index][0] <= pos < spans[index][1]:
             return True
+        index -= 1
     return False
+
+
+def _inside_any(spans: list[tuple[int, int]], pos: int) -> bool:
+    return any(start <= pos < end for start, end in spans)
 
 
 @dataclass
@@ -590,7 +603,13 @@ def _reject(text: str, match: re.Match[str], quoted: list[tuple[int, int]]) -> b
     return False
 
 
-def _figure_from_match(text: str, match: re.Match[str], quoted: list[tuple[int, int]]) -> _Figure | None:
+def _figure_from_match(
+    text: str, match: re.Match[str], quoted: list[tuple[int, int]]
+) -> _Figure | None:
+    if not match.group("pct") and not match.group("unit") and not match.group("mult"):
+        number = match.group("num")
+        if number[0].isdigit() or not number.endswith(("万", "亿")):
+            return None
     if _reject(text, match, quoted):
         return None
     start, end = match.span()
@@ -706,7 +725,8 @@ def _share_list_units(text: str, figures: list[_Figure]) -> list[_Figure]:
             if not item:
                 break
             item_start = cursor - len(head) + item.start()
-            if item_start > 0 and (text[item_start - 1] in "第+" or text[item_start - 1].isalpha()):
+            previous_char = text[item_start - 1] if item_start > 0 else ""
+            if previous_char in ("第", "+") or (previous_char.isascii() and previous_char.isalpha()):
                 break
             value = parse_amount(item.group(1) + (item.group("mult") or figure.mult or ""))
             if value is None:
@@ -745,7 +765,7 @@ def _propagate_list_qualifiers(text: str, figures: list[_Figure]) -> None:
         while cursor > 0:
             previous = figures[cursor - 1]
             between = text[previous.end : figures[cursor].start]
-            if previous.unit != last.unit or not _LIST_JOIN.match(between):
+            if previous.unit != last.unit or not _TIGHT_LIST_JOIN.match(between):
                 break
             if previous.qualifier == "exact":
                 previous.qualifier = last.qualifier
@@ -772,29 +792,47 @@ _DESC_TRIM = re.compile(
 )
 
 
-def _indicator_name(text: str, description: str, after_start: int) -> str | None:
+def _indicator_name(text: str, description: str, following: str) -> str | None:
     name = _DESC_TRIM.sub("", description.strip(" \t“”"))
     name = name.strip(" ,，、:：")
     if len(_HAN.findall(name)) >= 2:
         return name
-    following = text[after_start : _delimiter_after(text, after_start, _CLAUSE_DELIMS, 16)]
-    following = re.split(r"[\d%]", following)[0].strip(" “”")
+    following = following.strip(" “”")
     return following or (name or None)
 
 
-def _prose_statistics(
-    norm: NormalizedText, ctx: _PageContext, masked: list[tuple[int, int]]
-) -> list[Statistic]:
-    text = norm.text
+@dataclass
+class _Sentence:
+    start: int
+    end: int
+    periods: list[re.Match[str]]
+    ranges: list[re.Match[str]]
+    scopes: list[re.Match[str]]
+    event: str | None
+
+
+def _sentence_info(ctx: _PageContext, text: str, start: int, end: int) -> _Sentence:
+    head = _EVENT_DATE.match(text, start, end)
+    return _Sentence(
+        start=start,
+        end=end,
+        periods=list(_PERIOD_RE.finditer(text, start, end)),
+        ranges=list(_MONTH_RANGE.finditer(text, start, end)),
+        scopes=list(_SCOPE.finditer(text, start, end)),
+        event=_iso_from_md(ctx, head.group(0), until=False) if head else None,
+    )
+
+
+def _find_figures(text: str, masked: list[tuple[int, int]]) -> list[_Figure]:
     quoted = _quoted_spans(text)
     figures: list[_Figure] = []
     for match in _FIGURE.finditer(text):
-        if masked and _inside(masked, match.start()):
+        if masked and _inside_any(masked, match.start()):
             continue
         figure = _figure_from_match(text, match, quoted)
         if figure is not None:
             figures.append(figure)
-    shared = [f for f in _share_list_units(text, figures) if not _inside(masked, f.start)]
+    shared = [f for f in _share_list_units(text, figures) if not _inside_any(masked, f.start)]
     if shared:
         # 10万-15万元: the bare 10万 found on its own now has the list's unit.
         figures = [
@@ -804,46 +842,60 @@ def _prose_statistics(
         figures.extend(shared)
     figures.sort(key=lambda f: f.start)
     _propagate_list_qualifiers(text, figures)
+    return figures
+
+
+def _prose_statistics(
+    norm: NormalizedText, ctx: _PageContext, masked: list[tuple[int, int]]
+) -> list[Statistic]:
+    text = norm.text
+    figures = _find_figures(text, masked)
+    clause_marks = _delimiter_positions(text, _CLAUSE_DELIMS)
+    sentence_marks = _delimiter_positions(text, _SENTENCE_DELIMS)
+    sentences: dict[int, _Sentence] = {}
+    default_period = str(ctx.year) if ctx.year else None
 
     stats: list[Statistic] = []
     previous_end = 0
     for index, figure in enumerate(figures):
+        # A list shares one clause head: 其中妇联69个、妇女之家292个 gives each its own.
         clause_start = max(
-            _delimiter_before(text, figure.start, _CLAUSE_DELIMS, 60),
+            _start_after_delimiter(clause_marks, figure.start, 60),
             previous_end if index and figures[index - 1].end <= figure.start else 0,
         )
-        # A list shares one clause head: 其中妇联69个、妇女之家292个 gives each its own.
-        sentence_start = _delimiter_before(text, figure.start, _SENTENCE_DELIMS, 200)
+        sentence_start = _start_after_delimiter(sentence_marks, figure.start, 200)
+        sentence = sentences.get(sentence_start)
+        if sentence is None:
+            sentence_end = _end_at_delimiter(sentence_marks, figure.start, 400, len(text))
+            sentence = _sentence_info(ctx, text, sentence_start, sentence_end)
+            sentences[sentence_start] = sentence
         description = _description(text, clause_start, figure.start)
-        unit_for_match = figure.unit
-        indicator = _match_indicator(description, unit_for_match)
+        unit = figure.unit
+        indicator = _match_indicator(description, unit)
         name_han = len(_HAN.findall(_DESC_TRIM.sub("", description)))
         quote_end = figure.end
-        after_end = _delimiter_after(text, figure.end, _CLAUSE_DELIMS, 16)
-        following = re.split(r"\d", text[figure.end : after_end])[0]
-        if indicator is None:
+        after_end = _end_at_delimiter(clause_marks, figure.end, 16, len(text))
+        following = _DIGIT_SPLIT.split(text[figure.end : after_end], maxsplit=1)[0]
+        if indicator is None and following:
             noun_phrase = _FOLLOWING_VERB.split(following, maxsplit=1)[0]
-            indicator = _match_indicator(noun_phrase, unit_for_match, after=True)
+            indicator = _match_indicator(noun_phrase, unit, after=True)
         if name_han < 2:
             if following.strip():
                 quote_end = figure.end + len(following.rstrip())
             if indicator is None and sentence_start < clause_start:
                 earlier = text[max(sentence_start, clause_start - 40) : clause_start]
-                indicator = _match_indicator(earlier, unit_for_match)
+                indicator = _match_indicator(earlier, unit)
         if figure.is_percent and indicator is None:
             indicator = _match_indicator(text[clause_start : figure.end], "%")
         if figure.is_percent and indicator is None and "占" in description:
-            parts = [f for f in figures[:index] if f.start >= sentence_start and not f.is_percent]
-            if parts and stats and stats[-1].indicator == "02":
+            if stats and stats[-1].indicator == "02" and stats[-1].start >= sentence_start:
                 indicator = "R01"
-        sentence_prefix = text[sentence_start : figure.start]
-        clause_prefix = text[clause_start : figure.start]
-        org_name, org_code = _scope_org(ctx, clause_prefix, sentence_prefix)
-        period = _period(ctx, sentence_prefix)
-        if period == (str(ctx.year) if ctx.year else None):
-            event = _event_date(ctx, sentence_prefix)
-            if event:
-                period = event
+        org_name, org_code = _scope_org(
+            ctx, text[clause_start : figure.start], sentence.scopes, figure.start
+        )
+        period = _period(ctx, text, figure.start, sentence.periods, sentence.ranges)
+        if period == default_period and sentence.event:
+            period = sentence.event
         quote_start = clause_start
         while quote_start < figure.start and text[quote_start] in _QUOTE_LEAD:
             quote_start += 1
@@ -857,10 +909,10 @@ def _prose_statistics(
                 raw_start=raw_start,
                 raw_end=raw_end,
                 value=to_number(figure.value),
-                unit=figure.unit,
+                unit=unit,
                 qualifier=figure.qualifier,
                 indicator=indicator,
-                indicator_name=_indicator_name(text, description, figure.end),
+                indicator_name=_indicator_name(text, description, following),
                 org=org_name,
                 org_code=org_code,
                 period=period,
@@ -1005,44 +1057,51 @@ _SHORT_CELL_LINE = 24
 
 
 def _one_cell_per_line(lines: list[tuple[str, int]], index: int) -> tuple[TextTable | None, int]:
-    """A table typed one cell per line: header cells, then label + numbers per row."""
+    """A table typed one cell per line: header cells, then label + numbers per row.
+
+    Returns the table (or None) and how many lines were looked at, so the caller
+    never rescans a block of short lines.
+    """
     run: list[tuple[str, int]] = []
     cursor = index
     while cursor < len(lines):
         line, start = lines[cursor]
         stripped = line.strip()
-        if not stripped:
-            if run:
-                break
-            return None, 1
-        if len(stripped) > _SHORT_CELL_LINE or re.search(r"[。;；]$", stripped):
+        if not stripped or len(stripped) > _SHORT_CELL_LINE or stripped[-1] in "。;；":
             break
         leading = len(line) - len(line.lstrip())
         run.append((stripped, start + leading))
         cursor += 1
-    unit = _unit_line_before(lines, index)
-    consumed = len(run)
-    if run and _TABLE_UNIT_LINE.match(run[0][0]):
+    consumed = max(1, len(run))
+    if len(run) < 6:
+        return None, consumed
+    unit = None
+    if _TABLE_UNIT_LINE.match(run[0][0]):
         unit = _TABLE_UNIT_LINE.match(run[0][0]).group(1)  # type: ignore[union-attr]
         run = run[1:]
-    if len(run) < 6:
-        return None, 1
-    numeric = [_is_numeric_cell(cell) or bool(_BLANK_CELL.match(cell)) for cell, _ in run]
-    for width in range(2, 8):
-        if len(run) % width or len(run) // width < 3:
-            continue
-        rows = [run[i : i + width] for i in range(0, len(run), width)]
-        flags = [numeric[i : i + width] for i in range(0, len(run), width)]
-        if any(flags[0]):
-            continue
-        data = flags[1:]
-        good = sum(1 for row in data if not row[0] and all(row[1:]))
-        if good >= max(2, int(0.8 * len(data))):
-            cells = tuple(tuple((c, s, s + len(c)) for c, s in row) for row in rows)
-            table = TextTable(
-                rows=cells, start=run[0][1], end=run[-1][1] + len(run[-1][0]), unit=unit
-            )
-            return table, consumed
+    numeric_all = [_is_numeric_cell(cell) or bool(_BLANK_CELL.match(cell)) for cell, _ in run]
+    # A title or note line may precede the header cells.
+    for offset in range(0, 3):
+        cells_run = run[offset:]
+        numeric = numeric_all[offset:]
+        for width in range(2, 8):
+            if len(cells_run) % width or len(cells_run) // width < 3:
+                continue
+            flags = [numeric[i : i + width] for i in range(0, len(cells_run), width)]
+            if any(flags[0]):
+                continue
+            data = flags[1:]
+            good = sum(1 for row in data if not row[0] and all(row[1:]))
+            if good >= max(2, int(0.8 * len(data))):
+                rows = [cells_run[i : i + width] for i in range(0, len(cells_run), width)]
+                cells = tuple(tuple((c, s, s + len(c)) for c, s in row) for row in rows)
+                table = TextTable(
+                    rows=cells,
+                    start=cells_run[0][1],
+                    end=cells_run[-1][1] + len(cells_run[-1][0]),
+                    unit=unit or _unit_line_before(lines, index),
+                )
+                return table, consumed
     return None, consumed
 
 

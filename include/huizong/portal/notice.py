@@ -163,6 +163,37 @@ def names_in(text: str, *, short: bool = False) -> list[tuple[int, int, tuple[Di
     return found
 
 
+def name_ending_at(
+    text: str, end: int, *, short: bool = True
+) -> tuple[int, tuple[Division, ...]] | None:
+    """Longest division name (or short name) ending exactly at ``end`` in ``text``."""
+    index = _index()
+    for length in range(min(_MAX_NAME_LEN, end), 1, -1):
+        token = text[end - length : end]
+        hit = index.by_name.get(token) or (index.by_short.get(token) if short else None)
+        if hit:
+            return end - length, hit
+    return None
+
+
+def chain_ending_at(text: str, end: int, *, limit: int = 3) -> list[Division]:
+    """Nested names written together and ending at ``end``: 两当县站儿巷镇 → [两当县, 站儿巷镇]."""
+    found: list[tuple[Division, ...]] = []
+    cursor = end
+    while len(found) < limit:
+        hit = name_ending_at(text, cursor)
+        if hit is None:
+            break
+        cursor, candidates = hit
+        found.append(candidates)
+    chain: list[Division] = []
+    for candidates in reversed(found):
+        chosen = pick(candidates, chain)
+        if chosen is not None:
+            chain.append(chosen)
+    return chain
+
+
 def pick(
     candidates: Iterable[Division], context: Iterable[Division] = ()
 ) -> Division | None:
@@ -377,6 +408,7 @@ _DOC_NUMBER_LOST = re.compile(
     r"([\u4e00-\u9fff]{1,10}?(?:发|通|函|字|办|呈|报|报告|令|党|组|委|纪要|明电|电))"
     r"\s*[〔\[［【(（]\s*((?:19|20)\d{2})[〕\]］】)）]?\s*(\d{1,4})\s*号?(?!\d)"
 )
+_DOC_YEAR_ANCHOR = re.compile(r"[〔\[［【(（]\s*(?:19|20)\d{2}")
 _TITLE_KEYWORDS = re.compile(
     r"通知|通报|意见|方案|办法|决定|公告|公示|函|总结|报告|要点|规定|细则|倡议书|讲话"
 )
@@ -400,11 +432,6 @@ _ISSUER_IN_TITLE = re.compile(
 )
 _LETTERHEAD = re.compile(r"^(.{2,30}?(?:妇女联合会|妇联|委员会|办公室|人民政府))(?:党组)?文件$")
 _SIGNATURE_ORG = re.compile(r"^\s*(.{2,30}?(?:妇女联合会|妇联|委员会|办公室|人民政府))\s*$")
-_DEADLINE = re.compile(
-    r"(?:请|务必|需|须|要)?(?:各[^,，。;；]{0,30}?)?(?:于|在|在此)?\s*(?P<date>DATE)"
-    r"\s*(?:[(（][^)）]{0,12}[)）])?\s*(?:[上中下]午|晚上?)?\s*(?:\d{1,2}\s*[:：点时]\s*(?:\d{1,2}\s*分?)?)?"
-    r"\s*(?:前|之前|以前|为止|截止)"
-)
 _REPORT_VERB = re.compile(
     r"(?:报送至|报送到|报送|上报至|上报到|上报|报至|报到|报给|发送至|发送到|发至|发到|送至|送交|"
     r"提交至|提交到|提交|交至|传至|传到|报)"
@@ -550,12 +577,15 @@ def _source(lines: list[str]) -> str | None:
 
 
 def _doc_number(text: str) -> tuple[str | None, bool]:
-    match = _DOC_NUMBER.search(text[:3000])
-    if match:
-        return f"{match.group(1)}〔{match.group(2)}〕{int(match.group(3))}号", False
-    match = _DOC_NUMBER_LOST.search(text[:3000])
-    if match:
-        return f"{match.group(1)}〔{match.group(2)}〕{int(match.group(3))}号", True
+    head = text[:3000]
+    for anchor in _DOC_YEAR_ANCHOR.finditer(head):
+        start = max(0, anchor.start() - 12)
+        match = _DOC_NUMBER.match(head, start) or _DOC_NUMBER.search(head, start, anchor.end() + 8)
+        if match:
+            return f"{match.group(1)}〔{match.group(2)}〕{int(match.group(3))}号", False
+        match = _DOC_NUMBER_LOST.search(head, start, anchor.end() + 8)
+        if match:
+            return f"{match.group(1)}〔{match.group(2)}〕{int(match.group(3))}号", True
     return None, False
 
 
@@ -573,14 +603,23 @@ _DEADLINE_DATE = re.compile(
     r"(?:\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*[日号]?|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
     r"|\d{4}年?\d{2,4}日|\d{1,2}\s*月\s*\d{1,2}\s*[日号])"
 )
-_DEADLINE_RE = re.compile(_DEADLINE.pattern.replace("DATE", _DEADLINE_DATE.pattern))
+_DEADLINE_AFTER_DATE = re.compile(
+    r"\s*(?:[(（][^)）]{0,12}[)）])?\s*(?:[上中下]午|晚上?)?\s*"
+    r"(?:\d{1,2}\s*[:：点时]\s*(?:\d{1,2}\s*分?)?)?\s*(?:前|之前|以前|为止|截止)"
+)
 
 
 def _deadline(
     text: str, year: int | None, issuer_level: str | None, flags: list[str]
 ) -> tuple[datetime.date | None, str | None, str | None, str | None]:
-    for match in _DEADLINE_RE.finditer(text):
-        dates = find_dates(match.group("date"), default_year=year)
+    for date_match in _DEADLINE_DATE.finditer(text):
+        match = _DEADLINE_AFTER_DATE.match(text, date_match.end())
+        if match is None or text[max(0, date_match.start() - 2) : date_match.start()] in (
+            "截至",
+            "截止",
+        ):
+            continue
+        dates = find_dates(date_match.group(0), default_year=year)
         if not dates:
             continue
         mention = dates[0]

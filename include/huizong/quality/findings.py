@@ -54,7 +54,11 @@ class FindingsDelta:
     resolved: list[str] = field(default_factory=list)  # finding ids resolved by this run
 
     def summary(self) -> dict[str, int]:
-        return {"new": len(self.new), "still_open": len(self.still_open), "resolved": len(self.resolved)}
+        return {
+            "new": len(self.new),
+            "still_open": len(self.still_open),
+            "resolved": len(self.resolved),
+        }
 
 
 def _chunks(items: Sequence, size: int = _CHUNK) -> Iterator[Sequence]:
@@ -129,9 +133,9 @@ def record(
         known: dict[str, object] = {}
         for part in _chunks(ids):
             rows = conn.execute(
-                sa.text("SELECT finding_id, resolved_at FROM finding WHERE finding_id IN :ids").bindparams(
-                    sa.bindparam("ids", expanding=True)
-                ),
+                sa.text(
+                    "SELECT finding_id, resolved_at FROM finding WHERE finding_id IN :ids"
+                ).bindparams(sa.bindparam("ids", expanding=True)),
                 {"ids": list(part)},
             )
             known.update({r.finding_id: r.resolved_at for r in rows})
@@ -203,9 +207,9 @@ def record(
             ]
             for part in _chunks(gone):
                 conn.execute(
-                    sa.text("UPDATE finding SET resolved_at = :t WHERE finding_id IN :ids").bindparams(
-                        sa.bindparam("ids", expanding=True)
-                    ),
+                    sa.text(
+                        "UPDATE finding SET resolved_at = :t WHERE finding_id IN :ids"
+                    ).bindparams(sa.bindparam("ids", expanding=True)),
                     {"t": seen_at, "ids": list(part)},
                 )
             delta.resolved = gone

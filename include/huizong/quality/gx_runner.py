@@ -183,7 +183,10 @@ def validate_staged(
     docs_dir = Path(docs_dir)
     raw = load_staged_values(engine) if staged_raw is None else staged_raw
     frames = {"staged_returns": staged_frame(raw)}
-    scope = {tuple(k) for k in raw[["unit_code", "form", "period"]].drop_duplicates().itertuples(index=False)}
+    scope = {
+        tuple(k)
+        for k in raw[["unit_code", "form", "period"]].drop_duplicates().itertuples(index=False)
+    }
     if raw.empty:
         return GXResult(True, set(), {}, None, CheckResult(scope=scope))
 
@@ -206,7 +209,9 @@ def validate_staged(
         frame = frames.get(spec["data"])
         if frame is None:
             raise ValueError(f"suite {spec['name']!r} describes unknown data {spec['data']!r}")
-        suite = ExpectationSuite(name=spec["name"], meta={"description": spec.get("description", "")})
+        suite = ExpectationSuite(
+            name=spec["name"], meta={"description": spec.get("description", "")}
+        )
         for entry in spec["expectations"]:
             suite.add_expectation_configuration(
                 ExpectationConfiguration(
@@ -216,7 +221,9 @@ def validate_staged(
                 )
             )
         suite = context.suites.add(suite)
-        batch = source.add_dataframe_asset(spec["data"]).add_batch_definition_whole_dataframe("staged")
+        batch = source.add_dataframe_asset(spec["data"]).add_batch_definition_whole_dataframe(
+            "staged"
+        )
         definition = context.validation_definitions.add(
             gx.ValidationDefinition(name=f"{spec['name']}_staged", data=batch, suite=suite)
         )
@@ -255,7 +262,9 @@ def validate_staged(
                 rows = detail.get("unexpected_index_list")
                 if rows is None or (res.exception_info or {}).get("raised_exception"):
                     # Table-level or crashed expectation: nothing in this batch can be trusted.
-                    log.warning("GX %s failed for the whole batch: %s", config.type, res.exception_info)
+                    log.warning(
+                        "GX %s failed for the whole batch: %s", config.type, res.exception_info
+                    )
                     failures.append((spec_entry, None))
                     failed.update(frame["submission_id"].dropna())
                 else:
@@ -290,7 +299,9 @@ def _findings(
         check = f"gx:{entry.get('check') or entry['type']}"
         zh, en = entry.get("zh", entry["type"]), entry.get("en", entry["type"])
         if rows is None:
-            subs = frame[["submission_id", "unit_code", "form", "period"]].drop_duplicates("submission_id")
+            subs = frame[["submission_id", "unit_code", "form", "period"]].drop_duplicates(
+                "submission_id"
+            )
             for r in subs.itertuples(index=False):
                 f = Finding(
                     check_name=check,

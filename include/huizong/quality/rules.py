@@ -158,7 +158,9 @@ def _none(value) -> float | None:
 
 def _period_kind(period: pd.Series) -> pd.Series:
     return pd.Series(
-        np.where(period.str.contains("Q"), "quarter", np.where(period.str.contains("-"), "month", "year")),
+        np.where(
+            period.str.contains("Q"), "quarter", np.where(period.str.contains("-"), "month", "year")
+        ),
         index=period.index,
     )
 
@@ -200,9 +202,13 @@ def load_workset(engine: Engine, staged_raw: pd.DataFrame | None = None) -> Work
     if not staged.empty:
         newest = staged.groupby(_KEY)["version"].transform("max")
         staged = staged[staged["version"] == newest].reset_index(drop=True)
-    published = _strip_codes(_numeric(_read(engine, PUBLISHED_VALUES_SQL), _VALUE_COLUMNS), ["unit_code"])
+    published = _strip_codes(
+        _numeric(_read(engine, PUBLISHED_VALUES_SQL), _VALUE_COLUMNS), ["unit_code"]
+    )
     units = _strip_codes(
-        _read(engine, "SELECT unit_code, name, parent_code FROM dim_org_unit WHERE valid_to IS NULL"),
+        _read(
+            engine, "SELECT unit_code, name, parent_code FROM dim_org_unit WHERE valid_to IS NULL"
+        ),
         ["unit_code", "parent_code"],
     )
     # A staged return supersedes the published one for the same unit, form and period.
@@ -227,7 +233,16 @@ def check_subtotals(ws: Workset) -> list[Finding]:
         ["form", "indicator_code", "bound_by", "bound_severity", "indicator_name"]
     ]
     rows = ws.staged.merge(bounds, on=["form", "indicator_code"])
-    parents = ws.staged[["submission_id", "indicator_code", "value_current", "value_ytd", "cell_current", "cell_ytd"]]
+    parents = ws.staged[
+        [
+            "submission_id",
+            "indicator_code",
+            "value_current",
+            "value_ytd",
+            "cell_current",
+            "cell_ytd",
+        ]
+    ]
     parents = parents.rename(
         columns={
             "indicator_code": "bound_by",
@@ -238,7 +253,9 @@ def check_subtotals(ws: Workset) -> list[Finding]:
         }
     )
     rows = rows.merge(parents, on=["submission_id", "bound_by"])
-    names = dict(zip(ws.indicators["indicator_code"], ws.indicators["indicator_name"], strict=False))
+    names = dict(
+        zip(ws.indicators["indicator_code"], ws.indicators["indicator_name"], strict=False)
+    )
     out: list[Finding] = []
     for measure, bound in (("value_current", "bound_current"), ("value_ytd", "bound_ytd")):
         bad = rows[rows[measure] > rows[bound] + EPS]
@@ -258,7 +275,9 @@ def check_subtotals(ws: Workset) -> list[Finding]:
                     submission_id=r.submission_id,
                     observed=value,
                     expected=limit,
-                    evidence=_cells(getattr(r, f"cell_{suffix}"), getattr(r, f"bound_cell_{suffix}")),
+                    evidence=_cells(
+                        getattr(r, f"cell_{suffix}"), getattr(r, f"bound_cell_{suffix}")
+                    ),
                     message_zh=(
                         f"{unit} {r.period} 第{r.indicator_code}行「{r.indicator_name}」"
                         f"{MEASURE_ZH[measure]} {_fmt(value)} 大于第{r.bound_by}行"
@@ -289,7 +308,9 @@ def check_rates(ws: Workset) -> list[Finding]:
         for d in catalog.derived_indicators(form).values():
             base = ws.staged[ws.staged["form"] == form]
             num = base[base["indicator_code"] == d.numerator]
-            den = base[base["indicator_code"] == d.denominator][["submission_id", "value_current", "value_ytd"]]
+            den = base[base["indicator_code"] == d.denominator][
+                ["submission_id", "value_current", "value_ytd"]
+            ]
             pair = num.merge(den, on="submission_id", suffixes=("", "_den"))
             for measure in ("value_current", "value_ytd"):
                 n, dn = pair[measure], pair[f"{measure}_den"]
@@ -310,7 +331,9 @@ def check_rates(ws: Workset) -> list[Finding]:
                             submission_id=r.submission_id,
                             observed=_none(value),
                             expected=100.0,
-                            evidence=_cells(r.cell_current if measure == "value_current" else r.cell_ytd),
+                            evidence=_cells(
+                                r.cell_current if measure == "value_current" else r.cell_ytd
+                            ),
                             message_zh=(
                                 f"{unit} {r.period} {d.name}（第{d.numerator}行÷第{d.denominator}行）"
                                 f"{MEASURE_ZH[measure]}为 {_fmt(value)}%，超过100%："
@@ -339,9 +362,15 @@ def check_year_to_date(ws: Workset) -> list[Finding]:
     same = rows[first & ((rows["value_ytd"] - rows["value_current"]).abs() > EPS)]
     for r in same.itertuples(index=False):
         unit = ws.unit_name(r.unit_code)
-        why_zh = "存量指标的本年累计数即期末数" if r.temporal == "stock" else "年内第一期的本年累计数等于本期数"
-        why_en = "a stock's year-to-date is its period-end value" if r.temporal == "stock" else (
-            "in the first period of a year, year-to-date equals the current period"
+        why_zh = (
+            "存量指标的本年累计数即期末数"
+            if r.temporal == "stock"
+            else "年内第一期的本年累计数等于本期数"
+        )
+        why_en = (
+            "a stock's year-to-date is its period-end value"
+            if r.temporal == "stock"
+            else ("in the first period of a year, year-to-date equals the current period")
         )
         out.append(
             Finding(
@@ -371,17 +400,28 @@ def check_year_to_date(ws: Workset) -> list[Finding]:
     if flows.empty:
         return out
     flows["previous_period"] = _previous(flows["period"])
-    prev = ws.latest[["unit_code", "form", "period", "indicator_code", "value_current", "value_ytd"]].rename(
-        columns={"period": "previous_period", "value_current": "prev_current", "value_ytd": "prev_ytd"}
+    prev = ws.latest[
+        ["unit_code", "form", "period", "indicator_code", "value_current", "value_ytd"]
+    ].rename(
+        columns={
+            "period": "previous_period",
+            "value_current": "prev_current",
+            "value_ytd": "prev_ytd",
+        }
     )
     joined = flows.merge(prev, on=["unit_code", "form", "previous_period", "indicator_code"])
     prev_first = _first_of_year(joined["previous_period"])
     # A first-period return may leave 本年累计数 blank: then it is its 本期数.
-    prev_ytd = joined["prev_ytd"].where(joined["prev_ytd"].notna() | ~prev_first, joined["prev_current"])
+    prev_ytd = joined["prev_ytd"].where(
+        joined["prev_ytd"].notna() | ~prev_first, joined["prev_current"]
+    )
     expected = prev_ytd + joined["value_current"]
     bad_mask = expected.notna() & ((joined["value_ytd"] - expected).abs() > EPS)
     for r, exp, pytd in zip(
-        joined[bad_mask].itertuples(index=False), expected[bad_mask], prev_ytd[bad_mask], strict=True
+        joined[bad_mask].itertuples(index=False),
+        expected[bad_mask],
+        prev_ytd[bad_mask],
+        strict=True,
     ):
         unit = ws.unit_name(r.unit_code)
         out.append(
@@ -429,10 +469,14 @@ def check_hierarchy(ws: Workset) -> list[Finding]:
     keys = hierarchy_keys(ws)
     if keys.empty:
         return []
-    additive = ws.indicators[ws.indicators["additive"]][["form", "indicator_code", "indicator_name"]]
+    additive = ws.indicators[ws.indicators["additive"]][
+        ["form", "indicator_code", "indicator_name"]
+    ]
     own = ws.latest.merge(keys, on=_KEY).merge(additive, on=["form", "indicator_code"])
     own = own[own["value_current"].notna()]
-    children = ws.units[ws.units["parent_code"].isin(keys["unit_code"])][["unit_code", "parent_code"]]
+    children = ws.units[ws.units["parent_code"].isin(keys["unit_code"])][
+        ["unit_code", "parent_code"]
+    ]
     expected = children.groupby("parent_code").size().rename("children_expected")
     child_values = ws.latest.merge(children, on="unit_code")
     child_values = child_values[child_values["value_current"].notna()]
@@ -457,7 +501,9 @@ def check_hierarchy(ws: Workset) -> list[Finding]:
     staged_subs = ws.staged[[*_KEY, "submission_id"]].drop_duplicates(_KEY)
     flagged = flagged.merge(staged_subs, on=_KEY, how="left")
     detail = child_values.merge(
-        flagged[["unit_code", "form", "period", "indicator_code"]].rename(columns={"unit_code": "parent_code"}),
+        flagged[["unit_code", "form", "period", "indicator_code"]].rename(
+            columns={"unit_code": "parent_code"}
+        ),
         on=["parent_code", "form", "period", "indicator_code"],
     )
     listed = {
@@ -471,7 +517,9 @@ def check_hierarchy(ws: Workset) -> list[Finding]:
         reported = listed.get((r.unit_code, r.form, r.period, r.indicator_code), [])
         reported_codes = {code for code, _ in reported}
         missing = [c for c in children_of.get(r.unit_code, []) if c not in reported_codes]
-        shown = "；".join(f"{ws.unit_name(c)}({c}) {_fmt(v)}" for c, v in reported[:MAX_LISTED_CHILDREN])
+        shown = "；".join(
+            f"{ws.unit_name(c)}({c}) {_fmt(v)}" for c, v in reported[:MAX_LISTED_CHILDREN]
+        )
         if len(reported) > MAX_LISTED_CHILDREN:
             shown += f"；…共{len(reported)}个"
         missing_zh = "、".join(ws.unit_name(c) for c in missing[:MAX_LISTED_CHILDREN])
@@ -488,7 +536,9 @@ def check_hierarchy(ws: Workset) -> list[Finding]:
         )
         if r.severity == "warn":
             tail_zh = f"尚未报齐（未报：{missing_zh}），请督促下级报送后再核对。"
-            tail_en = f" Not all children reported (missing: {', '.join(missing[:MAX_LISTED_CHILDREN])})."
+            tail_en = (
+                f" Not all children reported (missing: {', '.join(missing[:MAX_LISTED_CHILDREN])})."
+            )
         elif missing:
             tail_zh = f"已报下级之和已超过本级数（未报：{missing_zh}），请核对本级或下级报表。"
             tail_en = " The partial sum already exceeds the own figure; check this or the children's returns."
@@ -506,7 +556,8 @@ def check_hierarchy(ws: Workset) -> list[Finding]:
                 submission_id=r.submission_id if isinstance(r.submission_id, str) else None,
                 observed=r.value_current,
                 expected=r.sum_children,
-                evidence=f"下级 children: {shown}" + (f"；未报 missing: {missing_zh}" if missing else ""),
+                evidence=f"下级 children: {shown}"
+                + (f"；未报 missing: {missing_zh}" if missing else ""),
                 message_zh=head_zh + tail_zh,
                 message_en=head_en + tail_en,
             )
@@ -577,9 +628,13 @@ def check_last_year_outliers(ws: Workset) -> list[Finding]:
     rows = _with_meta(ws, ws.staged)
     rows = rows[rows["value_current"].notna() & rows["value_last_year"].notna()]
     larger = np.maximum(rows["value_current"], rows["value_last_year"])
-    floor = np.where(rows["is_money"].fillna(False).astype(bool), LAST_YEAR_MIN_MONEY, LAST_YEAR_MIN_COUNT)
+    floor = np.where(
+        rows["is_money"].fillna(False).astype(bool), LAST_YEAR_MIN_MONEY, LAST_YEAR_MIN_COUNT
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(rows["value_last_year"] > 0, rows["value_current"] / rows["value_last_year"], np.inf)
+        ratio = np.where(
+            rows["value_last_year"] > 0, rows["value_current"] / rows["value_last_year"], np.inf
+        )
     mask = (larger >= floor) & ((ratio > LAST_YEAR_RATIO) | (ratio < 1 / LAST_YEAR_RATIO))
     out: list[Finding] = []
     for r, q in zip(rows[mask].itertuples(index=False), ratio[mask.to_numpy()], strict=True):
@@ -622,7 +677,12 @@ _QUALIFIER_ALIASES = {
     "nearly": "at_most",
     "less_than": "at_most",
 }
-_QUALIFIER_ZH = {"exact": "等于", "at_least": "不少于", "approx": "约为（±5%）", "at_most": "不超过"}
+_QUALIFIER_ZH = {
+    "exact": "等于",
+    "at_least": "不少于",
+    "approx": "约为（±5%）",
+    "at_most": "不超过",
+}
 
 
 def check_notice_vs_return(engine: Engine, ws: Workset | None = None) -> CheckResult:
@@ -633,15 +693,26 @@ def check_notice_vs_return(engine: Engine, ws: Workset | None = None) -> CheckRe
         "notice_qualifier, notice_quote, notice_url, return_value, return_basis FROM v_notice_vs_return",
     )
     frame = _strip_codes(_numeric(frame, ["notice_value", "return_value"]), ["unit_code"])
-    scope = {(r.unit_code, r.form, r.period, "notice_vs_return") for r in frame.itertuples(index=False)}
+    scope = {
+        (r.unit_code, r.form, r.period, "notice_vs_return") for r in frame.itertuples(index=False)
+    }
     frame = frame[frame["return_value"].notna() & frame["notice_value"].notna()]
-    qualifier = frame["notice_qualifier"].fillna("exact").str.lower().map(_QUALIFIER_ALIASES).fillna("exact")
+    qualifier = (
+        frame["notice_qualifier"]
+        .fillna("exact")
+        .str.lower()
+        .map(_QUALIFIER_ALIASES)
+        .fillna("exact")
+    )
     ret, note = frame["return_value"], frame["notice_value"]
     bad = (
         ((qualifier == "exact") & ((ret - note).abs() > EPS))
         | ((qualifier == "at_least") & (ret < note - EPS))
         | ((qualifier == "at_most") & (ret > note + EPS))
-        | ((qualifier == "approx") & ((ret - note).abs() > NOTICE_APPROX_TOLERANCE * note.abs() + EPS))
+        | (
+            (qualifier == "approx")
+            & ((ret - note).abs() > NOTICE_APPROX_TOLERANCE * note.abs() + EPS)
+        )
     )
     out = CheckResult(scope=scope)
     for r, q in zip(frame[bad].itertuples(index=False), qualifier[bad], strict=True):
@@ -682,7 +753,9 @@ def staged_scope(source: Engine | Workset) -> set:
     the staged returns touch, and the notice comparisons.
     """
     if isinstance(source, Workset):
-        scope: set = {tuple(k) for k in source.staged[_KEY].drop_duplicates().itertuples(index=False)}
+        scope: set = {
+            tuple(k) for k in source.staged[_KEY].drop_duplicates().itertuples(index=False)
+        }
         parents = hierarchy_keys(source)
         for k in parents.itertuples(index=False):
             scope.add((k.unit_code, k.form, k.period, "parent_eq_sum_children"))
@@ -710,9 +783,12 @@ def staged_scope(source: Engine | Workset) -> set:
 
 def notice_scope(engine: Engine) -> set:
     frame = _strip_codes(
-        _read(engine, "SELECT DISTINCT unit_code, form, period FROM v_notice_vs_return"), ["unit_code"]
+        _read(engine, "SELECT DISTINCT unit_code, form, period FROM v_notice_vs_return"),
+        ["unit_code"],
     )
-    return {(r.unit_code, r.form, r.period, "notice_vs_return") for r in frame.itertuples(index=False)}
+    return {
+        (r.unit_code, r.form, r.period, "notice_vs_return") for r in frame.itertuples(index=False)
+    }
 
 
 def check_staged(engine: Engine, *, staged_raw: pd.DataFrame | None = None) -> CheckResult:

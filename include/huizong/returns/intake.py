@@ -62,8 +62,10 @@ MAX_WALK_DEPTH = 8
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 _UNIT_CODE = re.compile(r"^[0-9]{12}$")
+# Office/WPS lock and owner files, editor backups, partial copies and dotfiles.
 _TEMP_NAMES = re.compile(
-    r"^(~\$|\.~lock\.|~lock\.|\.)|(\.tmp|\.temp|\.part|\.crdownload|\.partial|~|#)$", re.IGNORECASE
+    r"^(?:~\$|\.~lock\.|~lock\.|\.)|(?:\.tmp|\.temp|\.bak|\.part|\.crdownload|\.partial|~|#)$",
+    re.IGNORECASE,
 )
 _SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini", ".ds_store"})
 
@@ -642,12 +644,16 @@ def _decode_workbook(item: Mapping[str, Any]) -> bytes | None:
         return None
 
 
+def _source_uri(item: Any, raw_sha256: str) -> str:
+    item_id = item.get("id") if isinstance(item, dict) else None
+    return f"api:{item_id}" if item_id not in (None, "") else f"api:sha256:{raw_sha256}"
+
+
 def _received_from_item(
     item: Any, raw_sha256: str, raw_path: str, received_at: datetime
 ) -> ReceivedReturn:
     fields: Mapping[str, Any] = item if isinstance(item, dict) else {}
-    item_id = fields.get("id")
-    source_uri = f"api:{item_id}" if item_id not in (None, "") else f"api:sha256:{raw_sha256}"
+    source_uri = _source_uri(item, raw_sha256)
     values = fields.get("values")
     filename = fields.get("workbook_filename") or fields.get("filename")
     return ReceivedReturn(
@@ -728,15 +734,16 @@ def poll_api(
                 if key is not None and key in seen_in_poll:
                     result.duplicates += 1
                     continue
-                received = _store_item(store, item, area, partition, received_at)
                 if key is not None:
                     seen_in_poll.add(key)
-                if already_seen is not None and already_seen(
-                    received.source_uri, received.raw_sha256
-                ):
-                    result.skipped += 1
+                payload = _canonical_json(item)
+                sha256 = hashlib.sha256(payload).hexdigest()
+                if already_seen is not None and already_seen(_source_uri(item, sha256), sha256):
+                    result.skipped += 1  # known: not even stored again in this partition
                     continue
-                result.received.append(received)
+                result.received.append(
+                    _store_item(store, item, payload, area, partition, received_at)
+                )
             next_cursor = page.get("next_cursor")
             has_more = page.get("has_more")
             if next_cursor not in (None, ""):
@@ -761,7 +768,7 @@ def _dedup_key(item: Any) -> tuple[str, str] | None:
 
 
 def _store_item(
-    store: RawStore, item: Any, area: str, partition: str, received_at: datetime
+    store: RawStore, item: Any, payload: bytes, area: str, partition: str, received_at: datetime
 ) -> ReceivedReturn:
     fields: Mapping[str, Any] = item if isinstance(item, dict) else {}
     workbook = _decode_workbook(fields)
@@ -782,7 +789,7 @@ def _store_item(
         )
         workbook_sha = stored_workbook.sha256
     stored = store.put(
-        _canonical_json(item),
+        payload,
         area=area,
         partition=partition,
         suffix=".item.json",
@@ -1059,7 +1066,7 @@ def triage(
             "correct the workbook or submit it under the right period",
             declared=declared_unit,
         )
-    if False:
+    if period_start(expected_period) > as_of:
         return hold(
             FUTURE_PERIOD,
             f"统计期 {expected_period} 尚未开始 / period {expected_period} has not begun "

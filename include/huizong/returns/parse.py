@@ -28,7 +28,6 @@ import unicodedata
 import warnings
 import zipfile
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -96,6 +95,8 @@ class ParsedReturn:
     sheet: str | None = None
     reported_on: date | None = None
     source: str | None = None
+    # where each figure was read: code -> column -> "Sheet1!D12" (rows found only)
+    cells: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def problem_rows(self) -> list[str]:
@@ -951,6 +952,7 @@ def _analyse(sheet: _Sheet, header: _Header, form: str = FORM) -> _SheetResult:
         code: dict.fromkeys(VALUE_COLUMNS) for code in catalog
     }
     problems: list[Problem] = []
+    cells: dict[str, dict[str, str]] = {}
     seen: dict[str, int] = {}
     other_rows: list[int] = list(range(header.first_row))
     name_col = columns.get("name")
@@ -1046,6 +1048,7 @@ def _analyse(sheet: _Sheet, header: _Header, form: str = FORM) -> _SheetResult:
         scale, unit_problem = unit_scale(unit_text or unit_in_name, indicator.unit)
         if not unit_text and not unit_in_name and indicator.is_money:
             scale = money_scale
+        cells[code] = {kind: sheet.ref(r, c) for kind, c in value_cols}
         for kind, c in value_cols:
             rows[code][kind] = _read_figure(
                 sheet, r, c, code, kind, indicator, scale, unit_problem, problems
@@ -1060,6 +1063,7 @@ def _analyse(sheet: _Sheet, header: _Header, form: str = FORM) -> _SheetResult:
         problems=problems,
         form=form,
         sheet=sheet.name,
+        cells=cells,
     )
     _apply_identity(parsed, sheet, header, identity)
     return _SheetResult(parsed=parsed, matched_rows=len(seen))
@@ -1214,9 +1218,3 @@ def parse_return(source: str | Path | bytes, *, filename: str | None = None) -> 
     best = max(candidates, key=lambda item: (item[0], item[1]))[2]
     best.parsed.source = name
     return best.parsed
-
-
-def iter_problem_lines(parsed: ParsedReturn) -> Iterator[str]:
-    for problem in parsed.problems:
-        where = problem.cell or "-"
-        yield f"{where} [{problem.row or '--'} {problem.column or ''}] {problem.message}"

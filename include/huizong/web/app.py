@@ -146,6 +146,8 @@ def create_app(
 
     def render(request: Request, name: str, context: dict[str, Any], status: int = 200):
         context = {"base": _base(request), **context}
+        if isinstance(context.get("session"), Session):
+            context.setdefault("csrf", cfg.signer.csrf_token(context["session"]))
         return templates.TemplateResponse(request, name, context, status_code=status)
 
     @app.exception_handler(PageError)
@@ -210,6 +212,10 @@ def create_app(
         if not cfg.signer.check_csrf(session, token):
             raise PageError(403, "请求已失效", "页面已过期或来源不明，请刷新页面后重试。")
 
+    async def form_fields(request: Request) -> dict[str, str]:
+        data = await request.form()
+        return {k: str(v) for k, v in data.items() if isinstance(v, str)}
+
     def nav(session: Session, code: str) -> list[dict[str, Any]]:
         """Breadcrumbs from the session's own unit down to ``code``."""
         chain = [code, *queries.ancestors(cfg.engine, code)]
@@ -239,7 +245,13 @@ def create_app(
         install_engineer_route(app, sign_in_engineer)
 
     @app.post("/signout")
-    def sign_out(request: Request):
+    async def sign_out(request: Request):
+        try:
+            session = session_of(request)
+        except PageError:
+            session = None  # already signed out or expired: just clear the cookie
+        if session is not None:
+            check_csrf(request, session, (await form_fields(request)).get("csrf_token"))
         response = render(request, "error.html",
                           {"title": "已退出", "detail": "再次进入请点击邮件中的链接。"})
         response.delete_cookie(SESSION_COOKIE, path=_base(request) or "/")
@@ -304,7 +316,6 @@ def create_app(
                 actions.approval_blockers(engine, session, code, form, period)
                 if is_parent_official and approval is None else []
             ),
-            "csrf": cfg.signer.csrf_token(session),
             "query": urlencode({"period": period, "form": form}),
             "done": _DONE_MESSAGES.get(request.query_params.get("done", "")),
         }
@@ -315,10 +326,6 @@ def create_app(
         session = session_of(request)
         return render(request, "unit.html",
                       unit_context(request, session, code, period, form or cfg.form))
-
-    async def form_fields(request: Request) -> dict[str, str]:
-        data = await request.form()
-        return {k: str(v) for k, v in data.items() if isinstance(v, str)}
 
     def after_action(request: Request, code: str, period: str, form: str, done: str):
         query = urlencode({"period": period, "form": form, "done": done})
