@@ -176,6 +176,10 @@ def receive_drop_folder(
     from huizong.warehouse import load
 
     settings = settings or get_settings()
+    if isinstance(root, Path):
+        # The embedded default folder may simply not exist yet; a configured
+        # remote root that is missing must fail loudly (an unmounted share).
+        root.mkdir(parents=True, exist_ok=True)
     seen = load.raw_return_seen(engine)
     scan = scan_drop_folder(root, raw_dir=settings.raw_dir, partition=partition, seen=seen)
     summary = _triage_and_stage(
