@@ -36,8 +36,10 @@ from huizong.portal.numbers import UNIT_WORDS
 
 _HAN = "\u4e00-\u9fff\u3400-\u4dbf"
 
-_ZERO_WIDTH = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]+")
-_LINE_SEPARATORS = re.compile("\r\n|[\r\u2028\u2029\x0b\x0c\x85]")
+_ZERO_WIDTH_CHARS = (
+    "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad"
+)
 
 _CIRCLED: dict[str, str] = {}
 for _start in (0x2460, 0x2474, 0x2776, 0x2780, 0x278A):
@@ -58,9 +60,6 @@ _PRE_NFKC_SYMBOLS: dict[str, str] = {
     "¼": "1/4",
     "¾": "3/4",
 }
-_PRE_NFKC = re.compile(
-    "|".join(re.escape(k) for k in sorted(_PRE_NFKC_SYMBOLS, key=len, reverse=True))
-)
 # A cluster NFKC may change: a non-ASCII, non-Han character with its combining
 # marks, or an ASCII letter carrying decomposed tone marks.
 _NFKC_CLUSTER = re.compile(f"[^\\x00-\\x7f{_HAN}][\\u0300-\\u036f]*|[\\x00-\\x7f][\\u0300-\\u036f]+")
@@ -68,6 +67,7 @@ _NFKC_CLUSTER = re.compile(f"[^\\x00-\\x7f{_HAN}][\\u0300-\\u036f]*|[\\x00-\\x7f
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 _PINYIN_LETTERS = f"a-zü{_TONED}"
 _TONED_SYLLABLE = f"[{_PINYIN_LETTERS}]*[{_TONED}][{_PINYIN_LETTERS}]*"
+_TONED_SET = frozenset(_TONED)
 _RUBY_TONED = re.compile(
     f"(?<=[{_HAN}])[ ]?\\(({_TONED_SYLLABLE}(?:[ '’]{_TONED_SYLLABLE})*)\\)"
 )
@@ -82,9 +82,9 @@ _RUBY_TONELESS = re.compile(f"(?<=[{_HAN}])\\(({_TONELESS_SYLLABLE})\\)")
 _RUBY_PAGE_THRESHOLD = 3
 
 _UNIT_ALTERNATION = "|".join(sorted(UNIT_WORDS, key=len, reverse=True))
+# Starts with a character class so the scan skips ahead quickly.
 _NUMBER_SPACING = re.compile(
-    r"(?<=\d)[ \u00a0]+(?=[余多万亿千百%年月日号])"
-    rf"|(?<=[\d余多万亿])[ \u00a0]+(?=(?:{_UNIT_ALTERNATION}))"
+    rf"[\d余多万亿]([ \u00a0]+)(?=[余多万亿千百%年月日号]|(?:{_UNIT_ALTERNATION}))"
 )
 _LETTER_SPACED_LINE = re.compile(f"^[ \\t]*(?:[{_HAN}][ \\t]+){{2,}}[{_HAN}][ \\t]*$", re.M)
 _INNER_SPACES = re.compile(r"[ \t]+")
@@ -198,17 +198,20 @@ class _Builder:
 
 
 def _rewrite(
-    mapped: _Mapped, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str | None]
+    mapped: _Mapped,
+    pattern: re.Pattern[str],
+    repl: Callable[[re.Match[str]], str | None],
+    group: int = 0,
 ) -> tuple[_Mapped, int]:
     builder: _Builder | None = None
     count = 0
     for match in pattern.finditer(mapped.text):
         new = repl(match)
-        if new is None or new == match.group(0):
+        if new is None or new == match.group(group):
             continue
         if builder is None:
             builder = _Builder(mapped)
-        builder.replace(match.start(), match.end(), new)
+        builder.replace(match.start(group), match.end(group), new)
         count += 1
     return (builder.finish() if builder else mapped), count
 
@@ -258,10 +261,10 @@ def _ocr_rules() -> tuple[re.Pattern[str], dict[str, list[_OcrRule]]]:
 def _line_spans(text: str) -> list[tuple[int, int]]:
     spans = []
     start = 0
-    for match in re.finditer("\n", text):
-        spans.append((start, match.start()))
-        start = match.end()
-    spans.append((start, len(text)))
+    for line in text.split("\n"):
+        end = start + len(line)
+        spans.append((start, end))
+        start = end + 1
     return spans
 
 
@@ -359,8 +362,24 @@ def _drop_trailing_headlines(mapped: _Mapped) -> tuple[_Mapped, int]:
     return _delete_ranges(mapped, [(start, len(text))]), len(block)
 
 
+def _join_letter_spaced(mapped: _Mapped) -> _Mapped:
+    ranges = []
+    for start, end in _line_spans(mapped.text):
+        if end - start > 60 or " " not in mapped.text[start:end]:
+            continue
+        if _LETTER_SPACED_LINE.match(mapped.text, start, end):
+            line = mapped.text[start:end]
+            ranges.extend(
+                (start + m.start(), start + m.end())
+                for m in re.finditer(f"(?<=[{_HAN}])[ \t]+(?=[{_HAN}])", line)
+            )
+    return _delete_ranges(mapped, ranges)
+
+
 def _ocr_repair(mapped: _Mapped) -> tuple[_Mapped, list[str]]:
     pattern, rules = _ocr_rules()
+    if not any(wrong in mapped.text for wrong in rules):
+        return mapped, []
     applied: list[str] = []
     text = mapped.text
 
@@ -402,12 +421,51 @@ def _convert_t2s(mapped: _Mapped) -> tuple[_Mapped, bool]:
     return builder.finish(), True
 
 
+@cache
+def _char_tables() -> tuple[dict[int, str], dict[str, str], re.Pattern[str]]:
+    """NFKC split by effect: one-to-one (``str.translate``, offsets unchanged) and
+    the characters that vanish or expand, rewritten with offsets tracked."""
+    one_to_one: dict[int, str] = {}
+    special: dict[str, str] = {}
+    for code_point in range(0x80, 0x10000):
+        if 0x4E00 <= code_point <= 0x9FFF or 0xD800 <= code_point <= 0xDFFF:
+            continue
+        char = chr(code_point)
+        if char in _PRE_NFKC_SYMBOLS:
+            continue
+        normalized = unicodedata.normalize("NFKC", char)
+        if normalized == char:
+            continue
+        if len(normalized) == 1 and not unicodedata.combining(char):
+            one_to_one[code_point] = normalized
+        else:
+            special[char] = normalized
+    for char in _ZERO_WIDTH_CHARS:
+        special[char] = ""
+    for char in "\r\u2028\u2029\x0b\x0c\x85":
+        special[char] = "\n"
+    special.update(_PRE_NFKC_SYMBOLS)
+    special["\r\n"] = "\n"
+    keys = sorted(special, key=len, reverse=True)
+    multi = [re.escape(k) for k in keys if len(k) > 1]
+    singles = "".join(re.escape(k) for k in keys if len(k) == 1)
+    pattern = re.compile("|".join([*multi, f"[{singles}]"]))
+    return one_to_one, special, pattern
+
+
+_COMBINING = frozenset(chr(c) for c in range(0x300, 0x370)) | {"\u3099", "\u309a"}
+
+
 def _nfkc(mapped: _Mapped) -> _Mapped:
-    if unicodedata.is_normalized("NFKC", mapped.text):
-        return mapped
-    result, _ = _rewrite(
-        mapped, _NFKC_CLUSTER, lambda m: unicodedata.normalize("NFKC", m.group(0))
-    )
+    one_to_one, special, pattern = _char_tables()
+    result, _ = _rewrite(mapped, pattern, lambda m: special[m.group(0)])
+    translated = result.text.translate(one_to_one)
+    if translated is not result.text:
+        result = _Mapped(translated, result.starts, result.ends, result.raw_len)
+    if not _COMBINING.isdisjoint(result.text):
+        result, _ = _rewrite(
+            result, _NFKC_CLUSTER, lambda m: unicodedata.normalize("NFKC", m.group(0))
+        )
     return result
 
 
@@ -416,12 +474,11 @@ def normalize(raw: str) -> NormalizedText:
     mapped = _Mapped(raw, list(range(len(raw))), list(range(1, len(raw) + 1)), len(raw))
     repairs: list[str] = []
 
-    mapped, _ = _rewrite(mapped, _ZERO_WIDTH, lambda m: "")
-    mapped, _ = _rewrite(mapped, _LINE_SEPARATORS, lambda m: "\n")
-    mapped, _ = _rewrite(mapped, _PRE_NFKC, lambda m: _PRE_NFKC_SYMBOLS[m.group(0)])
     mapped = _nfkc(mapped)
 
-    mapped, toned = _rewrite(mapped, _RUBY_TONED, lambda m: "")
+    toned = 0
+    if "(" in mapped.text and not _TONED_SET.isdisjoint(mapped.text):
+        mapped, toned = _rewrite(mapped, _RUBY_TONED, lambda m: "")
     if toned:
         repairs.append("pinyin_removed")
         if toned >= _RUBY_PAGE_THRESHOLD:
@@ -433,10 +490,9 @@ def normalize(raw: str) -> NormalizedText:
     mapped, ocr_applied = _ocr_repair(mapped)
     repairs.extend(dict.fromkeys(ocr_applied))
 
-    mapped, _ = _rewrite(mapped, _NUMBER_SPACING, lambda m: "")
-    mapped, _ = _rewrite(
-        mapped, _LETTER_SPACED_LINE, lambda m: _INNER_SPACES.sub("", m.group(0))
-    )
+    if " " in mapped.text or "\u00a0" in mapped.text:
+        mapped, _ = _rewrite(mapped, _NUMBER_SPACING, lambda m: "", group=1)
+        mapped = _join_letter_spaced(mapped)
 
     mapped, footer_or_chrome = _drop_chrome(mapped)
     if footer_or_chrome:
