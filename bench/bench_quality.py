@@ -26,7 +26,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from huizong import catalog
 from huizong.warehouse.db import get_engine, migrate
 from huizong.warehouse.seed import seed_indicators, seed_org_units, seed_periods
@@ -78,7 +77,9 @@ def build(db: Path, *, history_units: int, planted: int, seed: int = 7) -> int:
     # a parent whose children are partly leaves and partly parents: recompute bottom-up properly
     all_values = all_values[~all_values.index.duplicated()]
 
-    long = all_values.reset_index().melt(id_vars="unit_code", var_name="indicator_code", value_name="v")
+    long = all_values.reset_index().melt(
+        id_vars="unit_code", var_name="indicator_code", value_name="v"
+    )
     long["sid"] = long["unit_code"].map({u: _sid("bench", u) for u in all_values.index})
     long["ly"] = np.round(long["v"] * rng.uniform(0.8, 1.2, len(long)), 0)
     for code in ("10", "13"):
@@ -101,11 +102,14 @@ def build(db: Path, *, history_units: int, planted: int, seed: int = 7) -> int:
     subs = [
         (sid, unit, "FL-01", "2025Q1", 1, "api", f"api:{sid[:12]}", _sid("raw", sid), "/raw",
          "2025-04-05 08:00:00", "2025-04-05 08:00:00", "2025-04-05", "staged", "bench")
-        for unit, sid in long.drop_duplicates("unit_code")[["unit_code", "sid"]].itertuples(index=False)
+        for unit, sid in long.drop_duplicates("unit_code")[["unit_code", "sid"]].itertuples(
+            index=False
+        )
     ]  # fmt: skip
     con.executemany(
         "INSERT INTO return_submission (submission_id, unit_code, form, period, version, channel, "
-        "source_uri, raw_sha256, raw_path, received_at, submitted_at, submitted_on, status, batch_id) "
+        "source_uri, raw_sha256, raw_path, received_at,"
+        " submitted_at, submitted_on, status, batch_id) "
         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         subs,
     )
@@ -125,8 +129,8 @@ def build(db: Path, *, history_units: int, planted: int, seed: int = 7) -> int:
         scale = rng.uniform(0.9, 1.1, len(sample))
         for r, s in zip(sample.itertuples(index=False), scale, strict=True):
             facts.append(
-                (r.unit_code, "FL-01", r.indicator_code, period, "return", _sid(period, r.unit_code),
-                 1, 1, round(abs(r.v) * s), "bench-h")
+                (r.unit_code, "FL-01", r.indicator_code, period, "return",
+                 _sid(period, r.unit_code), 1, 1, round(abs(r.v) * s), "bench-h")
             )  # fmt: skip
     con.executemany(
         "INSERT INTO fact_indicator_value (unit_code, form, indicator_code, period, source, "

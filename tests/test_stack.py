@@ -186,6 +186,11 @@ def _collect(stack) -> dict:
                     "SELECT channel, COUNT(*) FROM return_submission GROUP BY channel"
                 ).fetchall()
             )
+            statuses = dict(
+                conn.exec_driver_sql(
+                    "SELECT status, COUNT(*) FROM return_submission GROUP BY status"
+                ).fetchall()
+            )
     finally:
         engine.dispose()
     return {
@@ -194,6 +199,7 @@ def _collect(stack) -> dict:
         "consolidated": {row.indicator_code: row for row in consolidated},
         "published_towns": published_towns,
         "channels": channels,
+        "statuses": statuses,
     }
 
 
@@ -224,7 +230,7 @@ def test_lianghang_county_consolidated_2024q4(stack_run):
     returns = {(r.unit_code, r.period): r for r in stack_run["demo_returns"]}
     county = returns[(COUNTY, "2024Q4")]
     towns = stack_run["published_towns"]
-    assert towns, "no town of 两当县 published 2024Q4"
+    assert towns, f"no town of 两当县 published 2024Q4; submissions {stack_run['statuses']}"
     assert MISSING_TOWN not in towns
     assert all((t, "2024Q4") in returns for t in towns), towns
     rows = stack_run["consolidated"]

@@ -9,7 +9,8 @@ purpose, so the quality checks have something true to find:
 * 两当县 2024Q4: its own 两癌筛查 (08) differs from the sum of its towns;
 * 西坡镇 2024Q4 arrives after the due date (late); 金洞乡 never reports (missing);
 * 杨店镇 2024Q4: 培训人次 (07) far above its 上年同期数 (an outlier);
-* 站儿巷镇 2024: 08 says 12 while the town's own 2024 review says 筛查9人.
+* 站儿巷镇's quarterly 两癌筛查 (08) add up to far more than the 筛查9人 its own
+  2024 review on the sample portal states.
 
 融安县's towns report 2024Q4 through the reporting system's API instead.
 """
@@ -72,7 +73,9 @@ def _town_quarter_values(rng: random.Random) -> dict[str, int | float]:
     screened = rng.randint(20, 120)
     v: dict[str, int | float] = {
         "01": villages,
-        "02": rng.randint(0, villages),
+        # Elections come once in five years: a quarter's share stays small, so
+        # the year's cumulative total remains within the number of federations.
+        "02": rng.randint(0, villages // 4),
         "03": villages * rng.randint(5, 9),
         "04": villages,
         "05": rng.randint(0, 3),
@@ -82,7 +85,7 @@ def _town_quarter_values(rng: random.Random) -> dict[str, int | float]:
         "09": rng.randint(0, 3),
         "10": float(rng.randint(0, 3) * 10000),
         "11": insured,
-        "12": rng.randint(0, 6),
+        "12": rng.randint(0, 3),
         "13": round(rng.uniform(0, 30000), 2),
         "14": visits,
         "15": rng.randint(0, visits),
@@ -97,6 +100,15 @@ def _town_quarter_values(rng: random.Random) -> dict[str, int | float]:
         "24": rng.randint(10, 60),
     }
     return v
+
+
+def _last_year_like(rng: random.Random, values: dict[str, int | float]) -> dict[str, float]:
+    """Last year's same quarter: close to this year's, as real figures are."""
+    out: dict[str, float] = {}
+    for code, value in values.items():
+        factor = rng.uniform(0.8, 1.25)
+        out[code] = round(value * factor, 2) if isinstance(value, float) else round(value * factor)
+    return out
 
 
 def _as_rows(
@@ -115,17 +127,18 @@ def build_demo_returns(seed: int = 2024) -> list[DemoReturn]:
     per_town: dict[str, dict[str, dict[str, float]]] = {}
     for code, _name in towns:
         per_town[code] = {q: _town_quarter_values(rng) for q in QUARTERS}
-        per_town[code]["last_year"] = _town_quarter_values(rng)
+        for q in QUARTERS:
+            per_town[code][f"last_year_{q}"] = _last_year_like(rng, per_town[code][q])
 
     returns: list[DemoReturn] = []
-    county_current: dict[str, dict[str, float]] = {q: dict.fromkeys(indicators, 0) for q in QUARTERS}
-    county_ytd: dict[str, dict[str, float]] = {q: dict.fromkeys(indicators, 0) for q in QUARTERS}
-    county_last: dict[str, float] = dict.fromkeys(indicators, 0)
+    county_current = {q: dict.fromkeys(indicators, 0) for q in QUARTERS}
+    county_ytd = {q: dict.fromkeys(indicators, 0) for q in QUARTERS}
+    county_last = {q: dict.fromkeys(indicators, 0) for q in QUARTERS}
     for code, name in towns:
         ytd = dict.fromkeys(indicators, 0)
         for q in QUARTERS:
             cur = dict(per_town[code][q])
-            last = dict(per_town[code]["last_year"])
+            last = dict(per_town[code][f"last_year_{q}"])
             if code == OUTLIER_TOWN and q == "2024Q4":
                 cur["07"] = last["07"] * 12
             for c, ind in indicators.items():
@@ -138,6 +151,7 @@ def build_demo_returns(seed: int = 2024) -> list[DemoReturn]:
             for c in indicators:
                 county_current[q][c] += cur[c]
                 county_ytd[q][c] += ytd[c]
+                county_last[q][c] += last[c]
             if code == MISSING_TOWN and q == "2024Q4":
                 continue
             submitted = _LATE if (code == LATE_TOWN and q == "2024Q4") else _ON_TIME[q]
@@ -151,21 +165,6 @@ def build_demo_returns(seed: int = 2024) -> list[DemoReturn]:
                     file_format="csv" if code == ZHANERXIANG else "xlsx",
                 )
             )
-        for c in indicators:
-            county_last[c] += per_town[code]["last_year"][c]
-        if code == ZHANERXIANG:
-            annual = {c: ytd[c] for c in indicators}
-            annual["08"] = 12  # the town's own review says 筛查9人
-            returns.append(
-                DemoReturn(
-                    unit_code=code,
-                    unit_name=f"{name}妇联",
-                    period="2024",
-                    rows=_as_rows(annual, annual, dict(per_town[code]["last_year"])),
-                    submitted_at=_ON_TIME["2024"],
-                    file_format="xlsx",
-                )
-            )
     for q in QUARTERS:
         cur = {c: round(v, 2) for c, v in county_current[q].items()}
         if q == "2024Q4":
@@ -175,7 +174,11 @@ def build_demo_returns(seed: int = 2024) -> list[DemoReturn]:
                 unit_code=COUNTY[0],
                 unit_name=f"{COUNTY[1]}妇联",
                 period=q,
-                rows=_as_rows(cur, {c: round(v, 2) for c, v in county_ytd[q].items()}, county_last),
+                rows=_as_rows(
+                    cur,
+                    {c: round(v, 2) for c, v in county_ytd[q].items()},
+                    {c: round(v, 2) for c, v in county_last[q].items()},
+                ),
                 submitted_at=_ON_TIME[q],
                 file_format="xlsx",
             )
@@ -206,30 +209,49 @@ def write_drop_folder(root: Path, returns: list[DemoReturn]) -> list[Path]:
 
 
 def api_items(seed: int = 4502) -> list[dict[str, Any]]:
-    """融安县's towns and the county report 2024Q4 through the reporting system."""
+    """融安县's towns and the county report every quarter through the reporting system."""
     indicators = catalog.indicators()
     rng = random.Random(seed)
+    towns = _towns(RONGAN[0])
+    units = [code for code, _ in towns] + [RONGAN[0]]
+    ytd: dict[str, dict[str, float]] = {u: dict.fromkeys(indicators, 0) for u in units}
     items = []
-    totals = dict.fromkeys(indicators, 0)
-    for i, (code, name) in enumerate(_towns(RONGAN[0]), start=1):
-        cur = _town_quarter_values(rng)
-        last = _town_quarter_values(rng)
-        for c in indicators:
-            totals[c] += cur[c]
-        items.append(_api_item(f"rongan-{i:03d}", code, cur, last))
-    items.append(_api_item("rongan-county", RONGAN[0], totals, totals))
+    for q in QUARTERS:
+        totals: dict[str, float] = dict.fromkeys(indicators, 0)
+        last_totals: dict[str, float] = dict.fromkeys(indicators, 0)
+        for i, (code, _name) in enumerate(towns, start=1):
+            cur = _town_quarter_values(rng)
+            last = _last_year_like(rng, cur)
+            for c in indicators:
+                totals[c] += cur[c]
+                last_totals[c] += last[c]
+            item_id = f"rongan-{q}-{i:03d}"
+            items.append(_api_item(item_id, code, q, cur, _ytd(ytd[code], cur), last))
+        county_ytd = _ytd(ytd[RONGAN[0]], totals)
+        items.append(_api_item(f"rongan-{q}-county", RONGAN[0], q, totals, county_ytd, last_totals))
     return items
 
 
-def _api_item(item_id: str, unit_code: str, cur: dict, last: dict) -> dict[str, Any]:
+def _ytd(running: dict[str, float], current: dict[str, float]) -> dict[str, float]:
+    """Advance a unit's year-to-date figures by one quarter, in place, and return a copy."""
+    for code, ind in catalog.indicators().items():
+        running[code] = round(
+            running[code] + current[code] if ind.temporal == "flow" else current[code], 2
+        )
+    return dict(running)
+
+
+def _api_item(
+    item_id: str, unit_code: str, period: str, cur: dict, ytd: dict, last: dict
+) -> dict[str, Any]:
     return {
         "id": item_id,
         "unit_code": unit_code,
         "form": "FL-01",
-        "period": "2024Q4",
+        "period": period,
         "version": 1,
-        "submitted_at": "2025-01-07T10:00:00+08:00",
+        "submitted_at": _ON_TIME[period].strftime("%Y-%m-%dT%H:%M:%S+08:00"),
         "values": {
-            c: {"current": cur[c], "ytd": None, "last_year": last[c]} for c in sorted(cur)
+            c: {"current": cur[c], "ytd": ytd[c], "last_year": last[c]} for c in sorted(cur)
         },
     }

@@ -140,27 +140,34 @@ def _triage_and_stage(
     engine: Engine, received: Iterable, rejected: Iterable, *, batch_id: str, channel: str
 ) -> IntakeSummary:
     from huizong.returns.intake import triage
-    from huizong.returns.model import QuarantineRecord, StagedSubmission
     from huizong.warehouse import load
 
     received = list(received)
-    summary = IntakeSummary(channel=channel, received=len(received))
+    rejected = list(rejected)
     load.record_raw_returns(engine, received + [r.received for r in rejected])
-    staged: list[StagedSubmission] = []
-    held: list[QuarantineRecord] = list(rejected)
-    for item in received:
-        outcome = triage(item)
-        if isinstance(outcome, QuarantineRecord):
-            held.append(outcome)
-        else:
-            staged.append(outcome)
+    outcomes = [triage(item) for item in received] + rejected
+    return _stage_outcomes(engine, outcomes, batch_id=batch_id, channel=channel)
+
+
+def _stage_outcomes(
+    engine: Engine, outcomes: list, *, batch_id: str, channel: str
+) -> IntakeSummary:
+    from huizong.returns.model import QuarantineRecord
+    from huizong.warehouse import load
+
+    held = [o for o in outcomes if isinstance(o, QuarantineRecord)]
+    staged = [o for o in outcomes if not isinstance(o, QuarantineRecord)]
     load.quarantine(engine, held)
-    summary.staged = load.stage_returns(engine, batch_id, staged)
-    summary.quarantined = len(held)
-    summary.quarantine_reasons = [
-        {"source": q.received.source_uri, "reason": q.reason, "detail": q.detail} for q in held
-    ]
-    return summary
+    return IntakeSummary(
+        channel=channel,
+        received=len(outcomes),
+        staged=load.stage_returns(engine, batch_id, staged),
+        quarantined=len(held),
+        quarantine_reasons=[
+            {"source": q.received.source_uri, "reason": q.reason, "detail": q.detail}
+            for q in held
+        ],
+    )
 
 
 def receive_drop_folder(
@@ -218,13 +225,12 @@ def receive_reporting_api(
 
 def requeue_released(engine: Engine, *, batch_id: str) -> IntakeSummary:
     """Returns an engineer released from quarantine go through triage again."""
-    from huizong.returns.intake import requeue_released as requeue
+    from huizong.returns.intake import requeue_released as retriage
     from huizong.warehouse import load
 
     released = load.list_quarantine(engine, status="released")
-    outcomes = requeue(released)
-    received = [o.received for o in outcomes]
-    return _triage_and_stage(engine, received, [], batch_id=f"{batch_id}__requeue", channel="requeue")
+    outcomes = retriage(released)
+    return _stage_outcomes(engine, outcomes, batch_id=f"{batch_id}__requeue", channel="requeue")
 
 
 # --- checks, publish, alerts ------------------------------------------------

@@ -35,103 +35,95 @@ INNER JOIN dim_indicator AS i ON f.form = i.form AND f.indicator_code = i.indica
 
 -- Each unit's own figure beside the sum of its direct children, for every
 -- additive indicator, plus derived rates computed from the summed parts.
+-- Written as one pass of aggregation (no self-joins of large intermediate
+-- sets), so consolidating a whole province stays a few scans of the facts.
 CREATE VIEW v_consolidated AS
 WITH own AS (
-    SELECT
-        f.unit_code,
-        f.form,
-        f.indicator_code,
-        f.period,
-        f.value_current AS value
+    SELECT f.unit_code, f.form, f.indicator_code, f.period, f.value_current AS value
     FROM fact_indicator_value AS f
     WHERE f.source = 'return' AND f.is_latest = TRUE
 ),
 
-children AS (
+reported AS (
+    SELECT
+        own.unit_code,
+        own.form,
+        own.indicator_code,
+        own.period,
+        own.value AS own_value,
+        NULL AS sum_children,
+        0 AS children_reported
+    FROM own
+    UNION ALL
     SELECT
         u.parent_code AS unit_code,
         own.form,
         own.indicator_code,
         own.period,
-        SUM(own.value) AS sum_children,
-        COUNT(own.value) AS children_reported
+        NULL AS own_value,
+        own.value AS sum_children,
+        CASE WHEN own.value IS NULL THEN 0 ELSE 1 END AS children_reported
     FROM own
     INNER JOIN dim_org_unit AS u ON own.unit_code = u.unit_code AND u.valid_to IS NULL
     WHERE u.parent_code IS NOT NULL
-    GROUP BY u.parent_code, own.form, own.indicator_code, own.period
-),
-
-expected AS (
-    SELECT
-        parent_code AS unit_code,
-        COUNT(*) AS children_expected
-    FROM dim_org_unit
-    WHERE valid_to IS NULL AND parent_code IS NOT NULL
-    GROUP BY parent_code
-),
-
-base_keys AS (
-    SELECT
-        unit_code,
-        form,
-        indicator_code,
-        period
-    FROM own
-    UNION
-    SELECT
-        unit_code,
-        form,
-        indicator_code,
-        period
-    FROM children
 ),
 
 base AS (
     SELECT
-        k.unit_code,
-        k.form,
-        k.indicator_code,
-        k.period,
-        own.value AS own_value,
-        c.sum_children,
-        COALESCE(c.children_reported, 0) AS children_reported,
-        COALESCE(e.children_expected, 0) AS children_expected
-    FROM base_keys AS k
+        r.unit_code,
+        r.form,
+        r.indicator_code,
+        r.period,
+        MAX(r.own_value) AS own_value,
+        SUM(r.sum_children) AS sum_children,
+        SUM(r.children_reported) AS children_reported
+    FROM reported AS r
     INNER JOIN dim_indicator AS i
-        ON k.form = i.form AND k.indicator_code = i.indicator_code AND i.additive = TRUE
-    LEFT JOIN own
+        ON r.form = i.form AND r.indicator_code = i.indicator_code AND i.additive = TRUE
+    GROUP BY r.unit_code, r.form, r.indicator_code, r.period
+),
+
+rate_parts AS (
+    SELECT
+        b.unit_code,
+        b.form,
+        d.indicator_code,
+        b.period,
+        d.scale,
+        MAX(CASE WHEN b.indicator_code = d.numerator THEN b.own_value END) AS own_num,
+        MAX(CASE WHEN b.indicator_code = d.denominator THEN b.own_value END) AS own_den,
+        MAX(CASE WHEN b.indicator_code = d.numerator THEN b.sum_children END) AS sum_num,
+        MAX(CASE WHEN b.indicator_code = d.denominator THEN b.sum_children END) AS sum_den,
+        MAX(CASE WHEN b.indicator_code = d.numerator THEN b.children_reported END)
+            AS children_reported
+    FROM base AS b
+    INNER JOIN dim_indicator AS d
         ON
-            k.unit_code = own.unit_code AND k.form = own.form
-            AND k.indicator_code = own.indicator_code AND k.period = own.period
-    LEFT JOIN children AS c
-        ON
-            k.unit_code = c.unit_code AND k.form = c.form
-            AND k.indicator_code = c.indicator_code AND k.period = c.period
-    LEFT JOIN expected AS e ON k.unit_code = e.unit_code
+            b.form = d.form AND d.temporal = 'derived'
+            AND (b.indicator_code = d.numerator OR b.indicator_code = d.denominator)
+    GROUP BY b.unit_code, b.form, d.indicator_code, b.period, d.scale
+    HAVING COUNT(*) = 2
 ),
 
 rates AS (
     SELECT
-        n.unit_code,
-        n.form,
-        d.indicator_code,
-        n.period,
+        unit_code,
+        form,
+        indicator_code,
+        period,
+        CASE WHEN own_den > 0 THEN ROUND(scale * own_num * 1.0 / own_den, 2) END AS own_value,
         CASE
-            WHEN den.own_value > 0 THEN ROUND(d.scale * n.own_value * 1.0 / den.own_value, 2)
-        END AS own_value,
-        CASE
-            WHEN den.sum_children > 0
-                THEN ROUND(d.scale * n.sum_children * 1.0 / den.sum_children, 2)
+            WHEN sum_den > 0 THEN ROUND(scale * sum_num * 1.0 / sum_den, 2)
         END AS sum_children,
-        n.children_reported,
-        n.children_expected
-    FROM dim_indicator AS d
-    INNER JOIN base AS n ON d.form = n.form AND d.numerator = n.indicator_code
-    INNER JOIN base AS den
-        ON
-            n.unit_code = den.unit_code AND n.form = den.form AND n.period = den.period
-            AND d.denominator = den.indicator_code
-    WHERE d.temporal = 'derived'
+        children_reported
+    FROM rate_parts
+),
+
+expected AS (
+    SELECT parent_code AS unit_code, COUNT(*) AS children_expected
+    FROM dim_org_unit
+    WHERE valid_to IS NULL AND parent_code IS NOT NULL
+    GROUP BY parent_code
 )
 
 SELECT
@@ -149,18 +141,21 @@ SELECT
     x.sum_children,
     x.own_value - x.sum_children AS diff,
     x.children_reported,
-    x.children_expected,
+    COALESCE(e.children_expected, 0) AS children_expected,
     CASE
-        WHEN x.children_expected > 0
-            THEN ROUND(x.children_reported * 1.0 / x.children_expected, 4)
+        WHEN e.children_expected > 0
+            THEN ROUND(x.children_reported * 1.0 / e.children_expected, 4)
     END AS coverage
 FROM (
-    SELECT * FROM base
+    SELECT unit_code, form, indicator_code, period, own_value, sum_children, children_reported
+    FROM base
     UNION ALL
-    SELECT * FROM rates
+    SELECT unit_code, form, indicator_code, period, own_value, sum_children, children_reported
+    FROM rates
 ) AS x
 INNER JOIN dim_org_unit AS u ON x.unit_code = u.unit_code AND u.valid_to IS NULL
-INNER JOIN dim_indicator AS i ON x.form = i.form AND x.indicator_code = i.indicator_code;
+INNER JOIN dim_indicator AS i ON x.form = i.form AND x.indicator_code = i.indicator_code
+LEFT JOIN expected AS e ON x.unit_code = e.unit_code;
 
 -- Every expected child for every parent, form and period that anyone has
 -- reported: whether and when it reported, against which due date.

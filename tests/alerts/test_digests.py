@@ -45,7 +45,7 @@ FINDINGS = [
         period="2025Q1",
         message_zh="西坡镇 尚未报送 FL-01 2025Q1 报表",
         message_en="missing",
-    ),  # fmt: skip
+    ),
 ]
 
 

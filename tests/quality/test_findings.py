@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from conftest import TOWNS
 from huizong.quality.findings import (
     blocking_submission_ids,
     load_findings,
@@ -13,6 +12,7 @@ from huizong.quality.findings import (
     warned_submission_ids,
 )
 from huizong.quality.rules import check_staged, staged_scope
+from quality_warehouse import TOWNS
 
 BAD = {"17": (12, 12, None), "18": (13, 13, None), "08": (500, 500, None), "09": (600, 600, None)}
 FIXED = {"17": (12, 12, None), "18": (10, 10, None), "08": (500, 500, None), "09": (600, 600, None)}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import sqlalchemy as sa
-from conftest import TOWNS
 from huizong.quality.gx_runner import default_suite_dir, validate_staged
 from huizong.quality.rules import load_staged_values
+from quality_warehouse import TOWNS
 
 
 def test_suite_catches_negatives_fractions_money_cents_and_bad_codes(wh, tmp_path):

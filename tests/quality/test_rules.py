@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from conftest import COUNTY, OTHER_COUNTY, TOWNS
 from huizong.quality.rules import (
     check_completeness,
     check_staged,
@@ -13,6 +12,7 @@ from huizong.quality.rules import (
     period_for_deadline,
     staged_scope,
 )
+from quality_warehouse import COUNTY, OTHER_COUNTY, TOWNS
 
 CLEAN = {
     "01": 20, "02": 5, "03": 100, "04": 20, "05": 3, "06": 10, "07": 300, "08": 500,
@@ -179,7 +179,8 @@ def _notice_fact(engine, unit, code, period, value, qualifier):
         )
         conn.execute(
             sa.text(
-                "INSERT INTO notice_statistic (statistic_id, notice_id, quote, quote_start, quote_end, "
+                "INSERT INTO notice_statistic (statistic_id,"
+                " notice_id, quote, quote_start, quote_end, "
                 "value, qualifier, kind) VALUES (:s, :n, :q, 0, 10, :v, :ql, 'count')"
             ),
             {
@@ -192,7 +193,8 @@ def _notice_fact(engine, unit, code, period, value, qualifier):
         )
         conn.execute(
             sa.text(
-                "INSERT INTO fact_indicator_value (unit_code, form, indicator_code, period, source, "
+                "INSERT INTO fact_indicator_value (unit_co"
+                "de, form, indicator_code, period, source, "
                 "source_ref, version, is_latest, value_current, qualifier, has_warnings, batch_id) "
                 "VALUES (:u, 'FL-01', :c, :p, 'notice', :s, 1, TRUE, :v, :ql, FALSE, 'n1')"
             ),

@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-
 from huizong.warehouse.db import get_engine, migrate
 from huizong.warehouse.seed import seed_all
 from huizong.web.app import WebConfig, create_app

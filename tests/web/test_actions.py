@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-
 from huizong.web import queries
+
 from tests.web.conftest import CITY, HETANG, PERIOD, csrf_of, link_path
 
 FORM = "FL-01"

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-
 from huizong.web import auth
 from huizong.web.auth import SESSION_COOKIE, Signer, make_link_token
+
 from tests.web.conftest import HETANG, SECRET, link_path
 
 

@@ -119,7 +119,8 @@ class Digest:
             f"{self.name}：您好！",
             "",
             f"以下是本次（{self.run_id}）统计数据核查中与{'、'.join(self.unit_names)}及下属单位有关的结果。",
-            f"Results of check run {self.run_id} for {', '.join(self.unit_codes)} and its subordinate units.",
+            f"Results of check run {self.run_id} for"
+            f" {', '.join(self.unit_codes)} and its subordinate units.",
             "",
         ]
         sections = (
@@ -208,7 +209,8 @@ def build_digests(engine: Engine, *, run_id: str, sender: str | None = None) -> 
             for r in conn.execute(
                 sa.text(
                     "SELECT u.unit_code, u.federation_name AS name FROM dim_org_unit AS u "
-                    "INNER JOIN recipient AS r ON u.unit_code = r.unit_code WHERE u.valid_to IS NULL"
+                    "INNER JOIN recipient AS r ON u.unit_cod"
+                    "e = r.unit_code WHERE u.valid_to IS NULL"
                 )
             )
         }

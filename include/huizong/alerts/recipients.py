@@ -76,7 +76,8 @@ def load_recipients(engine: Engine, csv_path: Path | str | None = None) -> int:
             sa.text(
                 "INSERT INTO recipient (email, name, unit_code, role) "
                 "VALUES (:email, :name, :unit_code, :role) "
-                "ON CONFLICT (email, unit_code) DO UPDATE SET name = excluded.name, role = excluded.role"
+                "ON CONFLICT (email, unit_code) DO UPDATE SE"
+                "T name = excluded.name, role = excluded.role"
             ),
             clean,
         )

@@ -38,8 +38,8 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
-from dataclasses import dataclass, field, fields
 from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field, fields
 from functools import cache, lru_cache
 
 from huizong import catalog
@@ -84,6 +84,7 @@ _FIGURE = re.compile(
     r"(?P<q2>余|多)?"
     f"(?P<unit>{_UNITS})?"
 )
+_NUMERAL_RUN = re.compile(f"[\\d{_CN}]+")
 _SUFFIX_QUALIFIER = re.compile(r"(以上|左右|以内|以下|之多|上下|有余)")
 _PREFIX_QUALIFIERS: tuple[tuple[str, str], ...] = (
     ("不超过", "at_most"),
@@ -120,11 +121,53 @@ _SUFFIX_TO_QUALIFIER = {
 }
 _INFIX_TO_QUALIFIER = {"余": "at_least", "多": "at_least", "来": "approx"}
 _STRONG_SINGLE_CN_UNITS = frozenset(
-    "人 名 户 人次 场 场次 期 家 次 件 篇 条 起 例 元 批 轮 项 支 所".split()
+    [
+        "人",
+        "名",
+        "户",
+        "人次",
+        "场",
+        "场次",
+        "期",
+        "家",
+        "次",
+        "件",
+        "篇",
+        "条",
+        "起",
+        "例",
+        "元",
+        "批",
+        "轮",
+        "项",
+        "支",
+        "所",
+    ]
 )
 _CLAUSE_DELIMS = "，,；;。！!？?：:\n、\t"
 _SENTENCE_DELIMS = "。！!？?\n"
 _LIST_JOIN = re.compile(r"^\s*(?:、|和|及|与|以及|,|，|至|到|-|~|—|～)\s*$")
+# 个月/个人/名单/次日: the measure word starts another word.
+_UNIT_IN_WORD = frozenset(
+    [
+        "个月",
+        "个人",
+        "名单",
+        "次日",
+        "次年",
+        "期间",
+        "家庭",
+        "家长",
+        "份额",
+        "条件",
+        "件事",
+        "位于",
+        "条例",
+        "分钟",
+        "场所",
+        "期刊",
+    ]
+)
 _TIGHT_LIST_JOIN = re.compile(r"^\s*(?:、|和|及|与|以及)\s*$")
 _TIME_AFTER = re.compile(r"^(?:\d+\s*秒|钟|\d+\s*分)")
 _PROGRAMME_ADJACENT = "+＋×*"
@@ -143,7 +186,9 @@ _SCOPE_LEVEL = {
     "乡": "town",
     "街道": "town",
 }
-_TOTAL_LABEL = re.compile(r"^(?:合\s*计|总\s*计|小\s*计|总\s*数|全(?:省|市|州|县|区|镇|乡)(?:合计|总计)?)$")
+_TOTAL_LABEL = re.compile(
+    r"^(?:合\s*计|总\s*计|小\s*计|总\s*数|全(?:省|市|州|县|区|镇|乡)(?:合计|总计)?)$"
+)
 _BLANK_CELL = re.compile(r"^(?:|—+|-+|/|无|／|--|\\)$")
 _CODE_HEADER = re.compile(r"代码|序号|编号|代号")
 _UNIT_HEADER = re.compile(r"^(?:计量)?单位$")
@@ -313,6 +358,8 @@ def _match_indicator(description: str, unit: str | None, *, after: bool = False)
 # --------------------------------------------------------------------------
 
 _ORG_MENTION = re.compile(r"(?:妇联|妇女联合会)")
+# The page's own organisation shows in its first mentions; more only cost time.
+_MAX_ORG_MENTIONS = 24
 _PLACE_SUFFIX = re.compile(r"[省市县区旗州盟镇乡道]")
 _OWN_PLACE = re.compile(
     r"(?:新|美丽|魅力|幸福|大美)(?P<name>[\u4e00-\u9fff]{2,4}?)(?=[、,，。!！]|工作|建设|发展)"
@@ -338,7 +385,9 @@ def _infer_division(text: str, org: str | None, notice: NoticeMeta) -> Division 
         return resolve(notice.issuer or "") or None
     votes: dict[str, int] = {}
     found: dict[str, Division] = {}
-    for match in _ORG_MENTION.finditer(text):
+    for mention_count, match in enumerate(_ORG_MENTION.finditer(text)):
+        if mention_count >= _MAX_ORG_MENTIONS:
+            break
         chain = chain_ending_at(text, match.start())
         if chain:
             division = chain[-1]
@@ -393,8 +442,8 @@ def _date_year(ctx: _PageContext, month: int, day: int, *, until: bool) -> int |
     return ctx.year
 
 
-_DATE_TOKEN = r"(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]"
-_PERIOD_RE = re.compile(_PERIOD_PREFIX.pattern.replace("DATE", _DATE_TOKEN))
+_DATE_PATTERN = r"(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]"
+_PERIOD_RE = re.compile(_PERIOD_PREFIX.pattern.replace("DATE", _DATE_PATTERN))
 _EVENT_DATE = re.compile(r"\s*(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]")
 _DIGIT_SPLIT = re.compile(r"\d")
 _MD = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
@@ -447,8 +496,10 @@ def _period(
         if iso:
             return iso
         if re.match(r"\s*(?:目前|现在|当前)", text[last.start() + 2 : min(pos, last.end() + 4)]):
-            return ctx.published.isoformat() if ctx.published else (
-                str(ctx.year) if ctx.year else None
+            return (
+                ctx.published.isoformat()
+                if ctx.published
+                else (str(ctx.year) if ctx.year else None)
             )
         return str(ctx.year) if ctx.year else None
     if last.group("date_since"):
@@ -459,8 +510,10 @@ def _period(
     if last.group("fullyear"):
         return str(ctx.year) if ctx.year else None
     if last.group("half") and ctx.year:
-        return f"{ctx.year}-01/{ctx.year}-06" if last.group("half") == "上半年" else (
-            f"{ctx.year}-07/{ctx.year}-12"
+        return (
+            f"{ctx.year}-01/{ctx.year}-06"
+            if last.group("half") == "上半年"
+            else (f"{ctx.year}-07/{ctx.year}-12")
         )
     if last.group("quarter") and ctx.year:
         digit = last.group(6)
@@ -591,16 +644,18 @@ def _reject(text: str, match: re.Match[str], quoted: list[tuple[int, int]]) -> b
         return True
     if before in _PROGRAMME_ADJACENT or after in _PROGRAMME_ADJACENT:
         return True
-    if before.isascii() and before.isalpha() or after.isascii() and after.isalpha():
-        if not (match.group("pct") and after in "%"):
-            return True
+    if (before.isascii() and before.isalpha()) or (after.isascii() and after.isalpha()):
+        return True
     if before == "第" or text[max(0, start - 2) : start] in ("排名", "名列", "位列"):
         return True
     if before in ".-/:" and start >= 2 and text[start - 2].isdigit():
         return True
-    if after in "-/." and end + 1 < len(text) and text[end + 1].isdigit() and not match.group("unit"):
-        return True
-    return False
+    return (
+        after in "-/."
+        and end + 1 < len(text)
+        and text[end + 1].isdigit()
+        and not match.group("unit")
+    )
 
 
 def _figure_from_match(
@@ -615,7 +670,9 @@ def _figure_from_match(
     start, end = match.span()
     if match.group("pct"):
         span = match.group("pct")
-        if "/" in span and not re.search(r"(?:占|达|超过|超|近|约|的|为|达到)\s*$", text[max(0, start - 3) : start]):
+        if "/" in span and not re.search(
+            r"(?:占|达|超过|超|近|约|的|为|达到)\s*$", text[max(0, start - 3) : start]
+        ):
             return None
         value = parse_percent(span)
         if value is None:
@@ -664,16 +721,14 @@ def _figure_from_match(
         _TIME_AFTER.match(text[end : end + 4]) or text[max(0, start - 1) : start] in ("时", "点")
     ):
         return None
-    if unit_word == "小时" and number == "24" and not re.search(
-        r"(?:累计|共|时长|合计)\S{0,4}$", text[max(0, start - 6) : start]
+    if (
+        unit_word == "小时"
+        and number == "24"
+        and not re.search(r"(?:累计|共|时长|合计)\S{0,4}$", text[max(0, start - 6) : start])
     ):
         return None
-    if unit_word is not None and end < len(text):
-        # 个月/个人/名单/次日: the measure word is part of another word.
-        pair = unit_word + text[end]
-        if pair in ("个月", "个人", "名单", "次日", "次年", "期间", "家庭", "家长", "份额", "条件", "件事"):
-            if pair != "家庭" or not is_chinese:
-                return None
+    if unit_word is not None and text[end : end + 1] and unit_word + text[end] in _UNIT_IN_WORD:
+        return None
     amount = parse_amount(number + (mult or ""))
     if amount is None:
         return None
@@ -726,12 +781,16 @@ def _share_list_units(text: str, figures: list[_Figure]) -> list[_Figure]:
                 break
             item_start = cursor - len(head) + item.start()
             previous_char = text[item_start - 1] if item_start > 0 else ""
-            if previous_char in ("第", "+") or (previous_char.isascii() and previous_char.isalpha()):
+            if previous_char in ("第", "+") or (
+                previous_char.isascii() and previous_char.isalpha()
+            ):
                 break
             value = parse_amount(item.group(1) + (item.group("mult") or figure.mult or ""))
             if value is None:
                 break
-            if join.group(1) in ",，" and not re.search(r"分别|依次", text[max(0, item_start - 12) : item_start]):
+            if join.group(1) in ",，" and not re.search(
+                r"分别|依次", text[max(0, item_start - 12) : item_start]
+            ):
                 break
             qualifier, prefix_start = _prefix_qualifier(text, item_start)
             if item.group("q"):
@@ -826,8 +885,17 @@ def _sentence_info(ctx: _PageContext, text: str, start: int, end: int) -> _Sente
 def _find_figures(text: str, masked: list[tuple[int, int]]) -> list[_Figure]:
     quoted = _quoted_spans(text)
     figures: list[_Figure] = []
-    for match in _FIGURE.finditer(text):
-        if masked and _inside_any(masked, match.start()):
+    resume = 0
+    # A cheap scan for runs of numerals, then the full pattern anchored at each.
+    for run in _NUMERAL_RUN.finditer(text):
+        start = run.start()
+        if start < resume or run.group(0) == "一":
+            continue
+        match = _FIGURE.match(text, start)
+        if match is None:
+            continue
+        resume = match.end()
+        if masked and _inside_any(masked, start):
             continue
         figure = _figure_from_match(text, match, quoted)
         if figure is not None:
@@ -836,7 +904,8 @@ def _find_figures(text: str, masked: list[tuple[int, int]]) -> list[_Figure]:
     if shared:
         # 10万-15万元: the bare 10万 found on its own now has the list's unit.
         figures = [
-            f for f in figures
+            f
+            for f in figures
             if f.has_unit or not any(x.start <= f.number_start < x.end for x in shared)
         ]
         figures.extend(shared)
@@ -887,9 +956,15 @@ def _prose_statistics(
                 indicator = _match_indicator(earlier, unit)
         if figure.is_percent and indicator is None:
             indicator = _match_indicator(text[clause_start : figure.end], "%")
-        if figure.is_percent and indicator is None and "占" in description:
-            if stats and stats[-1].indicator == "02" and stats[-1].start >= sentence_start:
-                indicator = "R01"
+        if (
+            figure.is_percent
+            and indicator is None
+            and "占" in description
+            and stats
+            and stats[-1].indicator == "02"
+            and stats[-1].start >= sentence_start
+        ):
+            indicator = "R01"
         org_name, org_code = _scope_org(
             ctx, text[clause_start : figure.start], sentence.scopes, figure.start
         )
@@ -965,7 +1040,9 @@ def _is_numeric_cell(cell: str) -> bool:
     return bool(_CELL_NUMBER.match(cell))
 
 
-def _split_cells(line: str, line_start: int, separator: re.Pattern[str]) -> tuple[tuple[str, int, int], ...]:
+def _split_cells(
+    line: str, line_start: int, separator: re.Pattern[str]
+) -> tuple[tuple[str, int, int], ...]:
     cells = []
     position = 0
     for match in separator.finditer(line):
@@ -977,7 +1054,9 @@ def _split_cells(line: str, line_start: int, separator: re.Pattern[str]) -> tupl
         raw = line[start:end]
         stripped = raw.strip(" |")
         offset = raw.find(stripped) if stripped else 0
-        out.append((stripped, line_start + start + offset, line_start + start + offset + len(stripped)))
+        out.append(
+            (stripped, line_start + start + offset, line_start + start + offset + len(stripped))
+        )
     return tuple(out)
 
 
@@ -1025,16 +1104,26 @@ def _find_tables(text: str) -> list[TextTable]:
             if separator is _MULTI_SPACE and len(_MULTI_SPACE.split(stripped)) < 2:
                 break
             leading = len(current) - len(current.lstrip())
-            cells = _split_cells(stripped.strip("|｜") if separator is _PIPE else stripped,
-                                 current_start + leading + (1 if separator is _PIPE and stripped.startswith(("|", "｜")) else 0),
-                                 separator)
+            cells = _split_cells(
+                stripped.strip("|｜") if separator is _PIPE else stripped,
+                current_start
+                + leading
+                + (1 if separator is _PIPE and stripped.startswith(("|", "｜")) else 0),
+                separator,
+            )
             block.append(cells)
             cursor += 1
         numeric_rows = sum(1 for row in block if any(_is_numeric_cell(c[0]) for c in row[1:]))
         if len(block) >= 2 and numeric_rows >= 1:
             unit = _unit_line_before(lines, index)
-            tables.append(TextTable(rows=tuple(block), start=block[0][0][1] if block[0] else lines[index][1],
-                                    end=block[-1][-1][2], unit=unit))
+            tables.append(
+                TextTable(
+                    rows=tuple(block),
+                    start=block[0][0][1] if block[0] else lines[index][1],
+                    end=block[-1][-1][2],
+                    unit=unit,
+                )
+            )
             index = cursor
         else:
             index += 1
@@ -1185,10 +1274,13 @@ def _table_statistics(norm: NormalizedText, ctx: _PageContext, table: TextTable)
             label_cols.append(c)
         else:
             break
-    if not label_cols:
-        # Serial numbers in the first column are labels, not figures.
-        if width > 1 and all(re.fullmatch(r"\d{1,3}", row[0][0] or "x") for row in data):
-            code_cols.add(0)
+    # Serial numbers in the first column are labels, not figures.
+    if (
+        not label_cols
+        and width > 1
+        and all(re.fullmatch(r"\d{1,3}", row[0][0] or "x") for row in data)
+    ):
+        code_cols.add(0)
     stats: list[Statistic] = []
     cells_by_col: dict[int, list[tuple[int, float, Statistic]]] = {}
     for r, row in enumerate(data):
@@ -1196,9 +1288,13 @@ def _table_statistics(norm: NormalizedText, ctx: _PageContext, table: TextTable)
         row_header = _join_unique(labels)
         row_unit = next((row[c][0] for c in unit_cols if row[c][0]), None)
         code = next(
-            (row[c][0].zfill(2) for c in code_cols
-             if re.fullmatch(r"\d{1,2}", row[c][0]) and _CODE_HEADER.search(col_headers[c] or "")
-             and "代码" in (col_headers[c] or "")),
+            (
+                row[c][0].zfill(2)
+                for c in code_cols
+                if re.fullmatch(r"\d{1,2}", row[c][0])
+                and _CODE_HEADER.search(col_headers[c] or "")
+                and "代码" in (col_headers[c] or "")
+            ),
             None,
         )
         row_division = None
@@ -1253,9 +1349,9 @@ def _table_statistics(norm: NormalizedText, ctx: _PageContext, table: TextTable)
                 unit=unit,
                 qualifier=qualifier,
                 indicator=indicator,
-                indicator_name=row_header if indicator or not col_headers[c] else _join_unique(
-                    [row_header or "", col_headers[c] or ""]
-                ),
+                indicator_name=row_header
+                if indicator or not col_headers[c]
+                else _join_unique([row_header or "", col_headers[c] or ""]),
                 org=org_name,
                 org_code=org_code,
                 period=period,
@@ -1272,8 +1368,17 @@ def _table_statistics(norm: NormalizedText, ctx: _PageContext, table: TextTable)
 
 def catalog_unit_guess(label: str) -> str | None:
     """Unit implied by a row label when the cell has none (``…人数`` → 人)."""
-    for suffix, unit in (("人次", "人次"), ("人数", "人"), ("金额", "元"), ("户数", "户"),
-                         ("场次", "场次"), ("件数", "件"), ("条数", "条"), ("个数", "个"), ("数", "个")):
+    for suffix, unit in (
+        ("人次", "人次"),
+        ("人数", "人"),
+        ("金额", "元"),
+        ("户数", "户"),
+        ("场次", "场次"),
+        ("件数", "件"),
+        ("条数", "条"),
+        ("个数", "个"),
+        ("数", "个"),
+    ):
         if label.endswith(suffix):
             return unit
     return None
@@ -1297,12 +1402,12 @@ def _with_total_checks(
     if not label_cols:
         return stats
     total_rows = {
-        r for r, row in enumerate(data)
+        r
+        for r, row in enumerate(data)
         if any(_TOTAL_LABEL.match(row[c][0].replace(" ", "")) for c in label_cols)
     }
     sub_rows = {
-        r for r, row in enumerate(data)
-        if any(row[c][0].startswith("其中") for c in label_cols)
+        r for r, row in enumerate(data) if any(row[c][0].startswith("其中") for c in label_cols)
     }
     if not total_rows:
         return stats
@@ -1313,8 +1418,7 @@ def _with_total_checks(
             if total_cell is None:
                 continue
             parts = [
-                value for r, value, _stat in cells
-                if r not in total_rows and r not in sub_rows
+                value for r, value, _stat in cells if r not in total_rows and r not in sub_rows
             ]
             if len(parts) < 2 or total_cell[2].unit == "%":
                 continue

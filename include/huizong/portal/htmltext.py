@@ -22,8 +22,36 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from charset_normalizer import from_bytes
 
 _BLOCK_TAGS = frozenset(
-    "p div br li ul ol h1 h2 h3 h4 h5 h6 section article header footer tr table "
-    "blockquote pre dd dt dl figure figcaption center hr form".split()
+    [
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "tr",
+        "table",
+        "blockquote",
+        "pre",
+        "dd",
+        "dt",
+        "dl",
+        "figure",
+        "figcaption",
+        "center",
+        "hr",
+        "form",
+    ]
 )
 _DROP_TAGS = ("script", "style", "noscript", "iframe", "nav", "aside", "form", "select", "button")
 _CHROME_ATTR = re.compile(
@@ -137,7 +165,7 @@ def _is_layout_table(table: Tag) -> bool:
     if not cells:
         return True
     long_cells = sum(1 for c in cells if len(c.get_text(strip=True)) > _LAYOUT_CELL_LEN)
-    return long_cells > 0 and len(cells) <= 4 or long_cells > len(cells) / 3
+    return (long_cells > 0 and len(cells) <= 4) or long_cells > len(cells) / 3
 
 
 def parse_table(table: Tag) -> HtmlTable:
@@ -247,12 +275,8 @@ def _density_pick(soup: BeautifulSoup) -> Tag | None:
     best_score = 0.0
     for tag in soup.find_all(["div", "td", "article", "section"]):
         paragraphs = tag.find_all(["p", "br", "tr"], recursive=False)
-        own_text = sum(
-            _han_count(p.get_text()) for p in tag.find_all(["p", "tr"], recursive=False)
-        )
-        own_text += sum(
-            _han_count(str(s)) for s in tag.find_all(string=True, recursive=False)
-        )
+        own_text = sum(_han_count(p.get_text()) for p in tag.find_all(["p", "tr"], recursive=False))
+        own_text += sum(_han_count(str(s)) for s in tag.find_all(string=True, recursive=False))
         if own_text < 20:
             continue
         link_text = sum(_han_count(a.get_text()) for a in tag.find_all("a"))

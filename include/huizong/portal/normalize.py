@@ -62,15 +62,15 @@ _PRE_NFKC_SYMBOLS: dict[str, str] = {
 }
 # A cluster NFKC may change: a non-ASCII, non-Han character with its combining
 # marks, or an ASCII letter carrying decomposed tone marks.
-_NFKC_CLUSTER = re.compile(f"[^\\x00-\\x7f{_HAN}][\\u0300-\\u036f]*|[\\x00-\\x7f][\\u0300-\\u036f]+")
+_NFKC_CLUSTER = re.compile(
+    f"[^\\x00-\\x7f{_HAN}][\\u0300-\\u036f]*|[\\x00-\\x7f][\\u0300-\\u036f]+"
+)
 
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 _PINYIN_LETTERS = f"a-zü{_TONED}"
 _TONED_SYLLABLE = f"[{_PINYIN_LETTERS}]*[{_TONED}][{_PINYIN_LETTERS}]*"
 _TONED_SET = frozenset(_TONED)
-_RUBY_TONED = re.compile(
-    f"(?<=[{_HAN}])[ ]?\\(({_TONED_SYLLABLE}(?:[ '’]{_TONED_SYLLABLE})*)\\)"
-)
+_RUBY_TONED = re.compile(f"(?<=[{_HAN}])[ ]?\\(({_TONED_SYLLABLE}(?:[ '’]{_TONED_SYLLABLE})*)\\)")
 # Neutral-tone syllables carry no mark; only removed on pages that clearly
 # carry ruby pinyin, and only when the bracket holds a valid syllable.
 _TONELESS_SYLLABLE = (
@@ -146,7 +146,7 @@ class NormalizedText:
 
 
 class _Mapped:
-    __slots__ = ("text", "starts", "ends", "raw_len")
+    __slots__ = ("ends", "raw_len", "starts", "text")
 
     def __init__(self, text: str, starts: list[int], ends: list[int], raw_len: int) -> None:
         self.text = text
@@ -158,7 +158,7 @@ class _Mapped:
 class _Builder:
     """Assembles the next text from kept slices and replacements of ``source``."""
 
-    __slots__ = ("source", "pieces", "starts", "ends", "pos")
+    __slots__ = ("ends", "pieces", "pos", "source", "starts")
 
     def __init__(self, source: _Mapped) -> None:
         self.source = source
@@ -268,7 +268,9 @@ def _line_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _whole_lines(spans: list[tuple[int, int]], first: int, last: int, text_len: int) -> tuple[int, int]:
+def _whole_lines(
+    spans: list[tuple[int, int]], first: int, last: int, text_len: int
+) -> tuple[int, int]:
     """Character range covering lines ``first..last`` and the newline after them."""
     start = spans[first][0]
     end = spans[last][1]
@@ -385,7 +387,9 @@ def _ocr_repair(mapped: _Mapped) -> tuple[_Mapped, list[str]]:
 
     def repl(match: re.Match[str]) -> str | None:
         for rule in rules[match.group(0)]:
-            if rule.before and not rule.before.search(text[max(0, match.start() - 8) : match.start()]):
+            if rule.before and not rule.before.search(
+                text[max(0, match.start() - 8) : match.start()]
+            ):
                 continue
             if rule.after and not rule.after.search(text[match.end() : match.end() + 8]):
                 continue
@@ -422,7 +426,7 @@ def _convert_t2s(mapped: _Mapped) -> tuple[_Mapped, bool]:
 
 
 @cache
-def _char_tables() -> tuple[dict[int, str], dict[str, str], re.Pattern[str]]:
+def _char_tables() -> tuple[dict[int, str], re.Pattern[str], dict[str, str], re.Pattern[str]]:
     """NFKC split by effect: one-to-one (``str.translate``, offsets unchanged) and
     the characters that vanish or expand, rewritten with offsets tracked."""
     one_to_one: dict[int, str] = {}
@@ -450,18 +454,27 @@ def _char_tables() -> tuple[dict[int, str], dict[str, str], re.Pattern[str]]:
     multi = [re.escape(k) for k in keys if len(k) > 1]
     singles = "".join(re.escape(k) for k in keys if len(k) == 1)
     pattern = re.compile("|".join([*multi, f"[{singles}]"]))
-    return one_to_one, special, pattern
+    one_to_one_run = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(one_to_one)) + "]+")
+    return one_to_one, one_to_one_run, special, pattern
 
 
 _COMBINING = frozenset(chr(c) for c in range(0x300, 0x370)) | {"\u3099", "\u309a"}
 
 
 def _nfkc(mapped: _Mapped) -> _Mapped:
-    one_to_one, special, pattern = _char_tables()
+    one_to_one, one_to_one_run, special, pattern = _char_tables()
     result, _ = _rewrite(mapped, pattern, lambda m: special[m.group(0)])
-    translated = result.text.translate(one_to_one)
-    if translated is not result.text:
-        result = _Mapped(translated, result.starts, result.ends, result.raw_len)
+    # Same-length replacements keep every offset: rebuild the text only.
+    pieces = []
+    position = 0
+    text = result.text
+    for match in one_to_one_run.finditer(text):
+        pieces.append(text[position : match.start()])
+        pieces.append(match.group(0).translate(one_to_one))
+        position = match.end()
+    if pieces:
+        pieces.append(text[position:])
+        result = _Mapped("".join(pieces), result.starts, result.ends, result.raw_len)
     if not _COMBINING.isdisjoint(result.text):
         result, _ = _rewrite(
             result, _NFKC_CLUSTER, lambda m: unicodedata.normalize("NFKC", m.group(0))

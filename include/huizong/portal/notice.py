@@ -194,9 +194,7 @@ def chain_ending_at(text: str, end: int, *, limit: int = 3) -> list[Division]:
     return chain
 
 
-def pick(
-    candidates: Iterable[Division], context: Iterable[Division] = ()
-) -> Division | None:
+def pick(candidates: Iterable[Division], context: Iterable[Division] = ()) -> Division | None:
     """One division out of same-named candidates: unique, or pinned by ``context``."""
     options = list(candidates)
     if len(options) == 1:
@@ -310,7 +308,9 @@ def split_glued_date(year: int, digits: str) -> list[datetime.date]:
 
 def _cn_date_number(token: str) -> int | None:
     if all(ch in "〇零一二三四五六七八九" for ch in token):
-        return int("".join(str("〇一二三四五六七八九".index(ch) if ch != "零" else 0) for ch in token))
+        return int(
+            "".join(str("〇一二三四五六七八九".index(ch) if ch != "零" else 0) for ch in token)
+        )
     value = parse_chinese(token)
     return int(value) if value is not None else None
 
@@ -377,7 +377,9 @@ def find_dates(text: str, *, default_year: int | None = None) -> list[DateMentio
 _REPORT_YEAR = (
     re.compile(r"回望\s*(\d{4})\s*年"),
     re.compile(r"(?<!\d)(\d{4})\s*年(?:是|，|,)?(?:极不平凡|不平凡|特殊|关键)"),
-    re.compile(r"(?<!\d)(\d{4})\s*年(?:度)?(?:[\u4e00-\u9fff]{0,12})?(?:工作)?(?:总结|回顾|年报|年度报告)"),
+    re.compile(
+        r"(?<!\d)(\d{4})\s*年(?:度)?(?:[\u4e00-\u9fff]{0,12})?(?:工作)?(?:总结|回顾|年报|年度报告)"
+    ),
     re.compile(r"(?<!\d)(\d{4})\s*年以来"),
     re.compile(r"(?<!\d)(\d{4})\s*年[,，]"),
 )
@@ -412,16 +414,20 @@ _DOC_YEAR_ANCHOR = re.compile(r"[〔\[［【(（]\s*(?:19|20)\d{2}")
 _TITLE_KEYWORDS = re.compile(
     r"通知|通报|意见|方案|办法|决定|公告|公示|函|总结|报告|要点|规定|细则|倡议书|讲话"
 )
-_LIST_NUMBERING = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.]|\d+[、.．]|\(\w{1,2}\)|第[一二三四五六七八九十]+[,、，])")
+_LIST_NUMBERING = re.compile(
+    r"^\s*(?:[一二三四五六七八九十]+[、.]|\d+[、.．]|\(\w{1,2}\)|第[一二三四五六七八九十]+[,、，])"
+)
 _META_SOURCE = re.compile(r"(?:信息)?来源\s*[:：]\s*([^\s|｜]+)")
 _META_AUTHOR = re.compile(r"作者\s*[:：]\s*([^\s|｜]+)")
 _META_PUBLISHED = re.compile(r"(?:发布|发表|更新)(?:日期|时间)\s*[:：]\s*")
 _DATELINE_SOURCE = re.compile(r"^\s*([\u4e00-\u9fff]{2,12}(?:网|报|台|社))讯")
 _BYLINE = re.compile(
-    r"[(（]\s*((?:首席记者|记者|通讯员|供稿|撰稿|作者|文|图|摄影|实习生|编辑)[\s:：]*[^()（）]{1,80})[)）]\s*$",
+    r"[(（]\s*((?:首席记者|记者|通讯员|供稿|撰稿|作者|文|摄影|实习生)[\s:：]+[^()（）]{1,80})[)）]\s*$",
     re.M,
 )
-_BYLINE_ROLE = re.compile(r"首席记者|记者|通讯员|供稿|撰稿|作者|摄影|实习生|编辑|图|文")
+_BYLINE_ROLE = re.compile(
+    r"^(?:首席记者|记者|通讯员|供稿|撰稿|作者|摄影|实习生|编辑|文|图)$|^(?:首席记者|记者|通讯员|供稿|撰稿|作者|摄影|实习生)"
+)
 _RECIPIENTS = re.compile(
     r"^\s*((?:各|全[市县区省镇])[^\n:：]{1,160}?|[\u4e00-\u9fff]{2,30}(?:妇联|妇女联合会|女工委)"
     r"(?:[、,][^\n:：]{1,40})*)\s*[:：]\s*$",
@@ -433,9 +439,13 @@ _ISSUER_IN_TITLE = re.compile(
 _LETTERHEAD = re.compile(r"^(.{2,30}?(?:妇女联合会|妇联|委员会|办公室|人民政府))(?:党组)?文件$")
 _SIGNATURE_ORG = re.compile(r"^\s*(.{2,30}?(?:妇女联合会|妇联|委员会|办公室|人民政府))\s*$")
 _REPORT_VERB = re.compile(
-    r"(?:报送至|报送到|报送|上报至|上报到|上报|报至|报到|报给|发送至|发送到|发至|发到|送至|送交|"
-    r"提交至|提交到|提交|交至|传至|传到|报)"
+    r"报送至|报送到|报送|上报至|上报到|上报|报至|报到|报给|发送至|发送到|发至|发到|送至|送交|"
+    r"提交至|提交到|提交|交至|传至|传到"
 )
+# Bare 报 ("报县妇联") only when it is not part of 报表/报告/报名…
+_BARE_REPORT_VERB = re.compile(r"报(?![表告名道纸刊酬销备案])")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_REPORT_TO_CONTINUES = re.compile(r"@|邮箱|OA|传真|发送|报送|电子版|纸质版")
 _SENTENCE_STOP = re.compile(r"[。;；\n]")
 _ORG_WORD = re.compile(r"^(?:妇联|本会|我会)")
 
@@ -468,12 +478,16 @@ class NoticeMeta:
         for item in fields(self):
             value = getattr(self, item.name)
             if isinstance(value, datetime.date):
-                value = value.isoformat(timespec="minutes") if isinstance(
-                    value, datetime.datetime
-                ) else value.isoformat()
+                value = (
+                    value.isoformat(timespec="minutes")
+                    if isinstance(value, datetime.datetime)
+                    else value.isoformat()
+                )
             elif isinstance(value, tuple):
                 value = list(value)
             out[item.name] = value
+        # The warehouse loader reads the level under this name.
+        out["issuer_level"] = self.level
         return out
 
 
@@ -512,7 +526,7 @@ def _find_issuer(lines: list[str], title: str | None) -> tuple[str | None, str |
             return match.group(1).strip(), "title"
     compact = [line.replace(" ", "") for line in lines]
     head = [line for line in compact[:30] if line]
-    for first, second in zip(head, head[1:] + [""], strict=False):
+    for first, second in zip(head, [*head[1:], ""], strict=False):
         for candidate in (first, first + second):
             match = _LETTERHEAD.match(candidate)
             if match:
@@ -551,16 +565,14 @@ def _author(lines: list[str], text: str) -> str | None:
         match = _META_AUTHOR.search(line)
         if match:
             return match.group(1)
-    match = None
-    for match in _BYLINE.finditer(text):
-        pass
+    match = _BYLINE.search(text, max(0, len(text) - 600))
     if match is None:
         return None
-    names = [
-        token
-        for token in re.split(r"[\s:：,，、]+", _BYLINE_ROLE.sub(" ", match.group(1)))
-        if token
-    ]
+    names = []
+    for token in re.split(r"[\s:：,，、]+", match.group(1)):
+        name = _BYLINE_ROLE.sub("", token)
+        if name:
+            names.append(name)
     return "、".join(names) or None
 
 
@@ -635,15 +647,21 @@ def _deadline(
         stop = _SENTENCE_STOP.search(text, match.end())
         rest = text[match.end() : stop.start() if stop else len(text)]
         task, report_to = None, None
-        verb = None
-        for candidate in _REPORT_VERB.finditer(rest):
-            verb = candidate
-            break
+        verb = _REPORT_VERB.search(rest) or _BARE_REPORT_VERB.search(rest)
         if verb is not None:
-            task = re.sub(r"^[\s,，]*(?:将|把|报送|上报)?", "", rest[: verb.start()]).strip(" ,，") or None
+            task = (
+                re.sub(r"^[\s,，]*(?:将|把|报送|上报)?", "", rest[: verb.start()]).strip(" ,，")
+                or None
+            )
             report_to = rest[verb.end() :].strip(" ,，") or None
+            if report_to:
+                head, _, tail = report_to.partition(",")
+                if tail and not _REPORT_TO_CONTINUES.search(tail):
+                    report_to = head
         if report_to and _ORG_WORD.match(report_to) and issuer_level:
-            prefix = {"province": "省", "city": "市", "county": "县", "town": "镇"}.get(issuer_level)
+            prefix = {"province": "省", "city": "市", "county": "县", "town": "镇"}.get(
+                issuer_level
+            )
             if prefix and report_to.startswith("妇联"):
                 report_to = prefix + report_to
                 flags.append("report_to_level_added")
@@ -709,13 +727,10 @@ def parse_notice(
     recipients = _recipients(text)
     deadline_year = published_date.year if published_date else year
     deadline, task, report_to, _ = _deadline(text, deadline_year, level, flags)
-    email_match = re.search(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", report_to or "")
+    email_match = _EMAIL.search(report_to or "")
     signature = _signature_date(lines, published_date, flags)
     is_notice = bool(
-        doc_number
-        or deadline
-        or recipients
-        or (title and re.search(r"通知|通报|函|公告", title))
+        doc_number or deadline or recipients or (title and re.search(r"通知|通报|函|公告", title))
     )
     return NoticeMeta(
         title=title,

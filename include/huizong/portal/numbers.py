@@ -138,8 +138,8 @@ def parse_percent(span: str) -> float | None:
         return parse_chinese(inner)
     match = _TENTHS.match(text)
     if match:
-        token = match.group(1)
-        tenths = 10.0 if token == "十" else float(_DIGIT_SINGLE.get(token, token))
+        digit = match.group(1)
+        tenths = 10.0 if digit == "十" else float(_DIGIT_SINGLE.get(digit, digit))
         return tenths * 10
     match = _FRACTION.match(text)
     if match:

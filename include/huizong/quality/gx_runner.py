@@ -299,6 +299,7 @@ def _findings(
         check = f"gx:{entry.get('check') or entry['type']}"
         zh, en = entry.get("zh", entry["type"]), entry.get("en", entry["type"])
         if rows is None:
+            kwargs_text = json.dumps(entry["kwargs"], ensure_ascii=False)
             subs = frame[["submission_id", "unit_code", "form", "period"]].drop_duplicates(
                 "submission_id"
             )
@@ -310,8 +311,11 @@ def _findings(
                     form=r.form,
                     period=r.period,
                     submission_id=r.submission_id,
-                    evidence=f"{entry['type']} {json.dumps(entry['kwargs'], ensure_ascii=False)[:300]}",
-                    message_zh=f"{names.get(r.unit_code, r.unit_code)} {r.period} 报表未通过整体校验：{zh}。",
+                    evidence=f"{entry['type']} {kwargs_text[:300]}",
+                    message_zh=(
+                        f"{names.get(r.unit_code, r.unit_code)} {r.period} "
+                        f"报表未通过整体校验：{zh}。"
+                    ),
                     message_en=f"{r.unit_code} {r.period}: batch-level check failed: {en}.",
                 )
                 out.setdefault(f.finding_id, f)
@@ -339,11 +343,13 @@ def _findings(
                 observed=_as_float(value),
                 evidence=cell if isinstance(cell, str) and cell else None,
                 message_zh=(
-                    f"{names.get(unit, unit)} {period} 第{code}行{('「' + ind_name + '」') if ind_name else ''}"
+                    f"{names.get(unit, unit)} {period} 第{code}"
+                    f"行{('「' + ind_name + '」') if ind_name else ''}"
                     f"{label_zh}{shown}：{zh}。请更正后重新报送。"
                 ),
                 message_en=(
-                    f"{unit} {period} row {code}{label_en}{(' ' + str(value)) if value is not None else ''}: "
+                    f"{unit} {period} row"
+                    f" {code}{label_en}{(' ' + str(value)) if value is not None else ''}: "
                     f"{en}. Correct and resubmit."
                 ),
             )

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,17 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _beijing_time(value: Any) -> str:
+    """A warehouse timestamp (UTC) as Beijing time, to the minute."""
+    if value in (None, ""):
+        return "—"
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return (moment + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+
+
 def create_app(
     config: WebConfig | None = None,
     *,
@@ -134,6 +146,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["num"] = _fmt
+    templates.env.filters["bjtime"] = _beijing_time
     templates.env.globals["status_labels"] = queries.STATUS_LABELS
     app.state.config = cfg
 
@@ -471,6 +484,10 @@ def create_app(
         period = pick_period(code, period, form)
         periods = tuple(queries.previous_periods(cfg.engine, period))
         series = queries.trend(cfg.engine, code, form, indicator, periods)
+        # Start at the first period with a figure: empty years only squash the line.
+        first = next((i for i, p in enumerate(periods) if any(series[p].values())),
+                     len(periods) - 1)
+        periods = periods[first:]
         svg = charts.trend_svg(
             periods,
             tuple(series[p]["own"] for p in periods),
@@ -488,7 +505,9 @@ def create_app(
         scoped_unit(session, code)
         form = form or cfg.form
         period = pick_period(code, period, form)
-        periods = tuple(queries.previous_periods(cfg.engine, period))
+        reported = set(queries.periods_with_returns(cfg.engine, form))
+        periods = tuple(p for p in queries.previous_periods(cfg.engine, period)
+                        if p in reported or p == period)
         rollups = queries.completeness_trend(cfg.engine, code, form, periods)
         svg = charts.completeness_svg(
             periods,

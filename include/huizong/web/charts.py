@@ -18,6 +18,7 @@ matplotlib.use("Agg")
 
 from matplotlib import font_manager
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 _CJK_FAMILIES = (
     "Noto Sans CJK SC",
@@ -122,6 +123,7 @@ def completeness_svg(
             ax.bar(xs, values, bottom=bottom, color=colour, label=label, width=0.7)
             bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_xticks(xs, [_short(p) for p in periods])
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.tick_params(axis="both", labelsize=7, length=2)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
