@@ -22,7 +22,8 @@ are staged:
    `fact_indicator_value`; returns with errors stay blocked; warnings publish
    flagged.
 3. **completeness**: expected units that have not reported by the due date
-   (period end + 10 days, or the parent's notice deadline).
+   (period end + 10 days, or the parent's notice deadline), and notice figures
+   compared with the freshly published returns.
 4. **alert**: one digest per official about their own subtree only, to SMTP
    (`huizong_smtp` / `HUIZONG_SMTP_URL`) or the outbox folder.
 """

@@ -9,6 +9,7 @@ purpose, so the quality checks have something true to find:
 * 两当县 2024Q4: its own 两癌筛查 (08) differs from the sum of its towns;
 * 西坡镇 2024Q4 arrives after the due date (late); 金洞乡 never reports (missing);
 * 杨店镇 2024Q4: 培训人次 (07) far above its 上年同期数 (an outlier);
+* 城关镇's account uploads a workbook that declares 站儿巷镇 — quarantined, never loaded;
 * 站儿巷镇's quarterly 两癌筛查 (08) add up to far more than the 筛查9人 its own
   2024 review on the sample portal states.
 
@@ -52,6 +53,7 @@ class DemoReturn:
     rows: dict[str, dict[str, Any]]
     submitted_at: datetime
     file_format: str  # "xlsx" | "csv"
+    folder_unit_code: str | None = None  # the submitting account, when not the declared unit
 
 
 def _towns(county_code: str) -> list[tuple[str, str]]:
@@ -165,6 +167,18 @@ def build_demo_returns(seed: int = 2024) -> list[DemoReturn]:
                     file_format="csv" if code == ZHANERXIANG else "xlsx",
                 )
             )
+    misfiled = next(r for r in returns if r.unit_code == ZHANERXIANG and r.period == "2024Q3")
+    returns.append(
+        DemoReturn(
+            unit_code=misfiled.unit_code,
+            unit_name=misfiled.unit_name,
+            period=misfiled.period,
+            rows=misfiled.rows,
+            submitted_at=misfiled.submitted_at,
+            file_format="xlsx",
+            folder_unit_code="621228100000",  # 城关镇
+        )
+    )
     for q in QUARTERS:
         cur = {c: round(v, 2) for c, v in county_current[q].items()}
         if q == "2024Q4":
@@ -192,7 +206,7 @@ def write_drop_folder(root: Path, returns: list[DemoReturn]) -> list[Path]:
 
     written = []
     for r in returns:
-        folder = root / r.unit_code / "FL-01" / r.period
+        folder = root / (r.folder_unit_code or r.unit_code) / "FL-01" / r.period
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"FL-01_{r.unit_name}_{r.period}.{r.file_format}"
         write_return(

@@ -293,27 +293,26 @@ def publish_staged(
 def check_completeness(engine: Engine, *, as_of: date) -> dict[str, Any]:
     from huizong.quality import findings as findings_store
     from huizong.quality.rules import check_completeness as completeness
+    from huizong.quality.rules import check_notice_vs_return
 
-    found = completeness(engine, as_of=as_of)
-    scope = {(f.unit_code, f.form, f.period) for f in found}
-    delta = findings_store.record(
-        engine, found, seen_at=_now(), scope=scope, checks={"completeness"}
-    )
-    return {"late_or_missing": len(found), "new": len(delta.new)}
+    # Notice figures are compared with what is published, so this runs after
+    # publishing: the audit before it sees only the previous state.
+    found = completeness(engine, as_of=as_of) + check_notice_vs_return(engine)
+    # The whole scope checked, not just where problems remain: a child that has
+    # reported since must resolve its "missing" finding.
+    delta = findings_store.record(engine, list(found), seen_at=_now(), scope=found.scope)
+    return {"findings": len(found), "new": len(delta.new), "resolved": len(delta.resolved)}
 
 
 def alert_officials(engine: Engine, *, run_id: str) -> dict[str, Any]:
-    from huizong.alerts.digest import build_digests, mark_sent
-    from huizong.alerts.transport import transport_from_env
+    from huizong.alerts.digest import build_digests
+    from huizong.alerts.transport import deliver, transport_from_env
 
-    transport = transport_from_env()
     digests = build_digests(engine, run_id=run_id)
-    delivered = []
-    for digest in digests:
-        transport.send(digest)
-        mark_sent(engine, digest)
-        delivered.append(digest.recipient)
-    return {"digests": len(delivered), "recipients": delivered}
+    # deliver() goes on past a failed recipient, records each one sent, then
+    # raises so the task retries only the failures.
+    deliver(digests, transport_from_env(), engine=engine)
+    return {"digests": len(digests), "recipients": [d.recipient for d in digests]}
 
 
 def expectations_dir() -> Path:

@@ -39,7 +39,12 @@ INNER JOIN dim_indicator AS i ON f.form = i.form AND f.indicator_code = i.indica
 -- sets), so consolidating a whole province stays a few scans of the facts.
 CREATE VIEW v_consolidated AS
 WITH own AS (
-    SELECT f.unit_code, f.form, f.indicator_code, f.period, f.value_current AS value
+    SELECT
+        f.unit_code,
+        f.form,
+        f.indicator_code,
+        f.period,
+        f.value_current AS value
     FROM fact_indicator_value AS f
     WHERE f.source = 'return' AND f.is_latest = TRUE
 ),
@@ -120,7 +125,9 @@ rates AS (
 ),
 
 expected AS (
-    SELECT parent_code AS unit_code, COUNT(*) AS children_expected
+    SELECT
+        parent_code AS unit_code,
+        COUNT(*) AS children_expected
     FROM dim_org_unit
     WHERE valid_to IS NULL AND parent_code IS NOT NULL
     GROUP BY parent_code
@@ -147,10 +154,24 @@ SELECT
             THEN ROUND(x.children_reported * 1.0 / e.children_expected, 4)
     END AS coverage
 FROM (
-    SELECT unit_code, form, indicator_code, period, own_value, sum_children, children_reported
+    SELECT
+        unit_code,
+        form,
+        indicator_code,
+        period,
+        own_value,
+        sum_children,
+        children_reported
     FROM base
     UNION ALL
-    SELECT unit_code, form, indicator_code, period, own_value, sum_children, children_reported
+    SELECT
+        unit_code,
+        form,
+        indicator_code,
+        period,
+        own_value,
+        sum_children,
+        children_reported
     FROM rates
 ) AS x
 INNER JOIN dim_org_unit AS u ON x.unit_code = u.unit_code AND u.valid_to IS NULL

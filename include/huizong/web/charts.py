@@ -9,6 +9,7 @@ layout. Rendered charts are cached by their data.
 from __future__ import annotations
 
 import io
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -53,17 +54,26 @@ def cjk_family() -> str | None:
     return next((f for f in _CJK_FAMILIES if f in known), None)
 
 
+_STYLE = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "huizong",  # stable ids: same data, same bytes
+    "font.size": 8,
+    "axes.unicode_minus": False,
+}
+# FastAPI runs sync routes in a thread pool; matplotlib's font cache and rc
+# context are process-wide, so one chart renders at a time (each takes ~50 ms).
+_RENDER_LOCK = threading.Lock()
+
+
 def _figure(width: float, height: float) -> Figure:
-    family = cjk_family()
-    matplotlib.rcParams["svg.fonttype"] = "none"
-    matplotlib.rcParams["svg.hashsalt"] = "huizong"  # stable ids: same data, same bytes
-    matplotlib.rcParams["font.size"] = 8
-    if family:
-        matplotlib.rcParams["font.sans-serif"] = [family, "DejaVu Sans"]
-    matplotlib.rcParams["axes.unicode_minus"] = False
     fig = Figure(figsize=(width, height), dpi=100)
     fig.patch.set_alpha(0)
     return fig
+
+
+def _style() -> dict:
+    family = cjk_family()
+    return {**_STYLE, "font.sans-serif": [family, "DejaVu Sans"]} if family else dict(_STYLE)
 
 
 def _svg(fig: Figure) -> bytes:
@@ -71,6 +81,13 @@ def _svg(fig: Figure) -> bytes:
     fig.savefig(out, format="svg", bbox_inches="tight", pad_inches=0.04,
                 metadata={"Date": None, "Creator": None})
     return out.getvalue()
+
+
+def _render(draw, width: float, height: float) -> bytes:
+    with _RENDER_LOCK, matplotlib.rc_context(_style()):
+        fig = _figure(width, height)
+        draw(fig)
+        return _svg(fig)
 
 
 def _short(period: str) -> str:
@@ -84,20 +101,23 @@ def trend_svg(
     children: tuple[float | None, ...],
 ) -> bytes:
     """The unit's own figure per period, and the sum of its children where there is one."""
-    fig = _figure(3.0, 1.2)
-    ax = fig.add_subplot()
-    xs = range(len(periods))
-    if any(v is not None for v in children):
-        ax.plot(xs, [float("nan") if v is None else v for v in children], color=CHILDREN_COLOUR,
-                linestyle="--", linewidth=1, marker=".", label="下级合计")
-    ax.plot(xs, [float("nan") if v is None else v for v in own], color=OWN_COLOUR,
-            linewidth=1.5, marker="o", markersize=3, label="本级")
-    ax.set_xticks(list(xs), [_short(p) for p in periods])
-    ax.tick_params(axis="both", labelsize=7, length=2)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    ax.margins(x=0.04, y=0.15)
-    return _svg(fig)
+
+    def draw(fig: Figure) -> None:
+        ax = fig.add_subplot()
+        xs = range(len(periods))
+        if any(v is not None for v in children):
+            ax.plot(xs, [float("nan") if v is None else v for v in children],
+                    color=CHILDREN_COLOUR, linestyle="--", linewidth=1, marker=".",
+                    label="下级合计")
+        ax.plot(xs, [float("nan") if v is None else v for v in own], color=OWN_COLOUR,
+                linewidth=1.5, marker="o", markersize=3, label="本级")
+        ax.set_xticks(list(xs), [_short(p) for p in periods])
+        ax.tick_params(axis="both", labelsize=7, length=2)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        ax.margins(x=0.04, y=0.15)
+
+    return _render(draw, 3.0, 1.2)
 
 
 @lru_cache(maxsize=256)
@@ -109,23 +129,26 @@ def completeness_svg(
     pending: tuple[int, ...],
 ) -> bytes:
     """Stacked bars: how many units of the subtree reported on time, late, not at all."""
-    fig = _figure(4.0, 1.8)
-    ax = fig.add_subplot()
-    xs = list(range(len(periods)))
-    bottom = [0] * len(xs)
-    for values, colour, label in (
-        (on_time, "#15803d", "按时"),
-        (late, "#d97706", "逾期"),
-        (missing, "#b91c1c", "未报"),
-        (pending, "#9ca3af", "未到期"),
-    ):
-        if any(values):
-            ax.bar(xs, values, bottom=bottom, color=colour, label=label, width=0.7)
-            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-    ax.set_xticks(xs, [_short(p) for p in periods])
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.tick_params(axis="both", labelsize=7, length=2)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    ax.legend(fontsize=7, frameon=False, ncols=4, loc="lower center", bbox_to_anchor=(0.5, 1.0))
-    return _svg(fig)
+
+    def draw(fig: Figure) -> None:
+        ax = fig.add_subplot()
+        xs = list(range(len(periods)))
+        bottom = [0] * len(xs)
+        for values, colour, label in (
+            (on_time, "#15803d", "按时"),
+            (late, "#d97706", "逾期"),
+            (missing, "#b91c1c", "未报"),
+            (pending, "#9ca3af", "未到期"),
+        ):
+            if any(values):
+                ax.bar(xs, values, bottom=bottom, color=colour, label=label, width=0.7)
+                bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+        ax.set_xticks(xs, [_short(p) for p in periods])
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.tick_params(axis="both", labelsize=7, length=2)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        ax.legend(fontsize=7, frameon=False, ncols=4, loc="lower center",
+                  bbox_to_anchor=(0.5, 1.0))
+
+    return _render(draw, 4.0, 1.8)
