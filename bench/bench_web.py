@@ -86,11 +86,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:32} {first_ms:8.1f} {p50:8.1f} {p95:8.1f}")
         if p95 > BUDGET_MS:
             over.append(name)
-    # Every indicator's chart once, as a phone scrolling the unit page asks for them.
-    t0 = time.perf_counter()
+    # Every indicator's chart of a town once (nothing cached), as a phone asks for them
+    # while scrolling its unit page.
+    samples = []
     for code in range(1, 25):
-        county.get(f"/chart/trend/{towns[2]}/{code:02d}.svg?{q}")
-    print(f"{'24 trend charts of a town (cold)':32} {(time.perf_counter() - t0) * 1000:8.1f}")
+        t0 = time.perf_counter()
+        assert county.get(f"/chart/trend/{towns[2]}/{code:02d}.svg?{q}").status_code == 200
+        samples.append((time.perf_counter() - t0) * 1000)
+    p50, p95 = statistics.median(samples), _percentile(samples, 0.95)
+    name = "trend chart svg, uncached (x24)"
+    print(f"{name:32} {samples[0]:8.1f} {p50:8.1f} {p95:8.1f}")
+    if p95 > BUDGET_MS:
+        over.append(name)
     if over:
         print(f"over the {BUDGET_MS:.0f} ms budget (p95): {', '.join(over)}", file=sys.stderr)
         return 1

@@ -97,7 +97,7 @@ def crawl_and_stage_portal(
             extraction = extract_page(
                 page.html,
                 is_html=True,
-                org=_page_org_name(page, portal),
+                default_org=_page_org_name(page, portal),
                 url=page.url,
             )
         except Exception as exc:  # one bad page must not stop the others

@@ -6,6 +6,7 @@ DROP VIEW IF EXISTS v_annual_values;
 DROP VIEW IF EXISTS v_completeness;
 DROP VIEW IF EXISTS v_completeness_detail;
 DROP VIEW IF EXISTS v_consolidated;
+DROP VIEW IF EXISTS consolidation_base;
 DROP VIEW IF EXISTS v_indicator_values;
 
 -- One row per reported value, every version, every source.
@@ -33,62 +34,52 @@ FROM fact_indicator_value AS f
 INNER JOIN dim_org_unit AS u ON f.unit_code = u.unit_code AND u.valid_to IS NULL
 INNER JOIN dim_indicator AS i ON f.form = i.form AND f.indicator_code = i.indicator_code;
 
--- Each unit's own figure beside the sum of its direct children, for every
--- additive indicator, plus derived rates computed from the summed parts.
--- Written as one pass of aggregation (no self-joins of large intermediate
--- sets), so consolidating a whole province stays a few scans of the facts.
-CREATE VIEW v_consolidated AS
-WITH own AS (
+-- Internal (no v_ prefix, so not granted to analysts): per unit, indicator
+-- and period, the unit's own latest figure and the sum over its direct
+-- children. A view rather than a CTE because v_consolidated reads it twice:
+-- PostgreSQL inlines views, so a filter on period reaches the fact scans
+-- instead of aggregating every period first.
+CREATE VIEW consolidation_base AS
+WITH reported AS (
     SELECT
         f.unit_code,
         f.form,
         f.indicator_code,
         f.period,
-        f.value_current AS value
-    FROM fact_indicator_value AS f
-    WHERE f.source = 'return' AND f.is_latest = TRUE
-),
-
-reported AS (
-    SELECT
-        own.unit_code,
-        own.form,
-        own.indicator_code,
-        own.period,
-        own.value AS own_value,
+        f.value_current AS own_value,
         NULL AS sum_children,
         0 AS children_reported
-    FROM own
+    FROM fact_indicator_value AS f
+    WHERE f.source = 'return' AND f.is_latest = TRUE
     UNION ALL
     SELECT
         u.parent_code AS unit_code,
-        own.form,
-        own.indicator_code,
-        own.period,
+        f.form,
+        f.indicator_code,
+        f.period,
         NULL AS own_value,
-        own.value AS sum_children,
-        CASE WHEN own.value IS NULL THEN 0 ELSE 1 END AS children_reported
-    FROM own
-    INNER JOIN dim_org_unit AS u ON own.unit_code = u.unit_code AND u.valid_to IS NULL
-    WHERE u.parent_code IS NOT NULL
-),
+        f.value_current AS sum_children,
+        CASE WHEN f.value_current IS NULL THEN 0 ELSE 1 END AS children_reported
+    FROM fact_indicator_value AS f
+    INNER JOIN dim_org_unit AS u ON f.unit_code = u.unit_code AND u.valid_to IS NULL
+    WHERE f.source = 'return' AND f.is_latest = TRUE AND u.parent_code IS NOT NULL
+)
 
-base AS (
-    SELECT
-        r.unit_code,
-        r.form,
-        r.indicator_code,
-        r.period,
-        MAX(r.own_value) AS own_value,
-        SUM(r.sum_children) AS sum_children,
-        SUM(r.children_reported) AS children_reported
-    FROM reported AS r
-    INNER JOIN dim_indicator AS i
-        ON r.form = i.form AND r.indicator_code = i.indicator_code AND i.additive = TRUE
-    GROUP BY r.unit_code, r.form, r.indicator_code, r.period
-),
+SELECT
+    unit_code,
+    form,
+    indicator_code,
+    period,
+    MAX(own_value) AS own_value,
+    SUM(sum_children) AS sum_children,
+    SUM(children_reported) AS children_reported
+FROM reported
+GROUP BY unit_code, form, indicator_code, period;
 
-rate_parts AS (
+-- Each unit's own figure beside the sum of its direct children, for every
+-- additive indicator, plus derived rates computed from the summed parts.
+CREATE VIEW v_consolidated AS
+WITH rate_parts AS (
     SELECT
         b.unit_code,
         b.form,
@@ -101,27 +92,13 @@ rate_parts AS (
         MAX(CASE WHEN b.indicator_code = d.denominator THEN b.sum_children END) AS sum_den,
         MAX(CASE WHEN b.indicator_code = d.numerator THEN b.children_reported END)
             AS children_reported
-    FROM base AS b
+    FROM consolidation_base AS b
     INNER JOIN dim_indicator AS d
         ON
             b.form = d.form AND d.temporal = 'derived'
             AND (b.indicator_code = d.numerator OR b.indicator_code = d.denominator)
     GROUP BY b.unit_code, b.form, d.indicator_code, b.period, d.scale
     HAVING COUNT(*) = 2
-),
-
-rates AS (
-    SELECT
-        unit_code,
-        form,
-        indicator_code,
-        period,
-        CASE WHEN own_den > 0 THEN ROUND(scale * own_num * 1.0 / own_den, 2) END AS own_value,
-        CASE
-            WHEN sum_den > 0 THEN ROUND(scale * sum_num * 1.0 / sum_den, 2)
-        END AS sum_children,
-        children_reported
-    FROM rate_parts
 ),
 
 expected AS (
@@ -131,6 +108,30 @@ expected AS (
     FROM dim_org_unit
     WHERE valid_to IS NULL AND parent_code IS NOT NULL
     GROUP BY parent_code
+),
+
+figures AS (
+    SELECT
+        b.unit_code,
+        b.form,
+        b.indicator_code,
+        b.period,
+        b.own_value,
+        b.sum_children,
+        b.children_reported
+    FROM consolidation_base AS b
+    INNER JOIN dim_indicator AS a
+        ON b.form = a.form AND b.indicator_code = a.indicator_code AND a.additive = TRUE
+    UNION ALL
+    SELECT
+        unit_code,
+        form,
+        indicator_code,
+        period,
+        CASE WHEN own_den > 0 THEN ROUND(scale * own_num * 1.0 / own_den, 2) END AS own_value,
+        CASE WHEN sum_den > 0 THEN ROUND(scale * sum_num * 1.0 / sum_den, 2) END AS sum_children,
+        children_reported
+    FROM rate_parts
 )
 
 SELECT
@@ -153,27 +154,7 @@ SELECT
         WHEN e.children_expected > 0
             THEN ROUND(x.children_reported * 1.0 / e.children_expected, 4)
     END AS coverage
-FROM (
-    SELECT
-        unit_code,
-        form,
-        indicator_code,
-        period,
-        own_value,
-        sum_children,
-        children_reported
-    FROM base
-    UNION ALL
-    SELECT
-        unit_code,
-        form,
-        indicator_code,
-        period,
-        own_value,
-        sum_children,
-        children_reported
-    FROM rates
-) AS x
+FROM figures AS x
 INNER JOIN dim_org_unit AS u ON x.unit_code = u.unit_code AND u.valid_to IS NULL
 INNER JOIN dim_indicator AS i ON x.form = i.form AND x.indicator_code = i.indicator_code
 LEFT JOIN expected AS e ON x.unit_code = e.unit_code;

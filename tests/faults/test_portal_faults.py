@@ -13,7 +13,7 @@ import pytest
 
 # The scriptable loopback HTTP server the portal tests use.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "portal"))
-from portal_http import LocalSite, Reply  # noqa: E402
+from portal_http import LocalSite, Reply
 
 pytestmark = pytest.mark.postgres
 
@@ -23,7 +23,10 @@ HUGE = 50 * 1024 * 1024
 
 def _list_page(links: list[str]) -> str:
     items = "".join(f'<li><a href="{href}">{href}</a></li>' for href in links)
-    return f'<html><head><meta charset="utf-8"></head><body><ul class="list">{items}</ul></body></html>'
+    return (
+        '<html><head><meta charset="utf-8"></head><body>'
+        f'<ul class="list">{items}</ul></body></html>'
+    )
 
 
 def _hostile_site(site: LocalSite) -> None:
@@ -44,7 +47,7 @@ def _hostile_site(site: LocalSite) -> None:
 
 
 def test_hostile_portal_is_bounded_and_reported_and_the_next_portal_is_crawled(
-    warehouse, data_dir, tmp_path
+    warehouse, data_dir, tmp_path, monkeypatch
 ):
     from huizong import pipeline
     from huizong.portal.config import parse_portals
@@ -92,19 +95,9 @@ def test_hostile_portal_is_bounded_and_reported_and_the_next_portal_is_crawled(
 
     # The next portal, through the DAG's own step, is unaffected.
     with SamplePortal() as sample:
-        portals_file = tmp_path / "portals.yaml"
-        portals_file.write_text(
-            (Path(pipeline.__file__).parent / "portal" / "portals.yaml").read_text(encoding="utf-8"),
-            encoding="utf-8",
+        monkeypatch.setenv("HUIZONG_SAMPLE_PORTAL_URL", sample.url)
+        summary = pipeline.crawl_and_stage_portal(
+            warehouse, "sample", batch_id="portal_notices__20250110T000000__sample",
+            partition="2025-01-10",
         )
-        import os
-
-        os.environ["HUIZONG_SAMPLE_PORTAL_URL"] = sample.url
-        try:
-            summary = pipeline.crawl_and_stage_portal(
-                warehouse, "sample", batch_id="portal_notices__20250110T000000__sample",
-                partition="2025-01-10",
-            )
-        finally:
-            del os.environ["HUIZONG_SAMPLE_PORTAL_URL"]
     assert summary.pages_fetched >= 5 and summary.statistics > 0, summary

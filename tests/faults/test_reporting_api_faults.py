@@ -21,8 +21,9 @@ def _stage(engine, received, batch_id):
 
     load.record_raw_returns(engine, received)
     outcomes = [triage(r) for r in received]
-    load.quarantine(engine, [o for o in outcomes if isinstance(o, QuarantineRecord)])
-    load.stage_returns(engine, batch_id, [o for o in outcomes if not isinstance(o, QuarantineRecord)])
+    held = [o for o in outcomes if isinstance(o, QuarantineRecord)]
+    load.quarantine(engine, held)
+    load.stage_returns(engine, batch_id, [o for o in outcomes if o not in held])
 
 
 def test_rate_limits_errors_and_a_replayed_page_lose_and_duplicate_nothing(warehouse, data_dir):

@@ -163,3 +163,35 @@ def test_security_headers(login):
     assert response.headers["x-frame-options"] == "SAMEORIGIN"
     assert "script-src 'none'" in response.headers["content-security-policy"]
     assert response.headers["referrer-policy"] == "no-referrer"
+
+
+def test_demo_link_opens_a_county_officials_subtree(app, world, monkeypatch):
+    import sqlalchemy as sa
+    from huizong.web.cli import official_link_for_demo
+
+    monkeypatch.setenv(auth.SECRET_ENV, SECRET)
+    url = official_link_for_demo(world.engine, "http://127.0.0.1:8080/huizong")
+    assert url.startswith("http://127.0.0.1:8080/huizong/l/")
+    client = TestClient(app)
+    response = client.get(url.removeprefix("http://127.0.0.1:8080/huizong"),
+                          follow_redirects=False)
+    assert response.headers["location"] == f"/subtree/{HETANG}"
+    with world.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO recipient VALUES ('lu@lusong.cn', '芦淞区妇联', "
+                             "'430203000000', 'official')"))
+    url = official_link_for_demo(world.engine, "")
+    response = TestClient(app).get(url, follow_redirects=False)
+    assert response.headers["location"] == "/subtree/430203000000"
+
+
+def test_cli_revokes_a_printed_link(app, world, monkeypatch, capsys):
+    from huizong.cli import main
+
+    monkeypatch.setenv(auth.SECRET_ENV, SECRET)
+    monkeypatch.setenv("HUIZONG_WAREHOUSE_URL", str(world.engine.url))
+    assert main(["web", "link", "--email", "x@b.cn", "--unit", HETANG, "--base-url", ""]) == 0
+    path = capsys.readouterr().out.strip()
+    client = TestClient(app)
+    assert client.get(path, follow_redirects=False).status_code == 303
+    assert main(["web", "revoke", "--link", path, "--reason", "误发"]) == 0
+    assert client.get(f"/subtree/{HETANG}").status_code == 401

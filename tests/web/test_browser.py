@@ -141,10 +141,11 @@ def test_official_explains_and_parent_approves(world, server, browser):
     assert queries.explained_finding_ids(world.engine)
 
     # The charts render in the browser (server-side SVG).
-    chart = page.locator("#trends img.chart").first
-    chart.scroll_into_view_if_needed()
-    chart.evaluate("img => img.decode()")
-    assert chart.evaluate("img => img.naturalWidth") > 0
+    charts = page.locator("#trends img.chart")
+    assert charts.count() == 24
+    charts.evaluate_all(
+        "imgs => Promise.all(imgs.map(i => { i.loading = 'eager'; return i.decode(); }))")
+    assert min(charts.evaluate_all("imgs => imgs.map(i => i.naturalWidth)")) > 0
     page.locator("#trends").screenshot(path=ARTIFACTS / "05-trends.png")
     county.close()
     phone.close()

@@ -376,7 +376,9 @@ class _PageContext:
     summary_year: bool
 
 
-def _infer_division(text: str, org: str | None, notice: NoticeMeta) -> Division | None:
+def _infer_division(
+    text: str, org: str | None, notice: NoticeMeta, default_org: str | None = None
+) -> Division | None:
     if org:
         division = resolve(org)
         if division is not None:
@@ -413,6 +415,10 @@ def _infer_division(text: str, org: str | None, notice: NoticeMeta) -> Division 
         leaders = [code for code, count in counts.items() if count == best]
         if len(leaders) == 1:
             return found[leaders[0]]
+    # A portal carries articles of other federations; its owner is only the
+    # answer when the page itself names no one.
+    if default_org:
+        return resolve(default_org)
     return None
 
 
@@ -1450,9 +1456,13 @@ def _with_check(stat: Statistic, check: dict[str, object]) -> Statistic:
 
 
 def _context(
-    text: str, notice: NoticeMeta, org: str | None, published: datetime.date | None
+    text: str,
+    notice: NoticeMeta,
+    org: str | None,
+    published: datetime.date | None,
+    default_org: str | None = None,
 ) -> _PageContext:
-    division = _infer_division(text, org, notice)
+    division = _infer_division(text, org, notice, default_org)
     if published is None and notice.published is not None:
         published = (
             notice.published.date()
@@ -1463,7 +1473,7 @@ def _context(
     summary_year = year is not None and (published is None or year != published.year)
     return _PageContext(
         division=division,
-        org_name=_org_display(division, org or notice.issuer),
+        org_name=_org_display(division, org or notice.issuer or default_org),
         year=year,
         published=published,
         summary_year=summary_year,
@@ -1497,11 +1507,16 @@ def extract_page(
     published: datetime.date | None = None,
     url: str | None = None,
     selector: str | None = None,
+    default_org: str | None = None,
 ) -> PageExtraction:
     """Normalize a page (text or decoded HTML), read its metadata and statistics.
 
     For HTML the raw offsets refer to the text rendered from the page's main
     content (``htmltext.html_to_text``), since that is what was read.
+
+    ``org`` states whose page this is and overrides what the text says;
+    ``default_org`` (a crawler's portal owner) is used only when the page
+    names no organisation of its own.
     """
     if is_html:
         from huizong.portal.htmltext import html_to_text
@@ -1509,7 +1524,7 @@ def extract_page(
         content = html_to_text(content, selector=selector).text
     normalized = normalize(content)
     notice = parse_notice(normalized.text, published=published)
-    ctx = _context(normalized.text, notice, org, published)
+    ctx = _context(normalized.text, notice, org, published, default_org)
     tables = tuple(_find_tables(normalized.text))
     masked = sorted((t.start, t.end) for t in tables)
     stats = _prose_statistics(normalized, ctx, masked)

@@ -308,8 +308,10 @@ def _meta_line(soup: BeautifulSoup, main: Tag | None) -> str | None:
         parent = string.parent
         if parent is None or (main is not None and main in parent.parents):
             continue
+        # 来源 / 发布日期 / 作者 usually sit in sibling <span>s of one line: take
+        # the whole line, not just the span that matched.
         block = parent
-        while block.parent is not None and block.name not in ("div", "p", "td", "li", "span"):
+        while block.parent is not None and block.name not in ("div", "p", "td", "li"):
             block = block.parent
         text = _cell_text(block)
         if len(text) <= 160:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import threading
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -83,7 +84,7 @@ def _svg(fig: Figure) -> bytes:
     return out.getvalue()
 
 
-def _render(draw, width: float, height: float) -> bytes:
+def _render(draw: Callable[[Figure], None], width: float, height: float) -> bytes:
     with _RENDER_LOCK, matplotlib.rc_context(_style()):
         fig = _figure(width, height)
         draw(fig)
