@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo ui test lint bench stack-test lock clean help
+.PHONY: install demo ui test browser lint bench stack-test lock clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -25,8 +25,11 @@ demo: $(STAMP)  ## run the whole pipeline once through Airflow on embedded defau
 ui: $(STAMP)  ## Airflow UI + scheduler on the demo's Airflow home (http://127.0.0.1:8080)
 	$(BIN)/huizong ui
 
-test: $(STAMP)  ## run the test suite (CI runs exactly this)
+test: $(STAMP) browser  ## run the test suite (CI runs exactly this)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+browser:  ## Debian's chromium and a CJK font for the browser test (apt-get, only when missing)
+	@bash scripts/install-browser.sh
 
 lint: $(STAMP)  ## ruff (with the AIR rules) and sqlfluff
 	$(BIN)/ruff check dags plugins include tests bench
@@ -35,11 +38,8 @@ lint: $(STAMP)  ## ruff (with the AIR rules) and sqlfluff
 bench: $(STAMP)  ## benchmarks: extraction, parsing, warehouse load, quality
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
-stack-ui: $(STAMP)  ## Airflow UI + scheduler on the demo's Airflow home (http://127.0.0.1:8080)
-	$(BIN)/huizong ui
-
-test: $(STAMP)  ## CeleryExecutor stack as processes on loopback (PostgreSQL + Redis)
-	$(BIN)/python -m pytest -m stack tests/test_stack.py $(PYTEST_ARGS)
+stack-test: $(STAMP)  ## CeleryExecutor stack as processes on loopback (PostgreSQL + Redis)
+	HUIZONG_STACK_TEST=1 $(BIN)/python -m pytest -m stack tests/test_stack.py $(PYTEST_ARGS)
 
 lock:  ## re-pin requirements.lock from requirements.in (names no package index)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 DAG_ORDER = ("portal_notices", "submitted_returns", "consolidate_and_check")
+UI_URL = "http://127.0.0.1:8080"
 CONSOLIDATED_QUERY = (
     "SELECT unit_name, indicator_name, period, own_value, sum_children, diff, coverage "
     "FROM v_consolidated WHERE period = '2024Q4' AND level = 'county' "
@@ -159,7 +160,14 @@ def run_demo(
 
     summary = summarize(engine, settings.outbox_dir)
     print(_format_summary(summary, time.monotonic() - started, root), file=out)
+    print(f"  Official's page (after `make ui`): {_official_link(engine, data_dir)}", file=out)
     return summary
+
+
+def _official_link(engine, data_dir: Path) -> str:
+    from huizong.web.cli import official_link_for_demo
+
+    return official_link_for_demo(engine, f"{UI_URL}/huizong", data_dir=data_dir)
 
 
 def _load_recipients(engine) -> None:
@@ -205,7 +213,7 @@ blocked {s['returns_blocked']}, quarantined {s['returns_quarantined']}
   alerts written         {s['alerts_written']:>6}   in var/outbox/
 
 Look further:
-  Airflow UI     make ui            (then http://127.0.0.1:8080, user admin)
+  Airflow UI     make ui            (then {UI_URL}, user admin)
   Warehouse      {venv_bin / 'huizong'} sql "{CONSOLIDATED_QUERY}"
   Findings       {venv_bin / 'huizong'} findings --open
   Quarantine     {venv_bin / 'huizong'} quarantine list
@@ -217,6 +225,8 @@ def ui(root: Path | None = None) -> int:
     root = root or project_root()
     env = airflow_env(root, root / "airflow_home", root / "var")
     env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] = "admin:admin"
+    # The officials' pages sign links with the demo's own secret in var/.
+    env["HUIZONG_WEB_DEMO"] = "1"
     env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"] = str(
         root / "airflow_home" / "simple_auth_manager_passwords.json"
     )

@@ -155,6 +155,7 @@ def _stage_outcomes(
     from huizong.returns.model import QuarantineRecord
     from huizong.warehouse import load
 
+    outcomes = [_hold_if_approved(engine, o) for o in outcomes]
     held = [o for o in outcomes if isinstance(o, QuarantineRecord)]
     staged = [o for o in outcomes if not isinstance(o, QuarantineRecord)]
     load.quarantine(engine, held)
@@ -168,6 +169,42 @@ def _stage_outcomes(
             for q in held
         ],
     )
+
+
+def _hold_if_approved(engine: Engine, outcome: Any) -> Any:
+    """An approved return is locked: a resubmission waits until the approval is withdrawn."""
+    from huizong.returns.model import QuarantineRecord
+    from huizong.web.queries import is_locked
+
+    if isinstance(outcome, QuarantineRecord):
+        return outcome
+    if not is_locked(engine, outcome.unit_code, outcome.form, outcome.period):
+        return outcome
+    if _already_staged(engine, outcome.submission_id):
+        return outcome  # the approved version itself, seen again on a rerun
+    return QuarantineRecord(
+        received=outcome.received,
+        reason="locked",
+        detail=(
+            f"{outcome.unit_code} {outcome.form} {outcome.period} 已由上级审核通过并锁定；"
+            "如需更正，请上级撤回审核后重新报送。 / The return for this period is approved "
+            "and locked; ask the parent federation to withdraw the approval, then resubmit."
+        ),
+        declared_unit_code=outcome.unit_code,
+    )
+
+
+def _already_staged(engine: Engine, submission_id: str) -> bool:
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        return (
+            conn.execute(
+                sa.text("SELECT 1 FROM return_submission WHERE submission_id = :s"),
+                {"s": submission_id},
+            ).first()
+            is not None
+        )
 
 
 def receive_drop_folder(

@@ -101,15 +101,6 @@ WITH rate_parts AS (
     HAVING COUNT(*) = 2
 ),
 
-expected AS (
-    SELECT
-        parent_code AS unit_code,
-        COUNT(*) AS children_expected
-    FROM dim_org_unit
-    WHERE valid_to IS NULL AND parent_code IS NOT NULL
-    GROUP BY parent_code
-),
-
 figures AS (
     SELECT
         b.unit_code,
@@ -120,8 +111,6 @@ figures AS (
         b.sum_children,
         b.children_reported
     FROM consolidation_base AS b
-    INNER JOIN dim_indicator AS a
-        ON b.form = a.form AND b.indicator_code = a.indicator_code AND a.additive = TRUE
     UNION ALL
     SELECT
         unit_code,
@@ -134,30 +123,54 @@ figures AS (
     FROM rate_parts
 )
 
+counted AS (
+    SELECT
+        x.unit_code,
+        u.name AS unit_name,
+        u.level,
+        u.parent_code,
+        x.form,
+        x.indicator_code,
+        i.name AS indicator_name,
+        i.unit,
+        i.temporal,
+        x.period,
+        x.own_value,
+        x.sum_children,
+        x.children_reported,
+        -- Per row rather than joined as an aggregate: row estimates after the
+        -- grouping are poor, and a mis-planned join here cost minutes.
+        (
+            SELECT COUNT(*)
+            FROM dim_org_unit AS c
+            WHERE c.parent_code = x.unit_code AND c.valid_to IS NULL
+        ) AS children_expected
+    FROM figures AS x
+    INNER JOIN dim_org_unit AS u ON x.unit_code = u.unit_code AND u.valid_to IS NULL
+    INNER JOIN dim_indicator AS i ON x.form = i.form AND x.indicator_code = i.indicator_code
+    WHERE i.additive = TRUE OR i.temporal = 'derived'
+)
+
 SELECT
-    x.unit_code,
-    u.name AS unit_name,
-    u.level,
-    u.parent_code,
-    x.form,
-    x.indicator_code,
-    i.name AS indicator_name,
-    i.unit,
-    i.temporal,
-    x.period,
-    x.own_value,
-    x.sum_children,
-    x.own_value - x.sum_children AS diff,
-    x.children_reported,
-    COALESCE(e.children_expected, 0) AS children_expected,
+    unit_code,
+    unit_name,
+    level,
+    parent_code,
+    form,
+    indicator_code,
+    indicator_name,
+    unit,
+    temporal,
+    period,
+    own_value,
+    sum_children,
+    own_value - sum_children AS diff,
+    children_reported,
+    children_expected,
     CASE
-        WHEN e.children_expected > 0
-            THEN ROUND(x.children_reported * 1.0 / e.children_expected, 4)
+        WHEN children_expected > 0 THEN ROUND(children_reported * 1.0 / children_expected, 4)
     END AS coverage
-FROM figures AS x
-INNER JOIN dim_org_unit AS u ON x.unit_code = u.unit_code AND u.valid_to IS NULL
-INNER JOIN dim_indicator AS i ON x.form = i.form AND x.indicator_code = i.indicator_code
-LEFT JOIN expected AS e ON x.unit_code = e.unit_code;
+FROM counted;
 
 -- Every expected child for every parent, form and period that anyone has
 -- reported: whether and when it reported, against which due date.

@@ -202,6 +202,10 @@ def build_digests(engine: Engine, *, run_id: str, sender: str | None = None) -> 
     by_email: dict[str, list[Recipient]] = {}
     for recipient in list_recipients(engine):
         by_email.setdefault(recipient.email, []).append(recipient)
+    from huizong.web.queries import explained_finding_ids
+
+    # A warning its unit has explained on the officials' pages is not news any more.
+    explained = explained_finding_ids(engine)
     digests: list[Digest] = []
     with engine.connect() as conn:
         names = {
@@ -209,13 +213,13 @@ def build_digests(engine: Engine, *, run_id: str, sender: str | None = None) -> 
             for r in conn.execute(
                 sa.text(
                     "SELECT u.unit_code, u.federation_name AS name FROM dim_org_unit AS u "
-                    "INNER JOIN recipient AS r ON u.unit_cod"
-                    "e = r.unit_code WHERE u.valid_to IS NULL"
+                    "INNER JOIN recipient AS r ON u.unit_code = r.unit_code "
+                    "WHERE u.valid_to IS NULL"
                 )
             )
         }
         for email, registrations in sorted(by_email.items()):
-            new = _rows(conn, NEW_SQL, email)
+            new = [r for r in _rows(conn, NEW_SQL, email) if r["finding_id"] not in explained]
             resolved = _rows(conn, RESOLVED_SQL, email)
             if not new and not resolved:
                 continue
