@@ -121,7 +121,7 @@ figures AS (
         CASE WHEN sum_den > 0 THEN ROUND(scale * sum_num * 1.0 / sum_den, 2) END AS sum_children,
         children_reported
     FROM rate_parts
-)
+),
 
 counted AS (
     SELECT
@@ -246,54 +246,67 @@ GROUP BY parent_code, parent_name, form, period;
 
 -- Quarterly figures rolled up to the year: a flow is the sum of its four
 -- quarters (NULL until all four are reported), a stock is its Q4 value.
--- Own figures and sums of children roll up separately.
+-- Own figures and sums of children roll up separately. The year is taken
+-- from the period's text (2024Q3 → 2024) so that a filter on period or year
+-- reaches the fact scans.
 CREATE VIEW v_annual_values AS
 WITH quarterly AS (
     SELECT
-        c.unit_code,
-        c.unit_name,
-        c.level,
-        c.parent_code,
-        c.form,
-        c.indicator_code,
-        c.indicator_name,
-        c.unit,
-        c.temporal,
-        p.year,
-        p.quarter,
-        c.own_value,
-        c.sum_children
-    FROM v_consolidated AS c
-    INNER JOIN dim_period AS p ON c.period = p.period AND p.kind = 'quarter'
-    WHERE c.temporal IN ('stock', 'flow')
+        b.unit_code,
+        b.form,
+        b.indicator_code,
+        i.temporal,
+        SUBSTR(b.period, 1, 4) AS period,
+        SUBSTR(b.period, 6, 1) AS quarter,
+        b.own_value,
+        b.sum_children
+    FROM consolidation_base AS b
+    INNER JOIN dim_indicator AS i
+        ON b.form = i.form AND b.indicator_code = i.indicator_code
+    WHERE i.temporal IN ('stock', 'flow') AND SUBSTR(b.period, 5, 1) = 'Q'
+),
+
+annual AS (
+    SELECT
+        unit_code,
+        form,
+        indicator_code,
+        temporal,
+        period,
+        COUNT(own_value) AS quarters_reported,
+        CASE
+            WHEN temporal = 'stock' THEN MAX(CASE WHEN quarter = '4' THEN own_value END)
+            WHEN COUNT(own_value) = 4 THEN SUM(own_value)
+        END AS own_value,
+        COUNT(sum_children) AS quarters_with_children,
+        CASE
+            WHEN temporal = 'stock' THEN MAX(CASE WHEN quarter = '4' THEN sum_children END)
+            WHEN COUNT(sum_children) = 4 THEN SUM(sum_children)
+        END AS sum_children
+    FROM quarterly
+    GROUP BY unit_code, form, indicator_code, temporal, period
 )
 
 SELECT
-    unit_code,
-    unit_name,
-    level,
-    parent_code,
-    form,
-    indicator_code,
-    indicator_name,
-    unit,
-    temporal,
-    CAST(year AS TEXT) AS period,
-    year,
-    COUNT(own_value) AS quarters_reported,
-    CASE
-        WHEN temporal = 'stock' THEN MAX(CASE WHEN quarter = 4 THEN own_value END)
-        WHEN COUNT(own_value) = 4 THEN SUM(own_value)
-    END AS own_value,
-    COUNT(sum_children) AS quarters_with_children,
-    CASE
-        WHEN temporal = 'stock' THEN MAX(CASE WHEN quarter = 4 THEN sum_children END)
-        WHEN COUNT(sum_children) = 4 THEN SUM(sum_children)
-    END AS sum_children
-FROM quarterly
-GROUP BY
-    unit_code, unit_name, level, parent_code, form, indicator_code, indicator_name, unit,
-    temporal, year;
+    a.unit_code,
+    u.name AS unit_name,
+    u.level,
+    u.parent_code,
+    a.form,
+    a.indicator_code,
+    i.name AS indicator_name,
+    i.unit,
+    a.temporal,
+    a.period,
+    CAST(a.period AS INTEGER) AS year,
+    a.quarters_reported,
+    a.own_value,
+    a.quarters_with_children,
+    a.sum_children,
+    a.own_value - a.sum_children AS diff
+FROM annual AS a
+INNER JOIN dim_org_unit AS u ON a.unit_code = u.unit_code AND u.valid_to IS NULL
+INNER JOIN dim_indicator AS i ON a.form = i.form AND a.indicator_code = i.indicator_code;
 
 -- The same unit, indicator and period stated in a notice and in returns. A
 -- notice's year is compared with the year's own return if there is one, else

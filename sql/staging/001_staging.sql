@@ -14,9 +14,13 @@ CREATE TABLE IF NOT EXISTS stg_return_value (
     value_last_year NUMERIC(20, 2),
     cell_current TEXT,
     cell_ytd TEXT,
-    cell_last_year TEXT,
-    PRIMARY KEY (batch_id, submission_id, indicator_code)
+    cell_last_year TEXT
 );
+
+-- No primary key on purpose: load.stage_returns writes one row per submission
+-- and code by construction, and a unique index on two 64-character keys would
+-- cost more than the COPY itself. Reads are by batch.
+CREATE INDEX IF NOT EXISTS ix_stg_return_value_batch ON stg_return_value (batch_id);
 
 CREATE TABLE IF NOT EXISTS stg_notice_statistic (
     batch_id TEXT NOT NULL,

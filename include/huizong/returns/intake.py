@@ -74,6 +74,7 @@ BAD_LAYOUT = "bad_layout"
 BAD_UNIT_FOLDER = "bad_unit_folder"
 UNSUPPORTED_TYPE = "unsupported_type"
 UNREADABLE = "unreadable"
+EMPTY_RETURN = "empty"
 UNKNOWN_UNIT = "unknown_unit"
 UNIT_MISMATCH = "unit_mismatch"
 UNKNOWN_FORM = "unknown_form"
@@ -1071,6 +1072,18 @@ def triage(
             FUTURE_PERIOD,
             f"统计期 {expected_period} 尚未开始 / period {expected_period} has not begun "
             f"(today is {as_of.isoformat()}): check the year and quarter",
+            declared=declared_unit,
+        )
+    if not any(
+        value is not None for columns in reading.rows.values() for value in columns.values()
+    ):
+        # Nothing to load and nothing to check: most likely a broken file that
+        # still parsed, so the unit must look at it rather than be told "all blank".
+        return hold(
+            EMPTY_RETURN,
+            "报表中没有可读取的数字 / no figure in this return could be read: check that the "
+            "file is the filled-in FL-01 table (not a template or a damaged copy); a true zero "
+            "must be entered as 0",
             declared=declared_unit,
         )
     return StagedSubmission(

@@ -103,12 +103,13 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _decimal(value: Any) -> Decimal | None:
+def _decimal(value: Any) -> int | Decimal | None:
     """A reported number, or None for "not reported" (never 0)."""
-    if value is None or isinstance(value, bool):
+    kind = type(value)
+    if value is None or kind is int or kind is Decimal:
+        return value  # the common cases, kept cheap: a million of these per load
+    if kind is bool:
         return None
-    if isinstance(value, Decimal):
-        return value
     try:
         number = Decimal(str(value).strip().replace(",", ""))
     except InvalidOperation as exc:
@@ -116,10 +117,10 @@ def _decimal(value: Any) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def _sqlite_number(value: Decimal | None) -> int | float | None:
+def _sqlite_number(value: int | Decimal | None) -> int | float | None:
     # sqlite3 cannot bind Decimal; NUMERIC affinity keeps integral values exact.
-    if value is None:
-        return None
+    if value is None or type(value) is int:
+        return value
     return int(value) if value == value.to_integral_value() else float(value)
 
 
@@ -176,7 +177,7 @@ def _copy_rows(
     return len(rows)
 
 
-def _bind(engine_or_conn: Engine | Connection, value: Decimal | None) -> Any:
+def _bind(engine_or_conn: Engine | Connection, value: int | Decimal | None) -> Any:
     return value if is_postgres(engine_or_conn.engine) else _sqlite_number(value)
 
 
