@@ -36,11 +36,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "include"))
 sys.path.insert(0, str(REPO / "tests"))
 
-from pgutil import admin_conninfo, drop_database, server_unavailable_reason, sqlalchemy_url  # noqa: E402
-
 from huizong import catalog  # noqa: E402
 from huizong.returns.model import ReceivedReturn, StagedSubmission  # noqa: E402
 from huizong.warehouse import db, load, seed  # noqa: E402
+from pgutil import admin_conninfo, drop_database, server_unavailable_reason, sqlalchemy_url  # noqa: E402
 
 FORM = "FL-01"
 PROVINCE = "770000000000"
@@ -238,14 +237,16 @@ def run(engine, dbname: str, args: argparse.Namespace) -> int:
     rss_after_load = peak_rss_mb()
 
     with engine.begin() as conn:
-        conn.exec_driver_sql(
-            "CREATE TABLE bench_copy (LIKE fact_indicator_value INCLUDING ALL)"
-        )
+        conn.exec_driver_sql("CREATE TABLE bench_copy (LIKE fact_indicator_value INCLUDING ALL)")
     t0 = time.perf_counter()
-    with psycopg.connect(admin_conninfo(dbname)) as pg, pg.cursor() as cur:
-        with cur.copy(f"COPY bench_copy ({', '.join(FACT_COLUMNS)}) FROM STDIN") as copy:
-            for row in fact_tuples(subs, "bench"):
-                copy.write_row(row)
+    copy_sql = f"COPY bench_copy ({', '.join(FACT_COLUMNS)}) FROM STDIN"
+    with (
+        psycopg.connect(admin_conninfo(dbname)) as pg,
+        pg.cursor() as cur,
+        cur.copy(copy_sql) as copy,
+    ):
+        for row in fact_tuples(subs, "bench"):
+            copy.write_row(row)
     copy_rate = line("bare psycopg COPY (same rows, same keys)", n, time.perf_counter() - t0)
 
     m = min(args.to_sql_rows, n)
@@ -283,8 +284,11 @@ def run(engine, dbname: str, args: argparse.Namespace) -> int:
             f"SELECT * FROM v_annual_values WHERE form = 'FL-01' AND period = '{year}'"
         ).all()
         t_annual = time.perf_counter() - t0
-    print(f"  v_consolidated, {year}Q1–Q4, whole hierarchy   {len(rows):>9,} rows  {t_cons:8.2f} s")
-    print(f"  v_annual_values, {year}, whole hierarchy        {len(annual):>9,} rows  {t_annual:8.2f} s")
+    for label, found, seconds in (
+        (f"v_consolidated, {year}Q1–Q4, whole hierarchy", len(rows), t_cons),
+        (f"v_annual_values, {year}, whole hierarchy", len(annual), t_annual),
+    ):
+        print(f"  {label:<44} {found:>11,} rows  {seconds:8.2f} s")
 
     print("\nratios (rows/s)")
     print(f"  huizong / to_sql default         {huizong_rate / to_sql_rate:6.1f}×   (target ≥ 5)")

@@ -136,7 +136,7 @@ def consistent_rows(
 
     ``size`` scales a town-sized unit up (a county is ~10-20 towns).
     """
-    rng = random.Random(seed)  # noqa: S311 - reproducible sample data, not secrets
+    rng = random.Random(seed)
     catalog = indicators(FORM)
     share_of_year = 1.0
     if period_kind(period) == "quarter":
@@ -508,7 +508,7 @@ def build_grids(
     layout: LayoutOptions,
 ) -> tuple[list[_Grid], SampleAnswer]:
     """The sheets of a sample return as grids, and the answer a parser must give."""
-    rng = random.Random(layout.seed)  # noqa: S311 - reproducible sample data, not secrets
+    rng = random.Random(layout.seed)
     catalog = indicators(FORM)
     answer_rows: dict[str, dict[str, int | float | None]] = {
         code: dict.fromkeys(VALUE_COLUMNS) for code in catalog
