@@ -52,34 +52,49 @@ def monkeypatch_module():
 
 
 def _snapshot(conn) -> dict[str, list]:
-    tables = {
-        "fact_indicator_value": "unit_code, form, indicator_code, period, source, source_ref",
-        "return_submission": "submission_id",
-        "notice": "notice_id",
-        "notice_statistic": "statistic_id",
-        "finding": "finding_id",
-        "raw_page": "portal_id, url, sha256",
-        "alert_sent": "finding_id, email, kind",
+    """What a rerun must leave alone: keys and values, not bookkeeping times or batch ids."""
+    queries = {
+        "fact_indicator_value": (
+            "SELECT unit_code, form, indicator_code, period, source, source_ref, version, "
+            "is_latest, value_current, value_ytd, value_last_year, has_warnings "
+            "FROM fact_indicator_value ORDER BY 1, 2, 3, 4, 5, 6"
+        ),
+        "return_submission": (
+            "SELECT submission_id, unit_code, period, version, status FROM return_submission "
+            "ORDER BY 1"
+        ),
+        "notice": "SELECT notice_id, doc_number, deadline FROM notice ORDER BY 1",
+        "notice_statistic": "SELECT statistic_id, value, unit, qualifier FROM notice_statistic "
+        "ORDER BY 1",
+        "finding": "SELECT finding_id, severity, observed, expected, resolved_at IS NULL "
+        "FROM finding ORDER BY 1",
+        "raw_page": "SELECT portal_id, url, sha256 FROM raw_page ORDER BY 1, 2, 3",
+        "quarantine": "SELECT quarantine_id, reason, status FROM quarantine ORDER BY 1",
+        "alert_sent": "SELECT finding_id, email, kind FROM alert_sent ORDER BY 1, 2, 3",
     }
-    return {
-        t: conn.exec_driver_sql(f"SELECT * FROM {t} ORDER BY {k}").fetchall()
-        for t, k in tables.items()
-    }
+    return {t: [tuple(r) for r in conn.exec_driver_sql(q)] for t, q in queries.items()}
 
 
 pytestmark = pytest.mark.e2e
 
 
-def test_figures_from_every_seed_page(demo_run):
+def test_every_seed_page_reaches_the_warehouse(demo_run):
     engine = demo_run["engine"]
     with engine.connect() as conn:
         per_page = conn.exec_driver_sql(
-            "SELECT n.url, COUNT(s.statistic_id) FROM notice n "
-            "JOIN notice_statistic s ON s.notice_id = n.notice_id GROUP BY n.url"
+            "SELECT n.url, n.doc_number, n.deadline, COUNT(s.statistic_id) FROM notice n "
+            "LEFT JOIN notice_statistic s ON s.notice_id = n.notice_id "
+            "GROUP BY n.url, n.doc_number, n.deadline"
         ).fetchall()
-    assert len(per_page) >= SEED_PAGES, per_page
-    assert all(count > 0 for _, count in per_page)
     assert demo_run["first"]["pages_fetched"] >= SEED_PAGES
+    assert len(per_page) == SEED_PAGES, per_page
+    # Four seed pages are reports full of figures; the fifth is the 融安 notice,
+    # whose yield is its document number and reporting deadline.
+    with_figures = [row for row in per_page if row[3] > 0]
+    assert len(with_figures) == SEED_PAGES - 1, per_page
+    notice = next(row for row in per_page if row[1])
+    assert notice[1] == "融妇通〔2020〕1号"
+    assert str(notice[2]).startswith("2020-03-23")
 
 
 def test_returns_from_both_channels_in_warehouse(demo_run):
@@ -96,7 +111,7 @@ def test_returns_from_both_channels_in_warehouse(demo_run):
             )
         ).fetchone()
     assert channels.get("drop", 0) > 0 and channels.get("api", 0) > 0, channels
-    assert county is not None and county.own_value is not None
+    assert county is not None and county.own_value is not None and county.sum_children > 0
 
 
 def test_planted_problems_found(demo_run):
@@ -109,7 +124,10 @@ def test_planted_problems_found(demo_run):
         }
     units = {u for _, u in checks}
     assert "621228101000" in units  # 站儿巷镇: 其中 row above its parent
-    assert "621228000000" in units  # 两当县: own figure differs from its towns' sum
+    assert ("parent_eq_sum_children", "621228000000") in checks  # 两当县 vs its towns
+    assert ("completeness_missing", "621228208000") in checks  # 金洞乡 never reported
+    assert ("completeness_late", "621228102000") in checks  # 西坡镇 reported late
+    assert any(c.startswith("outlier") and u == "621228103000" for c, u in checks)  # 杨店镇
 
 
 def test_alerts_written_to_outbox(demo_run):
@@ -128,3 +146,17 @@ def test_summary_printed(demo_run):
     out = demo_run["out"]
     assert "statistics extracted" in out and "alerts written" in out
     assert "huizong sql" in out
+
+
+def test_misfiled_return_quarantined_not_loaded(demo_run):
+    with demo_run["engine"].connect() as conn:
+        held = conn.exec_driver_sql(
+            "SELECT submitted_unit_code, declared_unit_code, reason FROM quarantine "
+            "WHERE status = 'held'"
+        ).fetchall()
+        loaded = conn.exec_driver_sql(
+            "SELECT COUNT(*) FROM return_submission WHERE unit_code = '621228100000' "
+            "AND period = '2024Q3'"
+        ).scalar()
+    assert ("621228100000", "621228101000", "unit_mismatch") in [tuple(r) for r in held]
+    assert loaded == 1  # 城关镇's own Q3 return, not the misfiled one

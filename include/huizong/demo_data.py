@@ -6,7 +6,8 @@ own return is the sum of its towns except where a problem is planted on
 purpose, so the quality checks have something true to find:
 
 * 站儿巷镇 2024Q4: 其中：获得理赔人数 (12) above 女性安康保险参保人数 (11) — an error;
-* 两当县 2024Q4: its own 两癌筛查 (08) differs from the sum of its towns;
+* 两当县 2024Q3: its own 两癌筛查 (08) differs from the sum of its towns, all of
+  which reported — an error that holds the county's Q3 return back;
 * 西坡镇 2024Q4 arrives after the due date (late); 金洞乡 never reports (missing);
 * 杨店镇 2024Q4: 培训人次 (07) far above its 上年同期数 (an outlier);
 * 城关镇's account uploads a workbook that declares 站儿巷镇 — quarantined, never loaded;
@@ -151,8 +152,9 @@ def build_demo_returns(seed: int = 2024) -> list[DemoReturn]:
                 reported_cur["12"] = reported_cur["11"] + 15
                 reported_ytd["12"] = reported_ytd["11"] + 15
             for c in indicators:
-                county_current[q][c] += cur[c]
-                county_ytd[q][c] += ytd[c]
+                # A county builds its own return from what its towns reported.
+                county_current[q][c] += reported_cur[c]
+                county_ytd[q][c] += reported_ytd[c]
                 county_last[q][c] += last[c]
             if code == MISSING_TOWN and q == "2024Q4":
                 continue
@@ -181,8 +183,9 @@ def build_demo_returns(seed: int = 2024) -> list[DemoReturn]:
     )
     for q in QUARTERS:
         cur = {c: round(v, 2) for c, v in county_current[q].items()}
-        if q == "2024Q4":
-            cur["08"] += 57  # the county's own figure disagrees with its towns' sum
+        if q == "2024Q3":
+            # Every town reported Q3, so this difference is an error, not a gap.
+            cur["08"] += 57
         returns.append(
             DemoReturn(
                 unit_code=COUNTY[0],

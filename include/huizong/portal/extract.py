@@ -449,11 +449,17 @@ def _date_year(ctx: _PageContext, month: int, day: int, *, until: bool) -> int |
 
 
 _DATE_PATTERN = r"(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]"
-_PERIOD_RE = re.compile(_PERIOD_PREFIX.pattern.replace("DATE", _DATE_PATTERN))
+# The lookaheads name every character a match can start with: the scan then
+# rejects a position with one class test instead of trying each alternative.
+_PERIOD_RE = re.compile(
+    "(?=[截至自从\\d全今本年上下第一二三四])(?:"
+    + _PERIOD_PREFIX.pattern.replace("DATE", _DATE_PATTERN)
+    + ")"
+)
 _EVENT_DATE = re.compile(r"\s*(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]")
 _DIGIT_SPLIT = re.compile(r"\d")
 _MD = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
-_MONTH_RANGE = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*[-—~至到]\s*(\d{1,2})\s*月")
+_MONTH_RANGE = re.compile(r"(?=\d)(?:(\d{4})\s*年\s*)?(\d{1,2})\s*[-—~至到]\s*(\d{1,2})\s*月")
 
 
 def _iso_from_md(ctx: _PageContext, text: str, *, until: bool) -> str | None:
@@ -528,15 +534,24 @@ def _period(
     return str(ctx.year) if ctx.year else None
 
 
+@lru_cache(maxsize=4096)
+def _subdivision_named(clause_prefix: str, division: Division) -> tuple[str, str] | None:
+    """First division named in ``clause_prefix`` that lies inside ``division``, unambiguously."""
+    for _start, _end, candidates in names_in(clause_prefix):
+        inside = [c for c in candidates if c.code != division.code and is_within(c, division)]
+        if len(inside) == 1:
+            return inside[0].name, inside[0].code
+    return None
+
+
 def _scope_org(
     ctx: _PageContext, clause_prefix: str, scope_matches: list[re.Match[str]], pos: int
 ) -> tuple[str | None, str | None]:
     division = ctx.division
     if division is not None and _PLACE_SUFFIX.search(clause_prefix):
-        for _start, _end, candidates in names_in(clause_prefix):
-            inside = [c for c in candidates if c.code != division.code and is_within(c, division)]
-            if len(inside) == 1:
-                return inside[0].name, inside[0].code
+        named = _subdivision_named(clause_prefix, division)
+        if named is not None:
+            return named
     scope = _last_before(scope_matches, pos)
     if scope is not None and division is not None:
         level = _SCOPE_LEVEL.get(scope.group(1))
@@ -556,9 +571,15 @@ def _scope_org(
 # --------------------------------------------------------------------------
 
 
-def _delimiter_positions(text: str, delims: str) -> list[int]:
-    pattern = re.compile("[" + re.escape(delims) + "]")
-    return [m.start() for m in pattern.finditer(text)]
+_CLAUSE_MARK = re.compile("[" + re.escape(_CLAUSE_DELIMS) + "]")
+_SENTENCE_DELIM_SET = frozenset(_SENTENCE_DELIMS)
+assert _SENTENCE_DELIM_SET <= frozenset(_CLAUSE_DELIMS)
+
+
+def _delimiter_positions(text: str) -> tuple[list[int], list[int]]:
+    """Clause and sentence delimiter positions; sentence delimiters are clause ones too."""
+    clause = [m.start() for m in _CLAUSE_MARK.finditer(text)]
+    return clause, [p for p in clause if text[p] in _SENTENCE_DELIM_SET]
 
 
 def _start_after_delimiter(positions: list[int], pos: int, limit: int) -> int:
@@ -626,19 +647,35 @@ class _Figure:
 
 
 _NOT_APPROX_BEFORE_YUE = frozenset("签合公预条制相节契履违特邀婚誓和")
+_FRACTION_LEAD = re.compile(r"(?:占|达|超过|超|近|约|的|为|达到)\s*$")
+_BARE_MULTIPLIER_LEAD = re.compile(r"(?:近|上|逾|超|约)$")
+_ROUND_THE_CLOCK_LEAD = re.compile(r"(?:累计|共|时长|合计)\S{0,4}$")
+
+
+# The same words keyed by length, longest first: a window lookup per length
+# instead of an endswith per word (this runs for every candidate figure).
+_PREFIX_BY_LENGTH: tuple[tuple[int, dict[str, str]], ...] = tuple(
+    (length, {word: qualifier for word, qualifier in _PREFIX_QUALIFIERS if len(word) == length})
+    for length in sorted({len(word) for word, _ in _PREFIX_QUALIFIERS}, reverse=True)
+)
 
 
 def _prefix_qualifier(text: str, pos: int) -> tuple[str, int]:
     window = text[max(0, pos - 3) : pos]
-    for word, qualifier in _PREFIX_QUALIFIERS:
-        if window.endswith(word):
-            if word == "上" and not re.match(r"[万千百]", text[pos : pos + 1]):
-                continue
-            if word == "约" and len(window) >= 2 and window[-2] in _NOT_APPROX_BEFORE_YUE:
-                continue
-            if word == "超" and len(window) >= 2 and window[-2] in "赶高":
-                continue
-            return qualifier, pos - len(word)
+    for length, words in _PREFIX_BY_LENGTH:
+        if len(window) < length:
+            continue
+        word = window[-length:]
+        qualifier = words.get(word)
+        if qualifier is None:
+            continue
+        if word == "上" and text[pos : pos + 1] not in ("万", "千", "百"):
+            continue
+        if word == "约" and len(window) >= 2 and window[-2] in _NOT_APPROX_BEFORE_YUE:
+            continue
+        if word == "超" and len(window) >= 2 and window[-2] in "赶高":
+            continue
+        return qualifier, pos - length
     return "exact", pos
 
 
@@ -667,20 +704,17 @@ def _reject(text: str, match: re.Match[str], quoted: list[tuple[int, int]]) -> b
 def _figure_from_match(
     text: str, match: re.Match[str], quoted: list[tuple[int, int]]
 ) -> _Figure | None:
-    if not match.group("pct") and not match.group("unit") and not match.group("mult"):
-        number = match.group("num")
+    pct, _pct_num, number, q1, mult, q2, unit_word = match.groups()
+    if not pct and not unit_word and not mult:
         if number[0].isdigit() or not number.endswith(("万", "亿")):
             return None
     if _reject(text, match, quoted):
         return None
     start, end = match.span()
-    if match.group("pct"):
-        span = match.group("pct")
-        if "/" in span and not re.search(
-            r"(?:占|达|超过|超|近|约|的|为|达到)\s*$", text[max(0, start - 3) : start]
-        ):
+    if pct:
+        if "/" in pct and not _FRACTION_LEAD.search(text[max(0, start - 3) : start]):
             return None
-        value = parse_percent(span)
+        value = parse_percent(pct)
         if value is None:
             return None
         qualifier, figure_start = _prefix_qualifier(text, start)
@@ -698,20 +732,17 @@ def _figure_from_match(
             has_unit=True,
             is_percent=True,
             mult=None,
-            decimals=decimals_of(span),
-            raw_number=span,
+            decimals=decimals_of(pct),
+            raw_number=pct,
         )
-    number = match.group("num")
-    unit_word = match.group("unit")
-    mult = match.group("mult")
-    infix = match.group("q1") or match.group("q2")
+    infix = q1 or q2
     is_chinese = not number[0].isdigit()
     if is_chinese:
         if number.startswith("一") and len(number) == 1:
             return None
         if len(number) == 1 and number in "十百千万亿":
             pre_window = text[max(0, start - 2) : start]
-            if not infix and not re.search(r"(?:近|上|逾|超|约)$", pre_window):
+            if not infix and not _BARE_MULTIPLIER_LEAD.search(pre_window):
                 return None
         elif len(number) == 1 and (unit_word is None or unit_word not in _STRONG_SINGLE_CN_UNITS):
             return None
@@ -730,7 +761,7 @@ def _figure_from_match(
     if (
         unit_word == "小时"
         and number == "24"
-        and not re.search(r"(?:累计|共|时长|合计)\S{0,4}$", text[max(0, start - 6) : start])
+        and not _ROUND_THE_CLOCK_LEAD.search(text[max(0, start - 6) : start])
     ):
         return None
     if unit_word is not None and text[end : end + 1] and unit_word + text[end] in _UNIT_IN_WORD:
@@ -857,13 +888,21 @@ _DESC_TRIM = re.compile(
 )
 
 
-def _indicator_name(text: str, description: str, following: str) -> str | None:
+# Clause heads and the words after figures repeat across a page and across
+# pages of one portal; both helpers are pure, so their results are cached.
+@lru_cache(maxsize=8192)
+def _indicator_name(description: str, following: str) -> str | None:
     name = _DESC_TRIM.sub("", description.strip(" \t“”"))
     name = name.strip(" ,，、:：")
     if len(_HAN.findall(name)) >= 2:
         return name
     following = following.strip(" “”")
     return following or (name or None)
+
+
+@lru_cache(maxsize=8192)
+def _name_han(description: str) -> int:
+    return len(_HAN.findall(_DESC_TRIM.sub("", description)))
 
 
 @dataclass
@@ -925,8 +964,7 @@ def _prose_statistics(
 ) -> list[Statistic]:
     text = norm.text
     figures = _find_figures(text, masked)
-    clause_marks = _delimiter_positions(text, _CLAUSE_DELIMS)
-    sentence_marks = _delimiter_positions(text, _SENTENCE_DELIMS)
+    clause_marks, sentence_marks = _delimiter_positions(text)
     sentences: dict[int, _Sentence] = {}
     default_period = str(ctx.year) if ctx.year else None
 
@@ -947,7 +985,7 @@ def _prose_statistics(
         description = _description(text, clause_start, figure.start)
         unit = figure.unit
         indicator = _match_indicator(description, unit)
-        name_han = len(_HAN.findall(_DESC_TRIM.sub("", description)))
+        name_han = _name_han(description)
         quote_end = figure.end
         after_end = _end_at_delimiter(clause_marks, figure.end, 16, len(text))
         following = _DIGIT_SPLIT.split(text[figure.end : after_end], maxsplit=1)[0]
@@ -993,7 +1031,7 @@ def _prose_statistics(
                 unit=unit,
                 qualifier=figure.qualifier,
                 indicator=indicator,
-                indicator_name=_indicator_name(text, description, following),
+                indicator_name=_indicator_name(description, following),
                 org=org_name,
                 org_code=org_code,
                 period=period,
@@ -1007,12 +1045,18 @@ def _prose_statistics(
     return stats
 
 
+def _figure_start(figure: _Figure) -> int:
+    return figure.start
+
+
 def _percentage_checks(
     figures: list[_Figure], index: int, sentence_start: int
 ) -> tuple[dict[str, object], ...]:
     """``1390个…完成1364个,占比98.13%``: recompute the rate from its parts."""
     stated = figures[index]
-    earlier = [f for f in figures[:index] if f.start >= sentence_start and not f.is_percent]
+    # Figures are sorted by start: the sentence's ones are a slice, found by bisection.
+    first = bisect_left(figures, sentence_start, 0, index, key=_figure_start)
+    earlier = [f for f in figures[first:index] if not f.is_percent]
     if len(earlier) < 2:
         return ()
     part = earlier[-1]

@@ -29,6 +29,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from itertools import accumulate, repeat
+from operator import add
 
 from opencc import OpenCC
 
@@ -69,8 +71,10 @@ _NFKC_CLUSTER = re.compile(
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 _PINYIN_LETTERS = f"a-zü{_TONED}"
 _TONED_SYLLABLE = f"[{_PINYIN_LETTERS}]*[{_TONED}][{_PINYIN_LETTERS}]*"
-_TONED_SET = frozenset(_TONED)
-_RUBY_TONED = re.compile(f"(?<=[{_HAN}])[ ]?\\(({_TONED_SYLLABLE}(?:[ '’]{_TONED_SYLLABLE})*)\\)")
+_TONED_CHAR = re.compile(f"[{_TONED}]")
+_RUBY_TONED = re.compile(
+    f"(?=[ (])(?<=[{_HAN}])[ ]?\\(({_TONED_SYLLABLE}(?:[ '’]{_TONED_SYLLABLE})*)\\)"
+)
 # Neutral-tone syllables carry no mark; only removed on pages that clearly
 # carry ruby pinyin, and only when the bracket holds a valid syllable.
 _TONELESS_SYLLABLE = (
@@ -116,7 +120,7 @@ _ORG_SIGNATURE = re.compile(
     r"(?:妇联|妇女联合会|联合会|委员会|办公室|人民政府|工会|团委|党委|党组)\s*$"
 )
 _BRACKETED_LINE = re.compile(r"^\s*[(（【\[].*[)）】\]]\s*$")
-_DUP_KEY_NOISE = re.compile(r"[\s|｜]+")
+_DUP_KEY_NOISE_KEEP_LINES = re.compile(r"[^\S\n]+|[|｜]+")
 _MIN_DUP_LINE = 8
 _MIN_DUP_RUN = 3
 
@@ -259,13 +263,11 @@ def _ocr_rules() -> tuple[re.Pattern[str], dict[str, list[_OcrRule]]]:
 
 
 def _line_spans(text: str) -> list[tuple[int, int]]:
-    spans = []
-    start = 0
-    for line in text.split("\n"):
-        end = start + len(line)
-        spans.append((start, end))
-        start = end + 1
-    return spans
+    # Called by several steps on every page: offsets by C-level accumulation
+    # rather than a Python loop over the lines.
+    lengths = list(map(len, text.split("\n")))
+    starts = list(accumulate(map(add, lengths, repeat(1)), initial=0))
+    return list(zip(starts, map(add, starts, lengths)))
 
 
 def _whole_lines(
@@ -295,12 +297,10 @@ def _drop_chrome(mapped: _Mapped) -> tuple[_Mapped, int]:
 def _drop_second_copy(mapped: _Mapped) -> tuple[_Mapped, bool]:
     """Drop a second printing of the article (print view appended to the page)."""
     text = mapped.text
-    spans = _line_spans(text)
-    keyed = []
-    for index, (start, end) in enumerate(spans):
-        key = _DUP_KEY_NOISE.sub("", text[start:end])
-        if len(key) >= _MIN_DUP_LINE:
-            keyed.append((index, key))
+    # Lines hold no newline, so stripping the noise once over the whole text
+    # and splitting gives each line's key.
+    keys = _DUP_KEY_NOISE_KEEP_LINES.sub("", text).split("\n")
+    keyed = [(index, key) for index, key in enumerate(keys) if len(key) >= _MIN_DUP_LINE]
     first_seen: dict[str, int] = {}
     for position, (_line_index, key) in enumerate(keyed):
         earlier = first_seen.get(key)
@@ -316,6 +316,7 @@ def _drop_second_copy(mapped: _Mapped) -> tuple[_Mapped, bool]:
             run += 1
         reaches_end = position + run == len(keyed)
         if run >= _MIN_DUP_RUN and (reaches_end or run >= 0.5 * (len(keyed) - position)):
+            spans = _line_spans(text)
             first_line = keyed[position][0]
             last_line = keyed[position + run - 1][0]
             # Short chrome just before the copy (``部门文件``, ``×``) belongs to it.
@@ -380,7 +381,7 @@ def _join_letter_spaced(mapped: _Mapped) -> _Mapped:
 
 def _ocr_repair(mapped: _Mapped) -> tuple[_Mapped, list[str]]:
     pattern, rules = _ocr_rules()
-    if not any(wrong in mapped.text for wrong in rules):
+    if not pattern.search(mapped.text):
         return mapped, []
     applied: list[str] = []
     text = mapped.text
@@ -458,7 +459,8 @@ def _char_tables() -> tuple[dict[int, str], re.Pattern[str], dict[str, str], re.
     return one_to_one, one_to_one_run, special, pattern
 
 
-_COMBINING = frozenset(chr(c) for c in range(0x300, 0x370)) | {"\u3099", "\u309a"}
+# A class search runs in C; frozenset.isdisjoint(text) hashes every character.
+_COMBINING = re.compile("[\u0300-\u036f\u3099\u309a]")
 
 
 def _nfkc(mapped: _Mapped) -> _Mapped:
@@ -475,7 +477,7 @@ def _nfkc(mapped: _Mapped) -> _Mapped:
     if pieces:
         pieces.append(text[position:])
         result = _Mapped("".join(pieces), result.starts, result.ends, result.raw_len)
-    if not _COMBINING.isdisjoint(result.text):
+    if _COMBINING.search(result.text):
         result, _ = _rewrite(
             result, _NFKC_CLUSTER, lambda m: unicodedata.normalize("NFKC", m.group(0))
         )
@@ -490,7 +492,7 @@ def normalize(raw: str) -> NormalizedText:
     mapped = _nfkc(mapped)
 
     toned = 0
-    if "(" in mapped.text and not _TONED_SET.isdisjoint(mapped.text):
+    if "(" in mapped.text and _TONED_CHAR.search(mapped.text):
         mapped, toned = _rewrite(mapped, _RUBY_TONED, lambda m: "")
     if toned:
         repairs.append("pinyin_removed")

@@ -17,7 +17,7 @@ import gzip
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from huizong.portal.numbers import parse_chinese
@@ -28,6 +28,7 @@ from huizong.portal.numbers import parse_chinese
 
 LEVELS = ("province", "city", "county", "town")
 _NAME_SUFFIX_CHARS = frozenset("省市县区旗州盟镇乡道")
+_NAME_SUFFIX = re.compile("[" + "".join(sorted(_NAME_SUFFIX_CHARS)) + "]")
 _MAX_NAME_LEN = 12
 _ORG_SUFFIX = re.compile(
     r"(?:妇女联合会|妇联|妇女联合会文件|妇联文件|党组|委员会|人民政府|办公室|"
@@ -92,25 +93,33 @@ def parent(division: Division) -> Division | None:
     return by_code(division.parent_code) if division.parent_code else None
 
 
-def ancestors(division: Division) -> list[Division]:
-    """``division`` and its ancestors, most specific first."""
+@lru_cache(maxsize=4096)
+def _ancestor_chain(division: Division) -> tuple[Division, ...]:
+    # Asked for every figure of a page about the same few divisions; the data
+    # never changes within a process, so the walk is done once per division.
     chain = [division]
     current = parent(division)
     while current is not None and len(chain) < 6:
         chain.append(current)
         current = parent(current)
-    return chain
+    return tuple(chain)
+
+
+def ancestors(division: Division) -> list[Division]:
+    """``division`` and its ancestors, most specific first."""
+    return list(_ancestor_chain(division))
 
 
 def ancestor_at_level(division: Division, level: str) -> Division | None:
-    for item in ancestors(division):
+    for item in _ancestor_chain(division):
         if item.level == level:
             return item
     return None
 
 
 def is_within(child: Division, ancestor: Division) -> bool:
-    return any(item.code == ancestor.code for item in ancestors(child))
+    code = ancestor.code
+    return any(item.code == code for item in _ancestor_chain(child))
 
 
 def level_from_suffix(name: str) -> str | None:
@@ -138,16 +147,17 @@ def names_in(text: str, *, short: bool = False) -> list[tuple[int, int, tuple[Di
     character are looked up; ``short`` also looks for 株洲 / 北海 style short
     names of provinces, cities and counties at every position (slower).
     """
-    index = _index()
+    by_name = _index().by_name
     found: list[tuple[int, int, tuple[Division, ...]]] = []
-    for end in range(1, len(text) + 1):
-        if text[end - 1] in _NAME_SUFFIX_CHARS:
-            for length in range(min(_MAX_NAME_LEN, end), 1, -1):
-                hit = index.by_name.get(text[end - length : end])
-                if hit:
-                    found.append((end - length, end, hit))
-                    break
+    for suffix in _NAME_SUFFIX.finditer(text):
+        end = suffix.end()
+        for length in range(min(_MAX_NAME_LEN, end), 1, -1):
+            hit = by_name.get(text[end - length : end])
+            if hit:
+                found.append((end - length, end, hit))
+                break
     if short:
+        index = _index()
         covered = {i for s, e, _ in found for i in range(s, e)}
         for start in range(len(text) - 1):
             if start in covered:
@@ -201,7 +211,7 @@ def pick(candidates: Iterable[Division], context: Iterable[Division] = ()) -> Di
         return options[0]
     context_codes = {d.code for d in context}
     if context_codes:
-        pinned = [d for d in options if any(a.code in context_codes for a in ancestors(d)[1:])]
+        pinned = [d for d in options if any(a.code in context_codes for a in _ancestor_chain(d)[1:])]
         if len(pinned) == 1:
             return pinned[0]
     # Among same names at different levels the higher one is the likelier
@@ -245,21 +255,23 @@ def resolve(name: str, context: Iterable[Division] = ()) -> Division | None:
 # --------------------------------------------------------------------------
 
 _CN_DATE_DIGITS = "〇零一二三四五六七八九十"
+# Patterns that open with a lookbehind get a leading (?=\d): the scan then
+# rejects a non-digit position with one class test before the lookbehind.
 _DATE_PATTERNS = (
     (
         "ymd_hm",
         re.compile(
-            r"(?<!\d)(\d{4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})(?!\d)"
+            r"(?=\d)(?<!\d)(\d{4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})(?!\d)"
             r"(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
         ),
     ),
     (
         "dmy_hm",
         re.compile(
-            r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{4})(?!\d)(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
+            r"(?=\d)(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{4})(?!\d)(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
         ),
     ),
-    ("ymd_cn", re.compile(r"(?<!\d)(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?")),
+    ("ymd_cn", re.compile(r"(?=\d)(?<!\d)(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?")),
     (
         "ymd_cn_numeral",
         re.compile(
@@ -267,10 +279,10 @@ _DATE_PATTERNS = (
         ),
     ),
     # 2020323日: 年 and 月 lost in conversion; split the digits the one valid way.
-    ("glued", re.compile(r"(?<![\d〔\[(])(\d{4})年?(\d{2,4})日")),
+    ("glued", re.compile(r"(?=\d)(?<![\d〔\[(])(\d{4})年?(\d{2,4})日")),
     # 2020年33: 月 and 日 lost at the end of a signature line.
-    ("glued_tail", re.compile(r"(?<!\d)(\d{4})年(\d{2,4})(?=\s*$)", re.M)),
-    ("md_cn", re.compile(r"(?<![\d年])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")),
+    ("glued_tail", re.compile(r"(?=\d)(?<!\d)(\d{4})年(\d{2,4})(?=\s*$)", re.M)),
+    ("md_cn", re.compile(r"(?=\d)(?<![\d年])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")),
 )
 
 
@@ -612,7 +624,7 @@ def _split_recipients(recipients: str) -> tuple[str, ...]:
 
 
 _DEADLINE_DATE = re.compile(
-    r"(?:\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*[日号]?|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
+    r"(?=\d)(?:\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*[日号]?|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
     r"|\d{4}年?\d{2,4}日|\d{1,2}\s*月\s*\d{1,2}\s*[日号])"
 )
 _DEADLINE_AFTER_DATE = re.compile(

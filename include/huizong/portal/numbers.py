@@ -40,6 +40,7 @@ _FRACTION = re.compile(r"^(\d+)\s*/\s*(\d+)$")
 _CN_FRACTION = re.compile(f"^([{CN_NUMERAL_CHARS}]+)分之([{CN_NUMERAL_CHARS}\\d.]+)$")
 _PERCENT_WORD = re.compile(f"^百分之([{CN_NUMERAL_CHARS}\\d.点]+)$")
 _TENTHS = re.compile(f"^([{CN_DIGIT_CHARS}\\d]|十)(?:成)$")
+_DECIMALS = re.compile(r"\.(\d+)")
 _DIGIT_SINGLE = {c: i for i, c in enumerate("零一二三四五六七八九")}
 _DIGIT_SINGLE.update({"〇": 0, "两": 2})
 
@@ -97,6 +98,9 @@ def parse_amount(span: str) -> float | None:
     ``三十余`` → 30, ``千余`` → 1000, ``1.2亿`` → 120000000. Percent forms are
     handled by :func:`parse_percent`.
     """
+    if span.isdecimal():
+        # Plain digits, the common case: nothing to strip, float() reads them.
+        return float(span)
     text = _SEPARATORS.sub("", span)
     text = _QUALIFIER_CHARS.sub("", text)
     if not text:
@@ -159,7 +163,9 @@ def parse_percent(span: str) -> float | None:
 
 def decimals_of(span: str) -> int:
     """Number of decimals written in ``span`` (``98.13%`` → 2), for tolerance checks."""
-    match = re.search(r"\.(\d+)", span)
+    if "." not in span:
+        return 0
+    match = _DECIMALS.search(span)
     return len(match.group(1)) if match else 0
 
 

@@ -68,15 +68,22 @@ MEASURE_EN = {
 _VALUE_COLUMNS = ("value_current", "value_ytd", "value_last_year")
 _KEY = ["unit_code", "form", "period"]
 
-STAGED_VALUES_SQL = """
-SELECT v.submission_id, v.unit_code, v.form, v.period, v.version, v.indicator_code,
-       v.value_current, v.value_ytd, v.value_last_year,
-       v.cell_current, v.cell_ytd, v.cell_last_year
-FROM stg_return_value AS v
-INNER JOIN return_submission AS s
-    ON v.submission_id = s.submission_id AND v.batch_id = s.batch_id
-WHERE s.status = 'staged'
-"""
+STAGED_COLUMNS = [
+    "submission_id", "unit_code", "form", "period", "version", "indicator_code",
+    "value_current", "value_ytd", "value_last_year", "cell_current", "cell_ytd", "cell_last_year",
+]  # fmt: skip
+# The staged rows are those of a staged submission under that submission's batch.
+# They are read per batch and filtered on the submission in pandas rather than
+# joined in SQL: without statistics SQLite drives the join from the status index
+# and rescans the whole batch for every submission (quadratic: a 1M-row batch
+# never finished), and a row-value IN probe costs 4x a plain batch scan.
+STAGED_SUBMISSIONS_SQL = (
+    "SELECT submission_id, batch_id FROM return_submission WHERE status = 'staged'"
+)
+STAGED_BATCH_SQL = (
+    f"SELECT {', '.join(STAGED_COLUMNS)} FROM stg_return_value WHERE batch_id = {{param}}"
+)
+_FETCH_ROWS = 250_000  # rows converted at a time: bounds the Python tuples alive at once
 
 # Latest published return values that a check of the staged batch can need: the
 # same form and period (parents and children) and the staged units' history.
@@ -124,10 +131,94 @@ def _strip_codes(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
     return frame
 
 
+_PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": ":1", "named": ":p"}
+
+
+def _categorical(values: tuple, *, strip: bool = False) -> pd.Categorical:
+    # Keys repeat a lot (24 rows per submission, a handful of forms and periods):
+    # coded once here, every later comparison, groupby and merge works on codes.
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    uniques = pd.Index(uniques, dtype=object)
+    if strip:  # PostgreSQL CHAR(n) pads; stripping may merge two categories
+        stripped, remap = np.unique(uniques.str.strip().to_numpy(dtype=object), return_inverse=True)
+        codes = np.where(codes < 0, -1, remap[np.maximum(codes, 0)])
+        uniques = pd.Index(stripped, dtype=object)
+    return pd.Categorical.from_codes(codes, categories=uniques)
+
+
+def _stored_numbers(values: tuple) -> np.ndarray:
+    # Values as stored: float64 when every value is a number (the usual case, and
+    # what both GX and the rules coerce to anyway); left as objects when any is
+    # text, so GX can still report the text ('约30') as it was stored.
+    if any(isinstance(v, str | bytes) for v in values):
+        return np.asarray(values, dtype=object)
+    return np.asarray(values, dtype=np.float64)  # None becomes NaN
+
+
+def _staged_chunk(rows: list[tuple]) -> dict[str, object]:
+    columns = dict(zip(STAGED_COLUMNS, zip(*rows, strict=True), strict=True))
+    out: dict[str, object] = {}
+    for name, values in columns.items():
+        if name.startswith("value_"):
+            out[name] = _stored_numbers(values)
+        elif name == "version":
+            as_int = all(type(v) is int for v in values)
+            out[name] = np.asarray(values, dtype=np.int64 if as_int else object)
+        else:
+            out[name] = _categorical(values, strip=name in ("submission_id", "unit_code"))
+    return out
+
+
+def _concat_columns(chunks: list[dict[str, object]]) -> pd.DataFrame:
+    data = {}
+    for name in STAGED_COLUMNS:
+        parts = [c[name] for c in chunks]
+        if isinstance(parts[0], pd.Categorical):
+            data[name] = pd.api.types.union_categoricals(parts) if len(parts) > 1 else parts[0]
+        elif any(p.dtype == object for p in parts):
+            data[name] = np.concatenate([p.astype(object) for p in parts])
+        else:
+            data[name] = np.concatenate(parts)
+    return pd.DataFrame(data)
+
+
 def load_staged_values(engine: Engine) -> pd.DataFrame:
-    """Staged return rows, values as stored (not coerced): the input of GX and the rules."""
-    frame = _read(engine, STAGED_VALUES_SQL)
-    return _strip_codes(frame, ["submission_id", "unit_code"])
+    """Staged return rows, values as stored (not coerced): the input of GX and the rules.
+
+    Text columns come back categorical (codes shared by every check), numbers as
+    float64 unless a stored value is text.
+    """
+    submissions = _read(engine, STAGED_SUBMISSIONS_SQL)
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in STAGED_COLUMNS})
+    if submissions.empty:
+        return empty
+    sql = STAGED_BATCH_SQL.format(param=_PLACEHOLDER[engine.dialect.paramstyle])
+    param = {"p": None} if engine.dialect.paramstyle == "named" else None
+    chunks: list[dict[str, object]] = []
+    with engine.connect() as conn:
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            for batch, group in submissions.groupby("batch_id", sort=True):
+                wanted = {str(sid).strip() for sid in group["submission_id"]}
+                cursor.execute(sql, {"p": batch} if param is not None else (batch,))
+                while rows := cursor.fetchmany(_FETCH_ROWS):
+                    chunk = _staged_chunk(rows)
+                    sids = chunk["submission_id"]
+                    keep = np.asarray([c in wanted for c in sids.categories], dtype=bool)
+                    mask = (sids.codes >= 0) & keep[np.maximum(sids.codes, 0)]
+                    if mask.all():
+                        chunks.append(chunk)
+                    elif mask.any():
+                        chunks.append({k: v[mask] for k, v in chunk.items()})
+        finally:
+            cursor.close()
+    if not chunks:
+        return empty
+    frame = _concat_columns(chunks)
+    for name in STAGED_COLUMNS:  # drop categories of rows filtered out above
+        if isinstance(frame[name].dtype, pd.CategoricalDtype):
+            frame[name] = frame[name].cat.remove_unused_categories()
+    return frame
 
 
 def indicator_frame(forms: Iterable[str]) -> pd.DataFrame:

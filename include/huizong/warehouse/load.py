@@ -33,6 +33,7 @@ CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
 PUBLISHED_STATUSES = ("published", "published_with_warnings", "superseded")
 _PUBLISH_LOCK_KEY = 727270002
 _CHUNK = 500
+_REANALYZE_AFTER_ROWS = 10_000
 
 STG_RETURN_COLUMNS = (
     "batch_id",
@@ -175,6 +176,32 @@ def _copy_rows(
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", rows
         )
     return len(rows)
+
+
+def _insert_rows(conn: Connection, table: str, rows: list[dict], on_conflict: str) -> None:
+    """INSERT many dict rows with an ON CONFLICT clause.
+
+    PostgreSQL: COPY into a transaction-local temporary table, then one
+    INSERT … SELECT (tens of thousands of rows in one statement, not one round
+    trip each). SQLite's executemany is already in-process.
+    """
+    cols = list(rows[0])
+    col_list = ", ".join(cols)
+    if not is_postgres(conn.engine):
+        values = "(" + ", ".join(":" + c for c in cols) + ")"
+        conn.execute(
+            sa.text(f"INSERT INTO {table} ({col_list}) VALUES {values}{on_conflict}"), rows
+        )
+        return
+    scratch = f"incoming_{table}"
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {scratch}")
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {scratch} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+    )
+    _copy_rows(conn, scratch, cols, (tuple(r[c] for c in cols) for r in rows))
+    conn.exec_driver_sql(
+        f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM {scratch}{on_conflict}"
+    )
 
 
 def _bind(engine_or_conn: Engine | Connection, value: int | Decimal | None) -> Any:
@@ -655,21 +682,18 @@ def stage_returns(engine: Engine, batch_id: str, submissions: Iterable[StagedSub
                 {"ids": list(chunk)},
             )
         if sub_rows:
-            cols = list(sub_rows[0])
-            conn.execute(
-                sa.text(
-                    f"INSERT INTO return_submission ({', '.join(cols)})"
-                    f" VALUES ({', '.join(':' + c for c in cols)})"
-                    " ON CONFLICT (submission_id) DO UPDATE SET"
-                    " batch_id = excluded.batch_id,"
-                    " unit_name = excluded.unit_name,"
-                    " reported_on = excluded.reported_on,"
-                    " problems_json = excluded.problems_json,"
-                    " status = CASE WHEN return_submission.status IN"
-                    " ('published', 'published_with_warnings', 'superseded')"
-                    " THEN return_submission.status ELSE 'staged' END"
-                ),
+            _insert_rows(
+                conn,
+                "return_submission",
                 sub_rows,
+                " ON CONFLICT (submission_id) DO UPDATE SET"
+                " batch_id = excluded.batch_id,"
+                " unit_name = excluded.unit_name,"
+                " reported_on = excluded.reported_on,"
+                " problems_json = excluded.problems_json,"
+                " status = CASE WHEN return_submission.status IN"
+                " ('published', 'published_with_warnings', 'superseded')"
+                " THEN return_submission.status ELSE 'staged' END",
             )
         conn.execute(sa.text("DELETE FROM stg_return_value WHERE batch_id = :b"), {"b": batch_id})
         _copy_rows(
@@ -678,6 +702,10 @@ def stage_returns(engine: Engine, batch_id: str, submissions: Iterable[StagedSub
             STG_RETURN_COLUMNS,
             (row for s in subs for row in _stg_rows(batch_id, s, versions[s.submission_id])),
         )
+        if is_postgres(engine):
+            # Bulk-loaded: fresh statistics, or publish plans its joins for an empty table.
+            conn.exec_driver_sql("ANALYZE stg_return_value")
+            conn.exec_driver_sql("ANALYZE return_submission")
         _set_rows_staged(conn, batch_id)
     return len(subs)
 
@@ -899,6 +927,8 @@ def publish(
     with engine.begin() as conn:
         if is_postgres(engine):
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PUBLISH_LOCK_KEY})")
+            # Sorting a million staged rows in memory rather than in temp files.
+            conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
         conn.exec_driver_sql("DELETE FROM stg_publish_scope")
         n_blocked = _in_chunks(
             conn,
@@ -920,6 +950,8 @@ def publish(
             " ORDER BY s.version DESC, COALESCE(s.submitted_at, s.received_at) DESC,"
             " s.received_at DESC, s.submission_id DESC LIMIT 1)"
         )
+        if is_postgres(engine):
+            conn.exec_driver_sql("ANALYZE stg_publish_scope")
         return_facts = conn.exec_driver_sql(
             "INSERT INTO fact_indicator_value (unit_code, form, indicator_code, period, source,"
             " source_ref, version, is_latest, value_current, value_ytd, value_last_year,"
@@ -935,6 +967,9 @@ def publish(
             " INNER JOIN stg_publish_scope AS p"
             " ON s.unit_code = p.unit_code AND s.form = p.form AND s.period = p.period"
             " WHERE s.status = 'staged'"
+            # In key order: B-tree inserts then walk the index instead of hopping
+            # about it (twice as fast at a million rows).
+            " ORDER BY v.unit_code, v.form, v.indicator_code, v.period, s.submission_id"
             " ON CONFLICT (unit_code, form, indicator_code, period, source, source_ref)"
             " DO UPDATE SET version = excluded.version, is_latest = excluded.is_latest,"
             " value_current = excluded.value_current, value_ytd = excluded.value_ytd,"
@@ -1011,6 +1046,10 @@ def publish(
             " INNER JOIN stg_publish_scope AS p ON " + _SCOPE_MATCH.format(t="s") + ")"
         )
         conn.exec_driver_sql("DELETE FROM stg_publish_scope")
+        if is_postgres(engine) and return_facts > _REANALYZE_AFTER_ROWS:
+            # Autovacuum may not get there before the first consolidation query,
+            # which would be planned for the old, smaller table.
+            conn.exec_driver_sql("ANALYZE fact_indicator_value")
     # n_superseded counts the out-of-order arrivals published and superseded at once.
     return PublishResult(
         published=max(n_published, 0),
