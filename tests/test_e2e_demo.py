@@ -122,8 +122,8 @@ def test_planted_problems_found(demo_run):
                 "SELECT check_name, unit_code FROM finding WHERE resolved_at IS NULL"
             )
         }
-    units = {u for _, u in checks}
-    assert "621228101000" in units  # 站儿巷镇: 其中 row above its parent
+    assert ("subtotal_le_parent", "621228104000") in checks  # 显龙镇: 其中 row above its parent
+    assert ("notice_vs_return", "621228101000") in checks  # 站儿巷镇's review vs its returns
     assert ("parent_eq_sum_children", "621228000000") in checks  # 两当县 vs its towns
     assert ("completeness_missing", "621228208000") in checks  # 金洞乡 never reported
     assert ("completeness_late", "621228102000") in checks  # 西坡镇 reported late

@@ -5,7 +5,7 @@ content hash), so a second ``make demo`` receives nothing new. The county's
 own return is the sum of its towns except where a problem is planted on
 purpose, so the quality checks have something true to find:
 
-* 站儿巷镇 2024Q4: 其中：获得理赔人数 (12) above 女性安康保险参保人数 (11) — an error;
+* 显龙镇 2024Q4: 其中：获得理赔人数 (12) above 女性安康保险参保人数 (11) — an error;
 * 两当县 2024Q3: its own 两癌筛查 (08) differs from the sum of its towns, all of
   which reported — an error that holds the county's Q3 return back;
 * 西坡镇 2024Q4 arrives after the due date (late); 金洞乡 never reports (missing);
@@ -34,6 +34,7 @@ LATE_TOWN = "621228102000"  # 西坡镇
 MISSING_TOWN = "621228208000"  # 金洞乡
 OUTLIER_TOWN = "621228103000"  # 杨店镇
 ZHANERXIANG = "621228101000"  # 站儿巷镇
+SUBTOTAL_TOWN = "621228104000"  # 显龙镇
 QUARTERS = ("2024Q1", "2024Q2", "2024Q3", "2024Q4")
 # Submission times: a few days after each quarter's end, well before its due date.
 _ON_TIME = {
@@ -148,7 +149,7 @@ def build_demo_returns(seed: int = 2024) -> list[DemoReturn]:
                 ytd[c] = ytd[c] + cur[c] if ind.temporal == "flow" else cur[c]
                 ytd[c] = round(ytd[c], 2)
             reported_cur, reported_ytd = dict(cur), dict(ytd)
-            if code == ZHANERXIANG and q == "2024Q4":
+            if code == SUBTOTAL_TOWN and q == "2024Q4":
                 reported_cur["12"] = reported_cur["11"] + 15
                 reported_ytd["12"] = reported_ytd["11"] + 15
             for c in indicators:

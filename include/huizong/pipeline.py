@@ -267,6 +267,8 @@ def requeue_released(engine: Engine, *, batch_id: str) -> IntakeSummary:
 
     released = load.list_quarantine(engine, status="released")
     outcomes = retriage(released)
+    # Marked before staging: one that fails triage again goes back to "held".
+    load.mark_requeued(engine, [entry.quarantine_id for entry in released])
     return _stage_outcomes(engine, outcomes, batch_id=f"{batch_id}__requeue", channel="requeue")
 
 

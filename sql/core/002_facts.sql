@@ -64,7 +64,7 @@ CREATE TABLE IF NOT EXISTS quarantine (
     detail TEXT NOT NULL,
     created_at TIMESTAMP NOT NULL,
     released_at TIMESTAMP,
-    status TEXT NOT NULL CHECK (status IN ('held', 'released'))
+    status TEXT NOT NULL CHECK (status IN ('held', 'released', 'requeued'))
 );
 
 CREATE TABLE IF NOT EXISTS notice (

@@ -462,6 +462,9 @@ _MD = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
 _MONTH_RANGE = re.compile(r"(?=\d)(?:(\d{4})\s*年\s*)?(\d{1,2})\s*[-—~至到]\s*(\d{1,2})\s*月")
 
 
+_NOW_WORD = re.compile(r"\s*(?:目前|现在|当前)")
+
+
 def _iso_from_md(ctx: _PageContext, text: str, *, until: bool) -> str | None:
     match = _MD.search(text)
     if not match:
@@ -507,7 +510,7 @@ def _period(
         iso = _iso_from_md(ctx, tail, until=True)
         if iso:
             return iso
-        if re.match(r"\s*(?:目前|现在|当前)", text[last.start() + 2 : min(pos, last.end() + 4)]):
+        if _NOW_WORD.match(text[last.start() + 2 : min(pos, last.end() + 4)]):
             return (
                 ctx.published.isoformat()
                 if ctx.published
@@ -797,6 +800,8 @@ def _figure_from_match(
     )
 
 
+_LIST_JOIN_TAIL = re.compile(r"(、|和|及|与|以及|,|，|至|到|-|~|—|～)\s*$")
+_RESPECTIVELY = re.compile(r"分别|依次")
 _BARE_LIST_ITEM = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?P<q>余|多)?(?P<mult>万|亿)?\s*$")
 
 
@@ -809,7 +814,7 @@ def _share_list_units(text: str, figures: list[_Figure]) -> list[_Figure]:
         cursor = figure.number_start
         while True:
             head = text[max(0, cursor - 16) : cursor]
-            join = re.search(r"(、|和|及|与|以及|,|，|至|到|-|~|—|～)\s*$", head)
+            join = _LIST_JOIN_TAIL.search(head)
             if not join:
                 break
             before = head[: join.start()]
@@ -825,8 +830,8 @@ def _share_list_units(text: str, figures: list[_Figure]) -> list[_Figure]:
             value = parse_amount(item.group(1) + (item.group("mult") or figure.mult or ""))
             if value is None:
                 break
-            if join.group(1) in ",，" and not re.search(
-                r"分别|依次", text[max(0, item_start - 12) : item_start]
+            if join.group(1) in ",，" and not _RESPECTIVELY.search(
+                text[max(0, item_start - 12) : item_start]
             ):
                 break
             qualifier, prefix_start = _prefix_qualifier(text, item_start)

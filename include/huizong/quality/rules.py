@@ -39,9 +39,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -137,8 +139,10 @@ _PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": ":1",
 def _categorical(values: tuple, *, strip: bool = False) -> pd.Categorical:
     # Keys repeat a lot (24 rows per submission, a handful of forms and periods):
     # coded once here, every later comparison, groupby and merge works on codes.
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
-    uniques = pd.Index(uniques, dtype=object)
+    # Arrow's dictionary encoding is ~2x pandas' factorize on Python strings.
+    encoded = pa.array(values, type=pa.large_string()).dictionary_encode()
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
+    uniques = pd.Index(encoded.dictionary.to_pylist(), dtype=object)
     if strip:  # PostgreSQL CHAR(n) pads; stripping may merge two categories
         stripped, remap = np.unique(uniques.str.strip().to_numpy(dtype=object), return_inverse=True)
         codes = np.where(codes < 0, -1, remap[np.maximum(codes, 0)])
@@ -150,7 +154,7 @@ def _stored_numbers(values: tuple) -> np.ndarray:
     # Values as stored: float64 when every value is a number (the usual case, and
     # what both GX and the rules coerce to anyway); left as objects when any is
     # text, so GX can still report the text ('约30') as it was stored.
-    if any(isinstance(v, str | bytes) for v in values):
+    if not set(map(type, values)) <= {int, float, type(None), Decimal}:
         return np.asarray(values, dtype=object)
     return np.asarray(values, dtype=np.float64)  # None becomes NaN
 
@@ -162,7 +166,7 @@ def _staged_chunk(rows: list[tuple]) -> dict[str, object]:
         if name.startswith("value_"):
             out[name] = _stored_numbers(values)
         elif name == "version":
-            as_int = all(type(v) is int for v in values)
+            as_int = set(map(type, values)) == {int}
             out[name] = np.asarray(values, dtype=np.int64 if as_int else object)
         else:
             out[name] = _categorical(values, strip=name in ("submission_id", "unit_code"))

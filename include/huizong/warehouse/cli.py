@@ -334,7 +334,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     q_list = q_sub.add_parser("list", help="list quarantined returns and why they are held")
     q_list.add_argument(
         "--status",
-        choices=("held", "released", "all"),
+        choices=("held", "released", "requeued", "all"),
         default="held",
         help="which entries to show (default: held)",
     )

@@ -362,7 +362,7 @@ class QuarantineEntry:
     """A quarantined return as the warehouse holds it."""
 
     quarantine_id: str
-    status: str  # "held" | "released"
+    status: str  # "held" | "released" | "requeued"
     reason: str
     detail: str
     created_at: datetime
@@ -431,15 +431,33 @@ def quarantine(engine: Engine, records: Iterable[QuarantineRecord]) -> int:
         return 0
     cols = list(next(iter(rows.values())))
     refreshed = ("reason", "detail", "declared_unit_code", "raw_path")
+    # A requeued return that fails triage again is held again, with today's
+    # reason; a released one waits for the next intake run to requeue it.
     stmt = sa.text(
         f"INSERT INTO quarantine ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})"
         " ON CONFLICT (quarantine_id) DO UPDATE SET "
         + ", ".join(f"{c} = excluded.{c}" for c in refreshed)
-        + " WHERE quarantine.status = 'held'"
+        + ", status = 'held', released_at = NULL"
+        + " WHERE quarantine.status IN ('held', 'requeued')"
     )
     with engine.begin() as conn:
         conn.execute(stmt, list(rows.values()))
     return len(rows)
+
+
+def mark_requeued(engine: Engine, quarantine_ids: list[str]) -> int:
+    """Released returns handed back to intake: not re-read on every later run."""
+    if not quarantine_ids:
+        return 0
+    with engine.begin() as conn:
+        result = conn.execute(
+            sa.text(
+                "UPDATE quarantine SET status = 'requeued' "
+                "WHERE quarantine_id = :q AND status = 'released'"
+            ),
+            [{"q": q} for q in quarantine_ids],
+        )
+    return result.rowcount
 
 
 def _as_datetime(value: Any) -> datetime | None:
