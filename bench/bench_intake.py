@@ -264,7 +264,7 @@ def _measure(backend: str, engine: Any, root: Path, count: int, work: Path) -> i
                        f" {count / cpu:.1f} per CPU-second ({count} in {wall:.1f}s wall,"
                        f" {cpu:.1f}s CPU)"),
         ("RSS at start", mib(rss_start)),
-        ("RSS after scan", f"{mib(scan_done)} (all files landed raw, triage starting)"),
+        ("RSS at triage", f"{mib(scan_done)} (first return triaged; the scan before it)"),
         *[(f"RSS at {int(s * 100)} %", mib(rss_at(s))) for s in (0.25, 0.5, 0.75, 1.0)],
         ("RSS at return", mib(rss_end)),
         ("peak RSS", f"{mib(peak)} ({len(samples)} samples every {SAMPLE_EVERY}s)"),

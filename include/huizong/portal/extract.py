@@ -45,6 +45,7 @@ from functools import cache, lru_cache
 from huizong import catalog
 from huizong.portal.normalize import NormalizedText, normalize
 from huizong.portal.notice import (
+    _MAX_NAME_LEN,
     Division,
     NoticeMeta,
     ancestor_at_level,
@@ -376,6 +377,18 @@ class _PageContext:
     summary_year: bool
 
 
+# chain_ending_at reads at most three names of _MAX_NAME_LEN characters back,
+# so the window before a mention decides the chain; pages repeat their own
+# organisation's name, and the window is a small cache key.
+_CHAIN_WINDOW = 3 * _MAX_NAME_LEN
+
+
+@lru_cache(maxsize=4096)
+def _chain_end(window: str) -> Division | None:
+    chain = chain_ending_at(window, len(window))
+    return chain[-1] if chain else None
+
+
 def _infer_division(
     text: str, org: str | None, notice: NoticeMeta, default_org: str | None = None
 ) -> Division | None:
@@ -390,9 +403,9 @@ def _infer_division(
     for mention_count, match in enumerate(_ORG_MENTION.finditer(text)):
         if mention_count >= _MAX_ORG_MENTIONS:
             break
-        chain = chain_ending_at(text, match.start())
-        if chain:
-            division = chain[-1]
+        start = match.start()
+        division = _chain_end(text[max(0, start - _CHAIN_WINDOW) : start])
+        if division is not None:
             votes[division.code] = votes.get(division.code, 0) + 1
             found[division.code] = division
     if votes:
@@ -576,7 +589,8 @@ def _scope_org(
 
 _CLAUSE_MARK = re.compile("[" + re.escape(_CLAUSE_DELIMS) + "]")
 _SENTENCE_DELIM_SET = frozenset(_SENTENCE_DELIMS)
-assert _SENTENCE_DELIM_SET <= frozenset(_CLAUSE_DELIMS)
+if not _SENTENCE_DELIM_SET.issubset(_CLAUSE_DELIMS):
+    raise RuntimeError("sentence delimiters must also be clause delimiters")
 
 
 def _delimiter_positions(text: str) -> tuple[list[int], list[int]]:
@@ -708,9 +722,13 @@ def _figure_from_match(
     text: str, match: re.Match[str], quoted: list[tuple[int, int]]
 ) -> _Figure | None:
     pct, _pct_num, number, q1, mult, q2, unit_word = match.groups()
-    if not pct and not unit_word and not mult:
-        if number[0].isdigit() or not number.endswith(("万", "亿")):
-            return None
+    if (
+        not pct
+        and not unit_word
+        and not mult
+        and (number[0].isdigit() or not number.endswith(("万", "亿")))
+    ):
+        return None
     if _reject(text, match, quoted):
         return None
     start, end = match.span()
@@ -939,7 +957,7 @@ def _find_figures(text: str, masked: list[tuple[int, int]]) -> list[_Figure]:
     # A cheap scan for runs of numerals, then the full pattern anchored at each.
     for run in _NUMERAL_RUN.finditer(text):
         start = run.start()
-        if start < resume or run.group(0) == "一":
+        if start < resume or (text[start] == "一" and run.end() == start + 1):
             continue
         match = _FIGURE.match(text, start)
         if match is None:
@@ -1134,9 +1152,14 @@ def _find_tables(text: str) -> list[TextTable]:
             separator = _TAB
         elif line.count("|") + line.count("｜") >= 2:
             separator = _PIPE
-        elif len(_MULTI_SPACE.split(line.strip())) >= 3:
+        elif ("  " in line or "\u3000" in line) and len(_MULTI_SPACE.split(line.strip())) >= 3:
             separator = _MULTI_SPACE
         if separator is None:
+            stripped = line.strip()
+            if not stripped or len(stripped) > _SHORT_CELL_LINE or stripped[-1] in "。;；":
+                # A prose line starts no one-cell-per-line table; most lines are prose.
+                index += 1
+                continue
             table, consumed = _one_cell_per_line(lines, index)
             if table is not None:
                 tables.append(table)

@@ -267,7 +267,8 @@ def _line_spans(text: str) -> list[tuple[int, int]]:
     # rather than a Python loop over the lines.
     lengths = list(map(len, text.split("\n")))
     starts = list(accumulate(map(add, lengths, repeat(1)), initial=0))
-    return list(zip(starts, map(add, starts, lengths)))
+    starts.pop()
+    return list(zip(starts, map(add, starts, lengths), strict=True))
 
 
 def _whole_lines(

@@ -211,7 +211,9 @@ def pick(candidates: Iterable[Division], context: Iterable[Division] = ()) -> Di
         return options[0]
     context_codes = {d.code for d in context}
     if context_codes:
-        pinned = [d for d in options if any(a.code in context_codes for a in _ancestor_chain(d)[1:])]
+        pinned = [
+            d for d in options if any(a.code in context_codes for a in _ancestor_chain(d)[1:])
+        ]
         if len(pinned) == 1:
             return pinned[0]
     # Among same names at different levels the higher one is the likelier

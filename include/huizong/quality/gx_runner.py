@@ -93,23 +93,57 @@ def _resolve(value: Any) -> Any:
 
 
 def _canonical_text(raw: pd.Series, number: pd.Series) -> pd.Series:
-    """How the stored value reads: ``12``, ``12.5``, ``-3``; non-numbers keep their text."""
-    text = pd.Series(None, index=raw.index, dtype=object)
-    finite = number.notna() & np.isfinite(number)
-    whole = finite & (number == np.floor(number))
-    text[whole] = number[whole].astype("int64").astype(str).astype(object)
-    fractional = finite & ~whole
-    text[fractional] = number[fractional].map(lambda v: format(Decimal(repr(v)), "f"))
-    not_number = number.isna() & raw.notna()
-    text[not_number] = raw[not_number].astype(str).astype(object)
-    return text
+    """How the stored value reads: ``12``, ``12.5``, ``-3``; non-numbers keep their text.
+
+    The text is a function of the number, and a million staged values hold far
+    fewer distinct numbers: each distinct one is formatted once and the result is
+    categorical (GX's regex then works through the categories as well).
+    """
+    codes, uniques = pd.factorize(number.to_numpy(dtype="float64"))  # NaN -> -1
+    text = np.full(len(uniques), None, dtype=object)
+    finite = np.isfinite(uniques)
+    whole = finite & (uniques == np.floor(uniques))
+    text[whole] = [str(v) for v in uniques[whole].astype("int64").tolist()]
+    text[finite & ~whole] = [
+        format(Decimal(repr(v)), "f") for v in uniques[finite & ~whole].tolist()
+    ]
+    # Two numbers may read the same (0.0 and -0.0): categories must be unique.
+    text_codes, categories = pd.factorize(text)  # None (±inf) -> -1
+    row_codes = text_codes[codes] if len(text_codes) else np.full(len(codes), -1)
+    row_codes[codes < 0] = -1
+    out = pd.Series(
+        pd.Categorical.from_codes(row_codes, categories=pd.Index(categories, dtype=object)),
+        index=raw.index,
+    )
+    not_number = (number.isna() & raw.notna()).to_numpy()
+    if not_number.any():  # rare: a stored text that is not a number keeps its text
+        out = out.astype(object)
+        out[not_number] = raw[not_number].astype(str).astype(object)
+    return out
+
+
+def _per_distinct(frame: pd.DataFrame, columns: list[str], derive) -> pd.Categorical:
+    """``derive`` applied to the distinct rows of ``columns`` only, spread back as categorical.
+
+    A million rows hold a few hundred (form, indicator) pairs: building a million
+    strings to compare them against a set is most of the cost otherwise.
+    """
+    group = frame.groupby(columns, observed=True, dropna=False, sort=False).ngroup().to_numpy()
+    _, first = np.unique(group, return_index=True)
+    derived = np.asarray(derive(frame.iloc[first]), dtype=object)
+    codes, categories = pd.factorize(derived)  # a null result stays null (code -1)
+    return pd.Categorical.from_codes(codes[group], categories=pd.Index(categories, dtype=object))
 
 
 def staged_frame(raw: pd.DataFrame) -> pd.DataFrame:
     """The frame the ``staged_returns`` suite describes (base columns + derived text columns)."""
     frame = raw.reindex(columns=_BASE_COLUMNS).copy()
     frame["version"] = pd.to_numeric(frame["version"], errors="coerce")
-    frame["form_indicator"] = frame["form"].astype(str) + ":" + frame["indicator_code"].astype(str)
+    frame["form_indicator"] = _per_distinct(
+        frame,
+        ["form", "indicator_code"],
+        lambda d: d["form"].astype(str) + ":" + d["indicator_code"].astype(str),
+    )
     money = {
         f"{form}:{code}"
         for form in catalog.known_forms()

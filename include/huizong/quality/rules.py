@@ -44,6 +44,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -142,11 +143,15 @@ def _categorical(values: tuple, *, strip: bool = False) -> pd.Categorical:
     # Arrow's dictionary encoding is ~2x pandas' factorize on Python strings.
     encoded = pa.array(values, type=pa.large_string()).dictionary_encode()
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
-    uniques = pd.Index(encoded.dictionary.to_pylist(), dtype=object)
+    dictionary = encoded.dictionary
     if strip:  # PostgreSQL CHAR(n) pads; stripping may merge two categories
-        stripped, remap = np.unique(uniques.str.strip().to_numpy(dtype=object), return_inverse=True)
-        codes = np.where(codes < 0, -1, remap[np.maximum(codes, 0)])
-        uniques = pd.Index(stripped, dtype=object)
+        trimmed = pc.utf8_trim_whitespace(dictionary)
+        if not trimmed.equals(dictionary):
+            merged = trimmed.dictionary_encode()
+            remap = merged.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+            codes = np.where(codes < 0, -1, remap[np.maximum(codes, 0)])
+            dictionary = merged.dictionary
+    uniques = pd.Index(dictionary.to_pylist(), dtype=object)
     return pd.Categorical.from_codes(codes, categories=uniques)
 
 
@@ -305,15 +310,50 @@ class Workset:
         self._names = dict(zip(self.units["unit_code"], self.units["name"], strict=False))
 
 
+# Periods stay text: the history check orders them (h_period < period).
+_CODED = ("unit_code", "form", "indicator_code", "source_ref")
+
+
+def _read_coded(engine: Engine, sql: str) -> pd.DataFrame:
+    """Like ``_numeric(_read(...))`` for the published facts, with categorical text columns.
+
+    The history can be as large as the staged batch; coding its keys once makes
+    the merges and groupbys of the checks integer work.
+    """
+    with engine.connect() as conn:
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            cursor.execute(sql)
+            names = [d[0] for d in cursor.description]
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+    if not rows:
+        return _numeric(pd.DataFrame.from_records(rows, columns=names), _VALUE_COLUMNS)
+    data: dict[str, object] = {}
+    for name, values in zip(names, zip(*rows, strict=True), strict=True):
+        if name in _VALUE_COLUMNS:
+            data[name] = pd.to_numeric(_stored_numbers(values), errors="coerce").astype("float64")
+        elif name in _CODED and set(map(type, values)) <= {str, type(None)}:
+            data[name] = _categorical(values, strip=name == "unit_code")
+        else:
+            data[name] = np.asarray(values, dtype=object)
+    return pd.DataFrame(data)
+
+
 def load_workset(engine: Engine, staged_raw: pd.DataFrame | None = None) -> Workset:
     staged = load_staged_values(engine) if staged_raw is None else staged_raw.copy()
+    # The rules merge the staged rows with text-keyed frames (units, catalog); pandas
+    # re-factorizes a categorical against text on every such merge, so plain text
+    # is faster here until those frames are coded too.
+    for column in staged.columns:
+        if isinstance(staged[column].dtype, pd.CategoricalDtype):
+            staged[column] = pd.array(staged[column].to_numpy(dtype=object), dtype="str")
     staged = _numeric(staged, _VALUE_COLUMNS)
     if not staged.empty:
         newest = staged.groupby(_KEY)["version"].transform("max")
         staged = staged[staged["version"] == newest].reset_index(drop=True)
-    published = _strip_codes(
-        _numeric(_read(engine, PUBLISHED_VALUES_SQL), _VALUE_COLUMNS), ["unit_code"]
-    )
+    published = _read_coded(engine, PUBLISHED_VALUES_SQL)
     units = _strip_codes(
         _read(
             engine, "SELECT unit_code, name, parent_code FROM dim_org_unit WHERE valid_to IS NULL"

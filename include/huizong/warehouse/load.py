@@ -63,7 +63,6 @@ STG_NOTICE_COLUMNS = (
     "qualifier",
     "quote",
 )
-_VALUE_COLUMNS = ("current", "ytd", "last_year")
 
 
 # --- small conversions --------------------------------------------------------
@@ -625,19 +624,27 @@ def assign_versions(
     return versions
 
 
+_NO_CELLS: Mapping[str, str | None] = {}
+
+
 def _stg_rows(batch_id: str, sub: StagedSubmission, version: int) -> Iterator[tuple[Any, ...]]:
+    # Runs a million times per large load: the submission's fields are read
+    # once (submission_id hashes on every access) and the three value and cell
+    # columns are spelled out rather than built by generator expressions.
+    head = (batch_id, sub.submission_id, sub.unit_code, sub.form, sub.period, version)
+    all_cells = sub.cells or _NO_CELLS
     for code, values in sub.rows.items():
-        cells = sub.cells.get(code, {}) if sub.cells else {}
+        values = values or _NO_CELLS
+        cells = all_cells.get(code) or _NO_CELLS
         yield (
-            batch_id,
-            sub.submission_id,
-            sub.unit_code,
-            sub.form,
-            sub.period,
-            version,
+            *head,
             code,
-            *(_decimal((values or {}).get(col)) for col in _VALUE_COLUMNS),
-            *(cells.get(col) for col in _VALUE_COLUMNS),
+            _decimal(values.get("current")),
+            _decimal(values.get("ytd")),
+            _decimal(values.get("last_year")),
+            cells.get("current"),
+            cells.get("ytd"),
+            cells.get("last_year"),
         )
 
 
