@@ -310,37 +310,6 @@ class Workset:
         self._names = dict(zip(self.units["unit_code"], self.units["name"], strict=False))
 
 
-# Periods stay text: the history check orders them (h_period < period).
-_CODED = ("unit_code", "form", "indicator_code", "source_ref")
-
-
-def _read_coded(engine: Engine, sql: str) -> pd.DataFrame:
-    """Like ``_numeric(_read(...))`` for the published facts, with categorical text columns.
-
-    The history can be as large as the staged batch; coding its keys once makes
-    the merges and groupbys of the checks integer work.
-    """
-    with engine.connect() as conn:
-        cursor = conn.connection.driver_connection.cursor()
-        try:
-            cursor.execute(sql)
-            names = [d[0] for d in cursor.description]
-            rows = cursor.fetchall()
-        finally:
-            cursor.close()
-    if not rows:
-        return _numeric(pd.DataFrame.from_records(rows, columns=names), _VALUE_COLUMNS)
-    data: dict[str, object] = {}
-    for name, values in zip(names, zip(*rows, strict=True), strict=True):
-        if name in _VALUE_COLUMNS:
-            data[name] = pd.to_numeric(_stored_numbers(values), errors="coerce").astype("float64")
-        elif name in _CODED and set(map(type, values)) <= {str, type(None)}:
-            data[name] = _categorical(values, strip=name == "unit_code")
-        else:
-            data[name] = np.asarray(values, dtype=object)
-    return pd.DataFrame(data)
-
-
 def load_workset(engine: Engine, staged_raw: pd.DataFrame | None = None) -> Workset:
     staged = load_staged_values(engine) if staged_raw is None else staged_raw.copy()
     # The rules merge the staged rows with text-keyed frames (units, catalog); pandas
@@ -353,7 +322,9 @@ def load_workset(engine: Engine, staged_raw: pd.DataFrame | None = None) -> Work
     if not staged.empty:
         newest = staged.groupby(_KEY)["version"].transform("max")
         staged = staged[staged["version"] == newest].reset_index(drop=True)
-    published = _read_coded(engine, PUBLISHED_VALUES_SQL)
+    published = _strip_codes(
+        _numeric(_read(engine, PUBLISHED_VALUES_SQL), _VALUE_COLUMNS), ["unit_code"]
+    )
     units = _strip_codes(
         _read(
             engine, "SELECT unit_code, name, parent_code FROM dim_org_unit WHERE valid_to IS NULL"

@@ -105,7 +105,9 @@ def _revoke(args: argparse.Namespace) -> int:
 
 
 def official_link_for_demo(engine, base_url: str, *, data_dir: Path | None = None) -> str:
-    """A sign-in link for one official of the demo (the county with the most returns).
+    """A sign-in link for one official of the demo: the county with most to look at.
+
+    Counties are ranked by the open findings of their towns, then by returns.
 
     Signed with ``HUIZONG_WEB_SECRET`` if set, else the demo secret of ``data_dir``;
     the server must run with the same (``HUIZONG_WEB_DEMO=1`` and the same data dir).
@@ -120,7 +122,11 @@ def official_link_for_demo(engine, base_url: str, *, data_dir: Path | None = Non
                 "SELECT r.email, r.unit_code FROM recipient AS r "
                 "INNER JOIN dim_org_unit AS u ON r.unit_code = u.unit_code "
                 "AND u.valid_to IS NULL WHERE u.level = 'county' "
-                "ORDER BY (SELECT COUNT(*) FROM return_submission AS s "
+                "ORDER BY (SELECT COUNT(*) FROM finding AS f "
+                "INNER JOIN dim_org_unit AS c ON f.unit_code = c.unit_code "
+                "WHERE f.resolved_at IS NULL AND (c.parent_code = r.unit_code "
+                "OR c.unit_code = r.unit_code)) DESC, "
+                "(SELECT COUNT(*) FROM return_submission AS s "
                 "INNER JOIN dim_org_unit AS c ON s.unit_code = c.unit_code "
                 "WHERE c.parent_code = r.unit_code) DESC, r.unit_code LIMIT 1"
             )
