@@ -39,8 +39,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "include"))
 
+from huizong.portal.charset import decode_html  # noqa: E402
 from huizong.portal.extract import Statistic, extract_page  # noqa: E402
-from huizong.portal.htmltext import decode_bytes, looks_like_html  # noqa: E402
+from huizong.portal.htmltext import looks_like_html  # noqa: E402
 
 GOLD_DIR = REPO / "tests" / "gold"
 CORPUS_DIR = REPO / "include" / "huizong" / "data" / "corpus"
@@ -92,7 +93,7 @@ def page_for(gold_path: Path) -> Path:
 
 
 def read_page(path: Path) -> tuple[str, bool]:
-    text = decode_bytes(path.read_bytes(), is_html=True)
+    text = decode_html(path.read_bytes()).text
     return text, path.suffix in (".html", ".htm") or looks_like_html(text)
 
 

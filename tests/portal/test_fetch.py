@@ -104,13 +104,13 @@ def test_utf8_bom_and_aliases():
 
 
 def test_undecodable_body_raises_charset_error(monkeypatch):
-    import huizong.portal.fetch as fetch_module
+    import huizong.portal.charset as charset_module
 
     class NoGuess:
         def best(self) -> None:
             return None
 
-    monkeypatch.setattr(fetch_module.charset_normalizer, "from_bytes", lambda body: NoGuess())
+    monkeypatch.setattr(charset_module.charset_normalizer, "from_bytes", lambda body: NoGuess())
     with pytest.raises(CharsetError):
         decode_html(b"\xff\xfe\xfa<p>", "text/html; charset=utf-8")
 

@@ -122,11 +122,12 @@ def register(subparsers: Any) -> None:
 
 def read_page(path: Path) -> tuple[str, bool]:
     """Decoded text of ``path`` and whether it is HTML."""
-    from huizong.portal.htmltext import decode_bytes, looks_like_html
+    from huizong.portal.charset import decode_html
+    from huizong.portal.htmltext import looks_like_html
 
     data = path.read_bytes()
     declared_html = path.suffix.lower() in (".html", ".htm", ".shtml", ".xhtml")
-    text = decode_bytes(data, is_html=True)
+    text = decode_html(data).text
     return text, declared_html or looks_like_html(text)
 
 
@@ -156,6 +157,7 @@ def _write(records: list[dict[str, Any]], columns: tuple[str, ...], fmt: str, ou
 
 
 def run(args: argparse.Namespace) -> int:
+    from huizong.portal.charset import CharsetError
     from huizong.portal.extract import extract_page
 
     pages: list[tuple[Path, str, bool]] = []
@@ -170,6 +172,13 @@ def run(args: argparse.Namespace) -> int:
             return 2
         except OSError as exc:
             print(f"huizong extract: {path}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+        except CharsetError as exc:
+            print(
+                f"huizong extract: {path}: not readable text ({exc}); "
+                "save the page as UTF-8 or GBK and try again",
+                file=sys.stderr,
+            )
             return 2
         pages.append((path, text, is_html))
 

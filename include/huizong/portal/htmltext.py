@@ -19,7 +19,6 @@ import re
 from dataclasses import dataclass
 
 from bs4 import BeautifulSoup, NavigableString, Tag
-from charset_normalizer import from_bytes
 
 _BLOCK_TAGS = frozenset(
     [
@@ -75,9 +74,6 @@ _CONTENT_SELECTORS = (
 )
 _META_LINE = re.compile(r"(?:发布(?:日期|时间)|来源|作者|信息来源|浏览次数)\s*[:：]")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
-_CHARSET_META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
-_CHARSET_HEADER = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", re.I)
-_GB_FAMILY = {"gb2312", "gbk", "gb_2312-80", "x-gbk", "cp936", "gb18030", "euc-cn"}
 _MIN_MAIN_HAN = 40
 _LAYOUT_CELL_LEN = 120
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
@@ -102,44 +98,6 @@ class HtmlPage:
     tables: tuple[HtmlTable, ...]
     title: str | None
     method: str  # "selector", "container", "heuristic", "trafilatura" or "body"
-
-
-def _normalize_charset(name: str) -> str:
-    lowered = name.strip().lower()
-    return "gb18030" if lowered in _GB_FAMILY else lowered
-
-
-def decode_bytes(data: bytes, *, content_type: str | None = None, is_html: bool = True) -> str:
-    """Decode page bytes: declared charset (header, then meta) first, else detection.
-
-    GB2312 and GBK declarations are read as GB18030 because pages that declare
-    gb2312 still carry GBK-only characters (·, —, 塅).
-    """
-    candidates: list[str] = []
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace")
-    if content_type:
-        match = _CHARSET_HEADER.search(content_type)
-        if match:
-            candidates.append(_normalize_charset(match.group(1)))
-    if is_html:
-        match = _CHARSET_META.search(data[:4096])
-        if match:
-            candidates.append(_normalize_charset(match.group(1).decode("ascii", "ignore")))
-    candidates.append("utf-8")
-    for encoding in dict.fromkeys(candidates):
-        try:
-            return data.decode(encoding)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        pass
-    best = from_bytes(data).best()
-    if best is not None:
-        return str(best)
-    return data.decode("utf-8", errors="replace")
 
 
 def looks_like_html(text: str) -> bool:

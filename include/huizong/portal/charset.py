@@ -1,0 +1,115 @@
+"""Decoding page bytes: the declared charset first, then detection.
+
+One decoder for the crawler and for files read from disk (``huizong extract``).
+Legacy Chinese labels are widened to GB18030, and every candidate is tried
+strictly, so a wrong declaration falls through instead of producing
+replacement characters.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+import charset_normalizer
+
+# Legacy Chinese labels map to GB18030, a strict superset: pages labelled
+# gb2312 routinely contain GBK-only characters (·, —, 塅) and would fail or be
+# mangled by a literal gb2312 decode.
+_CHARSET_ALIASES = {
+    "gb2312": "gb18030",
+    "gb_2312": "gb18030",
+    "gb_2312-80": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "cp936": "gb18030",
+    "ms936": "gb18030",
+    "euc-cn": "gb18030",
+    "x-euc-cn": "gb18030",
+    "hz-gb-2312": "hz",
+    "big5": "big5hkscs",
+    "iso-8859-1": "cp1252",  # what browsers do; latin-1 labels are usually cp1252
+    "latin1": "cp1252",
+    "us-ascii": "cp1252",
+    "ascii": "cp1252",
+}
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE
+)
+_META_SNIFF_BYTES = 4096
+
+
+class CharsetError(ValueError):
+    """The body cannot be decoded with its declared or a detected charset."""
+
+
+@dataclass(frozen=True)
+class DecodedText:
+    text: str
+    encoding: str  # the Python codec that decoded the body
+    declared_encoding: str | None  # the label the header or <meta> gave, as written
+    detected_encoding: str | None  # set when detection had to be used
+
+
+def normalize_charset(label: str) -> str | None:
+    """Python codec name for a charset label, with legacy Chinese labels widened."""
+    label = label.strip().strip("\"'").lower()
+    label = _CHARSET_ALIASES.get(label, label)
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def charset_from_content_type(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    match = re.search(r"charset\s*=\s*[\"']?([^\"';\s]+)", content_type, re.IGNORECASE)
+    return match.group(1) if match else None
+
+
+def charset_from_meta(body: bytes) -> str | None:
+    match = _META_CHARSET.search(body[:_META_SNIFF_BYTES])
+    return match.group(1).decode("ascii", "replace") if match else None
+
+
+def decode_html(
+    body: bytes, content_type: str | None = None, *, sniff_meta: bool = True
+) -> DecodedText:
+    """Decode a page body: HTTP header, then ``<meta>``, then UTF-8, then detection.
+
+    Each candidate is tried strictly; a wrong declaration falls through to the
+    next rather than producing replacement characters. A strict UTF-8 decode
+    that succeeds is right for all practical purposes, and detection is least
+    reliable on short Chinese text, so UTF-8 goes before it; GB18030 is the
+    last resort for undeclared Chinese text that detection could not place.
+    """
+    header_label = charset_from_content_type(content_type)
+    meta_label = charset_from_meta(body) if sniff_meta else None
+    declared = header_label or meta_label
+    candidates: list[str] = []
+    if body.startswith(codecs.BOM_UTF8):
+        candidates.append("utf-8-sig")
+    for label in (header_label, meta_label, "utf-8"):
+        codec = normalize_charset(label) if label else None
+        if codec and codec not in candidates:
+            candidates.append(codec)
+    for codec in candidates:
+        try:
+            return DecodedText(body.decode(codec), codec, declared, None)
+        except UnicodeDecodeError:
+            continue
+    best = charset_normalizer.from_bytes(body).best()
+    if best is not None:
+        codec = normalize_charset(best.encoding) or best.encoding
+        try:
+            return DecodedText(body.decode(codec), codec, declared, best.encoding)
+        except (UnicodeDecodeError, LookupError):
+            pass
+    try:
+        return DecodedText(body.decode("gb18030"), "gb18030", declared, None)
+    except UnicodeDecodeError:
+        pass
+    tried = ", ".join(candidates) or "no declared charset"
+    raise CharsetError(f"cannot decode body ({tried}; detection found nothing that fits)")
