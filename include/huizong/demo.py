@@ -160,6 +160,7 @@ def run_demo(
 
     summary = summarize(engine, settings.outbox_dir)
     print(_format_summary(summary, time.monotonic() - started, root), file=out)
+    print(_format_pages(engine), file=out)
     print(f"  Official's page (after `make ui`): {_official_link(engine, data_dir)}", file=out)
     return summary
 
@@ -218,6 +219,24 @@ Look further:
   Findings       {venv_bin / 'huizong'} findings --open
   Quarantine     {venv_bin / 'huizong'} quarantine list
 """
+
+
+def _format_pages(engine) -> str:
+    """Per page: what the portal crawl yielded, so every seed page can be traced."""
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT n.title, n.issuer, n.doc_number, n.deadline, COUNT(s.statistic_id), "
+            "COUNT(s.indicator_code) FROM notice AS n "
+            "LEFT JOIN notice_statistic AS s ON s.notice_id = n.notice_id "
+            "GROUP BY n.notice_id, n.title, n.issuer, n.doc_number, n.deadline "
+            "ORDER BY n.published_at"
+        ).fetchall()
+    lines = ["Pages in the warehouse:"]
+    for title, issuer, doc_number, deadline, stats, mapped in rows:
+        name = (title or issuer or "(untitled)")[:28]
+        extra = f"  {doc_number}, deadline {str(deadline)[:10]}" if doc_number or deadline else ""
+        lines.append(f"  {stats:>4} statistics ({mapped:>2} on FL-01 rows)  {name}{extra}")
+    return "\n".join(lines)
 
 
 def ui(root: Path | None = None) -> int:

@@ -50,6 +50,23 @@ STG_RETURN_COLUMNS = (
     "cell_ytd",
     "cell_last_year",
 )
+# The binary COPY types of STG_RETURN_COLUMNS. CHAR(n) columns travel as
+# text (bpchar has the same binary form and psycopg has no bpchar dumper).
+_STG_RETURN_PG_TYPES = (
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "int4",
+    "text",
+    "numeric",
+    "numeric",
+    "numeric",
+    "text",
+    "text",
+    "text",
+)
 STG_NOTICE_COLUMNS = (
     "batch_id",
     "statistic_id",
@@ -151,19 +168,30 @@ def _partition_of(raw_path: str | PurePath) -> str:
 
 
 def _copy_rows(
-    conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence]
+    conn: Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence],
+    pg_types: Sequence[str] | None = None,
 ) -> int:
     """Bulk insert through the connection's own transaction.
 
     On PostgreSQL this is ``COPY … FROM STDIN`` on the DBAPI connection that
     ``conn`` holds, so the rows commit or roll back with the caller's block.
+    With ``pg_types`` (one PostgreSQL type per column) the COPY is binary: no
+    number is formatted as text in Python and parsed back by the server, which
+    is a third of the time of a million-row staging load.
     """
     if is_postgres(conn.engine):
         dbapi = conn.connection.dbapi_connection
         count = 0
         with dbapi.cursor() as cur:
             sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+            if pg_types is not None:
+                sql += " (FORMAT BINARY)"
             with cur.copy(sql) as copy:
+                if pg_types is not None:
+                    copy.set_types(list(pg_types))
                 for row in rows:
                     copy.write_row(row)
                     count += 1
@@ -721,11 +749,22 @@ def stage_returns(engine: Engine, batch_id: str, submissions: Iterable[StagedSub
                 " THEN return_submission.status ELSE 'staged' END",
             )
         conn.execute(sa.text("DELETE FROM stg_return_value WHERE batch_id = :b"), {"b": batch_id})
+        # Staged in the order of the fact table's primary key (unit, form, then
+        # period and row code within one return): publish inserts in the order
+        # it reads staging, and B-tree inserts that walk the index instead of
+        # hopping about it are several times cheaper than sorting a million
+        # rows again at publish time.
+        in_key_order = sorted(subs, key=lambda s: (s.unit_code, s.form, s.period, s.submission_id))
         _copy_rows(
             conn,
             "stg_return_value",
             STG_RETURN_COLUMNS,
-            (row for s in subs for row in _stg_rows(batch_id, s, versions[s.submission_id])),
+            (
+                row
+                for s in in_key_order
+                for row in _stg_rows(batch_id, s, versions[s.submission_id])
+            ),
+            pg_types=_STG_RETURN_PG_TYPES,
         )
         if is_postgres(engine):
             # Bulk-loaded: fresh statistics, or publish plans its joins for an empty table.
@@ -931,6 +970,60 @@ def _in_chunks(conn: Connection, sql: str, ids: Sequence[str]) -> int:
     return changed
 
 
+_TOUCHED_BATCHES = (
+    "SELECT DISTINCT s.batch_id FROM return_submission AS s"
+    " INNER JOIN stg_publish_scope AS p ON " + _SCOPE_MATCH.format(t="s")
+)
+
+_RETURN_FACTS_INSERT = (
+    "INSERT INTO fact_indicator_value (unit_code, form, indicator_code, period, source,"
+    " source_ref, version, is_latest, value_current, value_ytd, value_last_year,"
+    " qualifier, provenance, has_warnings, batch_id)"
+    " SELECT v.unit_code, v.form, v.indicator_code, v.period, 'return',"
+    " s.submission_id, s.version,"
+    " CASE WHEN p.winner_submission_id = s.submission_id THEN TRUE ELSE FALSE END,"
+    " v.value_current, v.value_ytd, v.value_last_year, NULL,"
+    " COALESCE(s.source_uri || '#' || v.cell_current, s.source_uri), FALSE, s.batch_id"
+    " FROM return_submission AS s"
+    " INNER JOIN stg_return_value AS v"
+    " ON s.batch_id = v.batch_id AND s.submission_id = v.submission_id"
+    " INNER JOIN stg_publish_scope AS p"
+    " ON s.unit_code = p.unit_code AND s.form = p.form AND s.period = p.period"
+    " WHERE s.status = 'staged'"
+)
+_RETURN_FACTS_UPSERT = (
+    _RETURN_FACTS_INSERT
+    # In key order: B-tree inserts then walk the index instead of hopping
+    # about it (twice as fast at a million rows).
+    + " ORDER BY v.unit_code, v.form, v.indicator_code, v.period, s.submission_id"
+    " ON CONFLICT (unit_code, form, indicator_code, period, source, source_ref)"
+    " DO UPDATE SET version = excluded.version, is_latest = excluded.is_latest,"
+    " value_current = excluded.value_current, value_ytd = excluded.value_ytd,"
+    " value_last_year = excluded.value_last_year, provenance = excluded.provenance,"
+    " has_warnings = excluded.has_warnings, batch_id = excluded.batch_id"
+)
+
+
+def _insert_return_facts(conn: Connection) -> int:
+    """Facts of the staged submissions in scope; returns the rows written.
+
+    The keyed upsert is the contract. But a fact's key carries its
+    submission, and a submission is ``staged`` only until its facts are
+    written, so normally none of these keys exist yet: on PostgreSQL a plain
+    INSERT is tried first (no per-row conflict arbitration, no sort — staging
+    is already in key order, see ``stage_returns``) inside a savepoint, and
+    should any key exist after all, the savepoint is rolled back and the
+    upsert runs instead. The result is the same either way.
+    """
+    if is_postgres(conn.engine):
+        try:
+            with conn.begin_nested():
+                return conn.exec_driver_sql(_RETURN_FACTS_INSERT).rowcount
+        except sa.exc.IntegrityError:
+            pass  # a key exists already: fall through to the upsert
+    return conn.exec_driver_sql(_RETURN_FACTS_UPSERT).rowcount
+
+
 def publish(
     engine: Engine,
     *,
@@ -977,43 +1070,36 @@ def publish(
         )
         if is_postgres(engine):
             conn.exec_driver_sql("ANALYZE stg_publish_scope")
-        return_facts = conn.exec_driver_sql(
-            "INSERT INTO fact_indicator_value (unit_code, form, indicator_code, period, source,"
-            " source_ref, version, is_latest, value_current, value_ytd, value_last_year,"
-            " qualifier, provenance, has_warnings, batch_id)"
-            " SELECT v.unit_code, v.form, v.indicator_code, v.period, 'return',"
-            " s.submission_id, s.version,"
-            " CASE WHEN p.winner_submission_id = s.submission_id THEN TRUE ELSE FALSE END,"
-            " v.value_current, v.value_ytd, v.value_last_year, NULL,"
-            " COALESCE(s.source_uri || '#' || v.cell_current, s.source_uri), FALSE, s.batch_id"
-            " FROM return_submission AS s"
-            " INNER JOIN stg_return_value AS v"
-            " ON s.batch_id = v.batch_id AND s.submission_id = v.submission_id"
-            " INNER JOIN stg_publish_scope AS p"
-            " ON s.unit_code = p.unit_code AND s.form = p.form AND s.period = p.period"
-            " WHERE s.status = 'staged'"
-            # In key order: B-tree inserts then walk the index instead of hopping
-            # about it (twice as fast at a million rows).
-            " ORDER BY v.unit_code, v.form, v.indicator_code, v.period, s.submission_id"
-            " ON CONFLICT (unit_code, form, indicator_code, period, source, source_ref)"
-            " DO UPDATE SET version = excluded.version, is_latest = excluded.is_latest,"
-            " value_current = excluded.value_current, value_ytd = excluded.value_ytd,"
-            " value_last_year = excluded.value_last_year, provenance = excluded.provenance,"
-            " has_warnings = excluded.has_warnings, batch_id = excluded.batch_id"
-        ).rowcount
-        # Facts of older submissions in scope that were the latest until now.
+        return_facts = _insert_return_facts(conn)
+        # Facts that were the latest of their unit, form and period until now
+        # and no longer are. Only submissions published before can hold such
+        # facts (the ones just inserted got their is_latest from the winner),
+        # so this probes their keys instead of scanning every fact.
         conn.exec_driver_sql(
             "UPDATE fact_indicator_value SET is_latest = FALSE"
-            " WHERE source = 'return' AND is_latest = TRUE AND EXISTS ("
-            " SELECT 1 FROM stg_publish_scope AS p"
-            " WHERE "
-            + _SCOPE_MATCH.format(t="fact_indicator_value")
-            + " AND p.winner_submission_id <> fact_indicator_value.source_ref)"
+            " FROM return_submission AS s INNER JOIN stg_publish_scope AS p"
+            " ON " + _SCOPE_MATCH.format(t="s") + ""
+            " WHERE s.status <> 'staged' AND s.submission_id <> p.winner_submission_id"
+            " AND fact_indicator_value.source = 'return'"
+            " AND fact_indicator_value.is_latest = TRUE"
+            " AND fact_indicator_value.unit_code = s.unit_code"
+            " AND fact_indicator_value.form = s.form"
+            " AND fact_indicator_value.period = s.period"
+            " AND fact_indicator_value.source_ref = s.submission_id"
         )
+        # A winner published before (an out-of-order arrival lost to it) whose
+        # facts were not the latest.
         conn.exec_driver_sql(
             "UPDATE fact_indicator_value SET is_latest = TRUE"
-            " WHERE source = 'return' AND is_latest = FALSE AND source_ref IN"
-            " (SELECT winner_submission_id FROM stg_publish_scope)"
+            " FROM return_submission AS s INNER JOIN stg_publish_scope AS p"
+            " ON s.submission_id = p.winner_submission_id"
+            " WHERE s.status <> 'staged'"
+            " AND fact_indicator_value.source = 'return'"
+            " AND fact_indicator_value.is_latest = FALSE"
+            " AND fact_indicator_value.unit_code = s.unit_code"
+            " AND fact_indicator_value.form = s.form"
+            " AND fact_indicator_value.period = s.period"
+            " AND fact_indicator_value.source_ref = s.submission_id"
         )
         _in_chunks(
             conn,
@@ -1064,11 +1150,14 @@ def publish(
             " OR fact_indicator_value.qualifier <> excluded.qualifier"
             " OR fact_indicator_value.provenance <> excluded.provenance"
         ).rowcount
+        # One pass over the facts for all touched batches (a correlated COUNT
+        # would scan them once per batch).
         conn.exec_driver_sql(
-            "UPDATE load_run SET rows_published ="
-            " (SELECT COUNT(*) FROM fact_indicator_value AS f WHERE f.batch_id = load_run.batch_id)"
-            " WHERE batch_id IN (SELECT DISTINCT s.batch_id FROM return_submission AS s"
-            " INNER JOIN stg_publish_scope AS p ON " + _SCOPE_MATCH.format(t="s") + ")"
+            "UPDATE load_run SET rows_published = COALESCE(("
+            " SELECT c.n FROM (SELECT f.batch_id, COUNT(*) AS n FROM fact_indicator_value AS f"
+            " WHERE f.batch_id IN (" + _TOUCHED_BATCHES + ") GROUP BY f.batch_id) AS c"
+            " WHERE c.batch_id = load_run.batch_id), 0)"
+            " WHERE batch_id IN (" + _TOUCHED_BATCHES + ")"
         )
         conn.exec_driver_sql("DELETE FROM stg_publish_scope")
         if is_postgres(engine) and return_facts > _REANALYZE_AFTER_ROWS:
