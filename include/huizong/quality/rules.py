@@ -35,11 +35,14 @@ Thresholds (documented so an official can tell why something was flagged):
 
 from __future__ import annotations
 
+import gc
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -91,8 +94,7 @@ _FETCH_ROWS = 250_000  # rows converted at a time: bounds the Python tuples aliv
 # Latest published return values that a check of the staged batch can need: the
 # same form and period (parents and children) and the staged units' history.
 PUBLISHED_VALUES_SQL = """
-SELECT f.unit_code, f.form, f.indicator_code, f.period, f.version, f.source_ref,
-       f.value_current, f.value_ytd
+SELECT f.unit_code, f.form, f.indicator_code, f.period, f.value_current, f.value_ytd
 FROM fact_indicator_value AS f
 WHERE f.source = 'return' AND f.is_latest = TRUE
   AND (
@@ -134,6 +136,23 @@ def _strip_codes(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
     return frame
 
 
+@contextmanager
+def _bulk_fetch() -> Iterator[None]:
+    """Cyclic GC off while a million row tuples are created and dropped.
+
+    The tuples hold no cycles, but their count triggers collections that walk the
+    whole heap (GX, SQLAlchemy, pandas: millions of objects): 2-4 s of a 1M-row
+    read. Reference counting still frees everything; GC state is restored after.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 _PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": ":1", "named": ":p"}
 
 
@@ -164,10 +183,11 @@ def _stored_numbers(values: tuple) -> np.ndarray:
     return np.asarray(values, dtype=np.float64)  # None becomes NaN
 
 
-def _staged_chunk(rows: list[tuple]) -> dict[str, object]:
-    columns = dict(zip(STAGED_COLUMNS, zip(*rows, strict=True), strict=True))
+def _staged_chunk(rows: list[tuple], columns: list[str] = STAGED_COLUMNS) -> dict[str, object]:
+    # One itemgetter pass per column: ~1.5x faster than transposing with zip(*rows).
+    by_name = {name: tuple(map(itemgetter(i), rows)) for i, name in enumerate(columns)}
     out: dict[str, object] = {}
-    for name, values in columns.items():
+    for name, values in by_name.items():
         if name.startswith("value_"):
             out[name] = _stored_numbers(values)
         elif name == "version":
@@ -178,9 +198,11 @@ def _staged_chunk(rows: list[tuple]) -> dict[str, object]:
     return out
 
 
-def _concat_columns(chunks: list[dict[str, object]]) -> pd.DataFrame:
+def _concat_columns(
+    chunks: list[dict[str, object]], columns: list[str] = STAGED_COLUMNS
+) -> pd.DataFrame:
     data = {}
-    for name in STAGED_COLUMNS:
+    for name in columns:
         parts = [c[name] for c in chunks]
         if isinstance(parts[0], pd.Categorical):
             data[name] = pd.api.types.union_categoricals(parts) if len(parts) > 1 else parts[0]
@@ -204,7 +226,7 @@ def load_staged_values(engine: Engine) -> pd.DataFrame:
     sql = STAGED_BATCH_SQL.format(param=_PLACEHOLDER[engine.dialect.paramstyle])
     param = {"p": None} if engine.dialect.paramstyle == "named" else None
     chunks: list[dict[str, object]] = []
-    with engine.connect() as conn:
+    with engine.connect() as conn, _bulk_fetch():
         cursor = conn.connection.driver_connection.cursor()
         try:
             for batch, group in submissions.groupby("batch_id", sort=True):
@@ -310,35 +332,99 @@ class Workset:
         self._names = dict(zip(self.units["unit_code"], self.units["name"], strict=False))
 
 
+def _read_coded(engine: Engine, sql: str, columns: list[str]) -> pd.DataFrame:
+    """``sql``'s rows as :func:`load_staged_values` builds them: codes categorical, values float.
+
+    Read in chunks through the DB-API cursor (the published history is ~1M rows
+    on a national batch): no million-row list of tuples and no object columns.
+    """
+    chunks: list[dict[str, object]] = []
+    with engine.connect() as conn, _bulk_fetch():
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            cursor.execute(sql)
+            while rows := cursor.fetchmany(_FETCH_ROWS):
+                chunks.append(_staged_chunk(rows, columns))
+        finally:
+            cursor.close()
+    if not chunks:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return _concat_columns(chunks, columns)
+
+
+def _shared_dtype(*parts) -> pd.CategoricalDtype:
+    # One sorted category list per key across staged, published, units and the
+    # catalog: merges between frames of the same categorical dtype join on the
+    # integer codes (no re-factorizing strings), and sorted categories keep
+    # groupby order and code comparisons the same as on the text.
+    values: set = set()
+    for part in parts:
+        if isinstance(part, pd.Series) and isinstance(part.dtype, pd.CategoricalDtype):
+            part = part.cat.categories
+        values.update(v for v in pd.unique(np.asarray(part, dtype=object)) if isinstance(v, str))
+    return pd.CategoricalDtype(pd.Index(sorted(values), dtype=object))
+
+
+def _recode(frame: pd.DataFrame, dtypes: dict[str, pd.CategoricalDtype]) -> pd.DataFrame:
+    for column, dtype in dtypes.items():
+        if column in frame:
+            frame[column] = frame[column].astype(dtype)
+    return frame
+
+
 def load_workset(engine: Engine, staged_raw: pd.DataFrame | None = None) -> Workset:
     staged = load_staged_values(engine) if staged_raw is None else staged_raw.copy()
-    # The rules merge the staged rows with text-keyed frames (units, catalog); pandas
-    # re-factorizes a categorical against text on every such merge, so plain text
-    # is faster here until those frames are coded too.
-    for column in staged.columns:
-        if isinstance(staged[column].dtype, pd.CategoricalDtype):
-            staged[column] = pd.array(staged[column].to_numpy(dtype=object), dtype="str")
     staged = _numeric(staged, _VALUE_COLUMNS)
-    if not staged.empty:
-        newest = staged.groupby(_KEY)["version"].transform("max")
-        staged = staged[staged["version"] == newest].reset_index(drop=True)
-    published = _strip_codes(
-        _numeric(_read(engine, PUBLISHED_VALUES_SQL), _VALUE_COLUMNS), ["unit_code"]
+    published = _read_coded(
+        engine,
+        PUBLISHED_VALUES_SQL,
+        ["unit_code", "form", "indicator_code", "period", "value_current", "value_ytd"],
     )
+    published = _numeric(published, _VALUE_COLUMNS)
     units = _strip_codes(
         _read(
             engine, "SELECT unit_code, name, parent_code FROM dim_org_unit WHERE valid_to IS NULL"
         ),
         ["unit_code", "parent_code"],
     )
+    forms = set(staged["form"].dropna()) | set(published["form"].dropna()) | {"FL-01"}
+    indicators = indicator_frame(forms)
+    unit_dtype = _shared_dtype(
+        staged["unit_code"], published["unit_code"], units["unit_code"], units["parent_code"]
+    )
+    code_dtype = _shared_dtype(
+        staged["indicator_code"],
+        published["indicator_code"],
+        indicators["indicator_code"],
+        indicators["bound_by"],
+    )
+    dtypes = {
+        "unit_code": unit_dtype,
+        "parent_code": unit_dtype,
+        "form": _shared_dtype(staged["form"], published["form"], indicators["form"]),
+        "period": _shared_dtype(staged["period"], published["period"]),
+        "indicator_code": code_dtype,
+        "bound_by": code_dtype,
+    }
+    staged = _recode(staged, dtypes)
+    for column in ("submission_id", "cell_current", "cell_ytd", "cell_last_year"):
+        # Text columns that are not join keys (or only joined within staged) stay
+        # as they came; plain text when the caller passed object columns.
+        if column in staged and not isinstance(staged[column].dtype, pd.CategoricalDtype):
+            staged[column] = staged[column].astype(object)
+    published = _recode(published, dtypes)
+    units = _recode(units, dtypes)
+    indicators = _recode(indicators, dtypes)
+    if not staged.empty:
+        newest = staged.groupby(_KEY)["version"].transform("max")
+        staged = staged[staged["version"] == newest].reset_index(drop=True)
     # A staged return supersedes the published one for the same unit, form and period.
     staged_keys = staged[_KEY].drop_duplicates()
     marked = published.merge(staged_keys.assign(_staged=True), on=_KEY, how="left")
     published_rest = published[marked["_staged"].isna().to_numpy()]
     columns = [*_KEY, "indicator_code", "value_current", "value_ytd"]
     latest = pd.concat([staged[columns], published_rest[columns]], ignore_index=True)
-    forms = set(staged["form"]) | set(published["form"]) | {"FL-01"}
-    return Workset(staged, latest, published, units, indicator_frame(forms))
+    return Workset(staged, latest, published, units, indicators)
 
 
 def _with_meta(ws: Workset, frame: pd.DataFrame) -> pd.DataFrame:
@@ -635,7 +721,13 @@ def check_hierarchy(ws: Workset) -> list[Finding]:
         key: list(zip(g["unit_code"], g["value_current"], strict=True))
         for key, g in detail.groupby(["parent_code", "form", "period", "indicator_code"])
     }
-    children_of = children.groupby("parent_code")["unit_code"].apply(list).to_dict()
+    # Children (in unit order) of the flagged parents only: one pass over the
+    # pairs instead of a groupby-apply building a list for every parent.
+    flagged_parents = set(flagged["unit_code"])
+    children_of: dict[str, list[str]] = {}
+    for child, parent in zip(children["unit_code"], children["parent_code"], strict=True):
+        if parent in flagged_parents:
+            children_of.setdefault(parent, []).append(child)
 
     out: list[Finding] = []
     for r in flagged.itertuples(index=False):
@@ -707,10 +799,13 @@ def check_history_outliers(ws: Workset) -> list[Finding]:
     if current.empty or history.empty:
         return []
     joined = current.merge(history, on=["unit_code", "form", "indicator_code"])
-    joined = joined[
-        (joined["h_period"] < joined["period"])
-        & (_period_kind(joined["h_period"]) == _period_kind(joined["period"]))
-    ]
+    # Both period columns share one sorted categorical dtype (load_workset): code
+    # order is text order, and the kind is looked up per category, not per row.
+    categories = joined["period"].cat.categories
+    kind = np.array([_kind_of(p) for p in categories] + [""], dtype=object)
+    h_codes = joined["h_period"].cat.codes.to_numpy()
+    p_codes = joined["period"].cat.codes.to_numpy()
+    joined = joined[(h_codes < p_codes) & (h_codes >= 0) & (kind[h_codes] == kind[p_codes])]
     if joined.empty:
         return []
     group = [*_KEY, "indicator_code"]
