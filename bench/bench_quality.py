@@ -9,7 +9,9 @@ sample of units, plants a few hundred errors, then times:
 * ``validate_staged`` (Great Expectations, Data Docs included),
 * ``check_staged`` (all rules) and ``check_completeness``.
 
-Target: < 30 s for all checks on a 2-core machine.
+Target: < 30 s for all checks on a 2-core machine. Each step prints wall and CPU
+time. ``--db PATH --reuse`` times the checks on a warehouse an earlier run built
+(the checks only read it), skipping the ~90 s setup.
 """
 
 from __future__ import annotations

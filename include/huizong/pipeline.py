@@ -9,7 +9,7 @@ publishing and findings are keyed upserts.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -136,39 +136,77 @@ class IntakeSummary:
         return asdict(self)
 
 
+# Returns per transaction when staging: bounds memory for a 10,000-unit batch.
+STAGE_CHUNK = 500
+
+
 def _triage_and_stage(
-    engine: Engine, received: Iterable, rejected: Iterable, *, batch_id: str, channel: str
+    engine: Engine, items: Iterable, *, batch_id: str, channel: str
 ) -> IntakeSummary:
+    """Received returns (and scan rejects) land raw, are triaged and staged, chunk by chunk."""
     from huizong.returns.intake import triage
+    from huizong.returns.model import QuarantineRecord
     from huizong.warehouse import load
 
-    received = list(received)
-    rejected = list(rejected)
-    load.record_raw_returns(engine, received + [r.received for r in rejected])
-    outcomes = [triage(item) for item in received] + rejected
-    return _stage_outcomes(engine, outcomes, batch_id=batch_id, channel=channel)
+    def outcomes():
+        for chunk in _unit_chunks(items, STAGE_CHUNK):
+            received = [i for i in chunk if not isinstance(i, QuarantineRecord)]
+            rejected = [i for i in chunk if isinstance(i, QuarantineRecord)]
+            load.record_raw_returns(engine, received + [r.received for r in rejected])
+            yield [triage(item) for item in received] + rejected
+
+    return _stage_outcomes(engine, outcomes(), batch_id=batch_id, channel=channel)
 
 
 def _stage_outcomes(
-    engine: Engine, outcomes: list, *, batch_id: str, channel: str
+    engine: Engine, chunks: Iterable[list], *, batch_id: str, channel: str
 ) -> IntakeSummary:
     from huizong.returns.model import QuarantineRecord
     from huizong.warehouse import load
 
-    outcomes = [_hold_if_approved(engine, o) for o in outcomes]
-    held = [o for o in outcomes if isinstance(o, QuarantineRecord)]
-    staged = [o for o in outcomes if not isinstance(o, QuarantineRecord)]
-    load.quarantine(engine, held)
-    return IntakeSummary(
-        channel=channel,
-        received=len(outcomes),
-        staged=load.stage_returns(engine, batch_id, staged),
-        quarantined=len(held),
-        quarantine_reasons=[
+    summary = IntakeSummary(channel=channel)
+    staged_ids: list[str] = []
+    first = True
+    for chunk in chunks:
+        outcomes = [_hold_if_approved(engine, o) for o in chunk]
+        held = [o for o in outcomes if isinstance(o, QuarantineRecord)]
+        staged = [o for o in outcomes if not isinstance(o, QuarantineRecord)]
+        load.quarantine(engine, held)
+        summary.staged += load.stage_returns(
+            engine, batch_id, staged, first_chunk=first, last_chunk=False
+        )
+        first = False
+        staged_ids += [o.submission_id for o in staged]
+        summary.received += len(outcomes)
+        summary.quarantined += len(held)
+        summary.quarantine_reasons += [
             {"source": q.received.source_uri, "reason": q.reason, "detail": q.detail}
             for q in held
-        ],
+        ]
+    # Clears the batch on an empty run; drops what an earlier run of this
+    # batch staged and this one did not.
+    load.stage_returns(
+        engine, batch_id, [], first_chunk=first, last_chunk=True, staged_before=staged_ids
     )
+    return summary
+
+
+def _unit_chunks(items: Iterable, size: int) -> Iterator[list]:
+    # Cut only between submitting units: versions are assigned over a unit's
+    # whole (unit, form, period) history at once.
+    chunk: list = []
+    for item in items:
+        if len(chunk) >= size and _submitter(item) != _submitter(chunk[-1]):
+            yield chunk
+            chunk = []
+        chunk.append(item)
+    if chunk:
+        yield chunk
+
+
+def _submitter(item: Any) -> str:
+    received = getattr(item, "received", item)
+    return received.submitted_unit_code
 
 
 def _hold_if_approved(engine: Engine, outcome: Any) -> Any:
@@ -216,7 +254,7 @@ def receive_drop_folder(
     settings: Settings | None = None,
 ) -> IntakeSummary:
     """New and changed files under ``<root>/<unit>/<form>/<period>/`` into staging."""
-    from huizong.returns.intake import scan_drop_folder
+    from huizong.returns.intake import ScanResult, iter_drop_folder, log_ignored
     from huizong.warehouse import load
 
     settings = settings or get_settings()
@@ -225,10 +263,11 @@ def receive_drop_folder(
         # remote root that is missing must fail loudly (an unmounted share).
         root.mkdir(parents=True, exist_ok=True)
     seen = load.raw_return_seen(engine)
-    scan = scan_drop_folder(root, raw_dir=settings.raw_dir, partition=partition, seen=seen)
-    summary = _triage_and_stage(
-        engine, scan.received, scan.rejected, batch_id=f"{batch_id}__drop", channel="drop"
-    )
+    notes = ScanResult()
+    items = iter_drop_folder(root, notes, raw_dir=settings.raw_dir, partition=partition, seen=seen)
+    summary = _triage_and_stage(engine, items, batch_id=f"{batch_id}__drop", channel="drop")
+    summary.skipped = notes.skipped + len(notes.ignored)
+    log_ignored(notes)
     return summary
 
 
@@ -253,9 +292,7 @@ def receive_reporting_api(
         raw_dir=settings.raw_dir,
         partition=partition,
     )
-    summary = _triage_and_stage(
-        engine, polled.received, [], batch_id=f"{batch_id}__api", channel="api"
-    )
+    summary = _triage_and_stage(engine, polled.received, batch_id=f"{batch_id}__api", channel="api")
     cursor_store.put(polled.next_cursor)
     return summary
 
@@ -269,7 +306,9 @@ def requeue_released(engine: Engine, *, batch_id: str) -> IntakeSummary:
     outcomes = retriage(released)
     # Marked before staging: one that fails triage again goes back to "held".
     load.mark_requeued(engine, [entry.quarantine_id for entry in released])
-    return _stage_outcomes(engine, outcomes, batch_id=f"{batch_id}__requeue", channel="requeue")
+    return _stage_outcomes(
+        engine, [outcomes], batch_id=f"{batch_id}__requeue", channel="requeue"
+    )
 
 
 # --- checks, publish, alerts ------------------------------------------------

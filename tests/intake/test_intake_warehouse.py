@@ -46,6 +46,10 @@ def test_drop_scan_round_trips_through_the_warehouse(tmp_path, engine, make_work
     held = [o for o in outcomes if isinstance(o, QuarantineRecord)]
     assert [h.reason for h in held] == [UNIT_MISMATCH]
     load.quarantine(engine, held + first.rejected)
+    # Landed but not yet staged is not "seen": a run that died here must retry.
+    half = run("2025-01-21")
+    assert [r.source_uri for r in half.received] == [f"{UNIT}/FL-01/2024Q4/good.xlsx"]
+    load.stage_returns(engine, "b1", [o for o in outcomes if not isinstance(o, QuarantineRecord)])
 
     again = run("2025-01-21")
     assert again.received == [] and again.rejected == [] and again.skipped == 3

@@ -7,8 +7,8 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from huizong.quality.gx_runner import _canonical_text, staged_frame
-from huizong.quality.rules import STAGED_COLUMNS, load_staged_values
+from huizong.quality.gx_runner import _canonical_text, _regex_columns_as_text, staged_frame
+from huizong.quality.rules import STAGED_COLUMNS, _bulk_fetch, load_staged_values
 from quality_warehouse import TOWNS
 
 # The straightforward join the loader replaced (slow on SQLite for one big batch).
@@ -86,3 +86,42 @@ def test_staged_frame_form_indicator_is_per_row(wh):
         f"{f}:{c}" for f, c in zip(frame["form"], frame["indicator_code"], strict=True)
     ]
     assert frame.loc[frame["indicator_code"] == "10", "money_current_text"].tolist() == ["1234.5"]
+
+
+def test_regex_columns_become_arrow_text_with_the_same_values_and_nulls():
+    frame = pd.DataFrame(
+        {
+            "unit_code": pd.Categorical(["620102001", None, "62010200100x", "620102001"]),
+            "form": pd.Categorical(["FL-01"] * 4),
+        }
+    )
+    spec = {
+        "expectations": [
+            {"type": "expect_column_values_to_match_regex", "kwargs": {"column": "unit_code"}},
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "form"}},
+        ]
+    }
+    out = _regex_columns_as_text(frame, spec)
+    assert isinstance(out["form"].dtype, pd.CategoricalDtype)  # not matched by regex: untouched
+    assert out["unit_code"].dtype == "str"
+    assert [None if pd.isna(v) else v for v in out["unit_code"]] == [
+        None if pd.isna(v) else v for v in frame["unit_code"]
+    ]
+    # What GX evaluates is unchanged: the cast to str, then the regex on the non-null rows.
+    regex = "^[0-9]{9}$"
+    for column in (frame["unit_code"], out["unit_code"]):
+        assert column[column.notna()].astype(str).str.contains(regex).tolist() == [
+            True,
+            False,
+            True,
+        ]
+    assert isinstance(frame["unit_code"].dtype, pd.CategoricalDtype)  # the caller's frame kept
+
+
+def test_bulk_fetch_restores_gc_state():
+    import gc
+
+    assert gc.isenabled()
+    with _bulk_fetch():
+        assert not gc.isenabled()
+    assert gc.isenabled()

@@ -341,12 +341,49 @@ def scan_drop_folder(
     names are not read and come back in ``ignored``. Files modified less than
     ``settle_seconds`` ago are left for the next scan (a copy may be in progress).
     """
+    result = ScanResult()
+    for item in iter_drop_folder(
+        root,
+        result,
+        raw_dir=raw_dir,
+        partition=partition,
+        seen=seen,
+        now=now,
+        settle_seconds=settle_seconds,
+        max_file_bytes=max_file_bytes,
+    ):
+        if isinstance(item, QuarantineRecord):
+            result.rejected.append(item)
+        else:
+            result.received.append(item)
+    log_ignored(result)
+    return result
+
+
+def log_ignored(result: ScanResult) -> None:
+    for notice in result.ignored:
+        log.info(
+            "drop folder: %s not read (%s): %s", notice.source_uri, notice.reason, notice.detail
+        )
+
+
+def iter_drop_folder(
+    root: Any,
+    result: ScanResult,
+    *,
+    raw_dir: str | os.PathLike[str],
+    partition: str,
+    seen: Seen | None = None,
+    now: datetime | None = None,
+    settle_seconds: float = 0.0,
+    max_file_bytes: int = MAX_DROP_FILE_BYTES,
+) -> Iterator[ReceivedReturn | QuarantineRecord]:
+    """:func:`scan_drop_folder` one file at a time; notices and skips go to ``result``."""
     root = _as_root(root)
     already_seen = _seen_fn(seen, CHANNEL_DROP)
     received_at = _as_naive_utc(now) if now else utc_now()
     store = RawStore(raw_dir)
     area = f"returns/{CHANNEL_DROP}"
-    result = ScanResult()
     for entry in _walk(root, result.ignored):
         notice = _temp_or_system_notice(entry)
         if notice is not None:
@@ -418,14 +455,9 @@ def scan_drop_folder(
             filename=filename,
         )
         if problem is None:
-            result.received.append(received)
+            yield received
         else:
-            result.rejected.append(QuarantineRecord(received, *problem))
-    for notice in result.ignored:
-        log.info(
-            "drop folder: %s not read (%s): %s", notice.source_uri, notice.reason, notice.detail
-        )
-    return result
+            yield QuarantineRecord(received, *problem)
 
 
 def _storable_suffix(suffix: str) -> bool:

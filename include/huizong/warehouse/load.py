@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -375,9 +375,24 @@ def _insert_new(engine: Engine, table: str, rows: list[dict], key: list[str]) ->
 
 
 def raw_return_seen(engine: Engine) -> set[tuple[str, str, str]]:
-    """Keys ``(raw_sha256, channel, source_uri)`` of every return already received."""
+    """Keys ``(raw_sha256, channel, source_uri)`` of every return already accounted for.
+
+    Received is not enough: a return counts as seen once it was staged or
+    quarantined, so a run that died between landing a file and staging it
+    picks the file up again instead of skipping it for good.
+    """
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT raw_sha256, channel, source_uri FROM raw_return"))
+        rows = conn.execute(
+            sa.text(
+                "SELECT r.raw_sha256, r.channel, r.source_uri FROM raw_return AS r"
+                " WHERE EXISTS (SELECT 1 FROM return_submission AS s"
+                "   WHERE s.raw_sha256 = r.raw_sha256 AND s.channel = r.channel"
+                "   AND s.source_uri = r.source_uri)"
+                " OR EXISTS (SELECT 1 FROM quarantine AS q"
+                "   WHERE q.raw_sha256 = r.raw_sha256 AND q.channel = r.channel"
+                "   AND q.source_uri = r.source_uri)"
+            )
+        )
         return {(str(a).strip(), b, c) for a, b, c in rows}
 
 
@@ -678,10 +693,22 @@ def _stg_rows(
         )
 
 
-def stage_returns(engine: Engine, batch_id: str, submissions: Iterable[StagedSubmission]) -> int:
+def stage_returns(
+    engine: Engine,
+    batch_id: str,
+    submissions: Iterable[StagedSubmission],
+    *,
+    first_chunk: bool = True,
+    last_chunk: bool = True,
+    staged_before: Collection[str] = (),
+) -> int:
     """Stage submissions for the batch, replacing what the batch staged before.
 
-    Returns the number of submissions staged.
+    A large batch may come in chunks, each its own transaction, so memory stays
+    bounded: the first chunk clears the batch's staged values, the last removes
+    the batch's leftovers from an earlier run that no chunk staged again
+    (``staged_before`` names what earlier chunks staged). Returns the number of
+    submissions staged.
     """
     # submission_id is a sha256 computed on every access: taken once here.
     by_id = {s.submission_id: s for s in submissions}
@@ -730,7 +757,11 @@ def stage_returns(engine: Engine, batch_id: str, submissions: Iterable[StagedSub
             ),
             {"b": batch_id},
         ).scalars()
-        stale = sorted({str(x).strip() for x in leftovers} - set(current))
+        stale = (
+            sorted({str(x).strip() for x in leftovers} - set(current) - set(staged_before))
+            if last_chunk
+            else []
+        )
         for chunk in _chunks(stale):
             conn.execute(
                 sa.text("DELETE FROM return_submission WHERE submission_id IN :ids").bindparams(
@@ -752,7 +783,10 @@ def stage_returns(engine: Engine, batch_id: str, submissions: Iterable[StagedSub
                 " ('published', 'published_with_warnings', 'superseded')"
                 " THEN return_submission.status ELSE 'staged' END",
             )
-        conn.execute(sa.text("DELETE FROM stg_return_value WHERE batch_id = :b"), {"b": batch_id})
+        if first_chunk:
+            conn.execute(
+                sa.text("DELETE FROM stg_return_value WHERE batch_id = :b"), {"b": batch_id}
+            )
         # Staged in the order of the fact table's primary key (unit, form, then
         # period and row code within one return): publish inserts in the order
         # it reads staging, and B-tree inserts that walk the index instead of
