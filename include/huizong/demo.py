@@ -24,6 +24,7 @@ from pathlib import Path
 
 DAG_ORDER = ("portal_notices", "submitted_returns", "consolidate_and_check")
 UI_URL = "http://127.0.0.1:8080"
+SAMPLE_PORTAL_PORT = int(os.environ.get("HUIZONG_SAMPLE_PORTAL_PORT", "18765"))
 CONSOLIDATED_QUERY = (
     "SELECT unit_name, indicator_name, period, own_value, sum_children, diff, coverage "
     "FROM v_consolidated WHERE period = '2024Q4' AND level = 'county' "
@@ -97,12 +98,26 @@ def sample_services(data_dir: Path) -> Iterator[dict[str, str]]:
     from huizong.returns.api_server import serve_in_thread
 
     token = secrets.token_urlsafe(24)
-    with SamplePortal() as portal, serve_in_thread(demo_data.api_items(), token=token) as api_url:
+    with _sample_portal(SamplePortal) as portal, serve_in_thread(
+        demo_data.api_items(), token=token
+    ) as api_url:
         yield {
             "HUIZONG_SAMPLE_PORTAL_URL": portal.url,
             "HUIZONG_REPORTING_API_URL": api_url,
             "HUIZONG_REPORTING_API_TOKEN": token,
         }
+
+
+@contextlib.contextmanager
+def _sample_portal(portal_class) -> Iterator:
+    # Page URLs include the port and key the raw landing index, so a rerun
+    # should find the portal where it was; any free port if that one is taken.
+    try:
+        portal = portal_class(port=SAMPLE_PORTAL_PORT)
+    except OSError:
+        portal = portal_class(port=0)
+    with portal:
+        yield portal
 
 
 def run_demo(

@@ -206,7 +206,7 @@ def build_demo_returns(seed: int = 2024) -> list[DemoReturn]:
 
 def write_drop_folder(root: Path, returns: list[DemoReturn]) -> list[Path]:
     """Write each return to ``<root>/<unit>/FL-01/<period>/`` with its submission time as mtime."""
-    from huizong.returns.samples import write_return
+    from huizong.returns.samples import LayoutOptions, write_return
 
     written = []
     for r in returns:
@@ -219,6 +219,8 @@ def write_drop_folder(root: Path, returns: list[DemoReturn]) -> list[Path]:
             unit_name=r.unit_name,
             period=r.period,
             rows=r.rows,
+            # CSV as the OA system saves it from WPS: GBK.
+            layout=LayoutOptions(fmt=r.file_format, csv_encoding="gbk"),
         )
         stamp = r.submitted_at.timestamp()
         os.utime(path, (stamp, stamp))

@@ -598,7 +598,31 @@ def _write_xlsx(grids: list[_Grid], path: Path) -> None:
     data = buffer.getvalue()
     if any(grid.formulas for grid in grids):
         data = _add_cached_values(data, grids)
-    path.write_bytes(data)
+    path.write_bytes(_reproducible_zip(data))
+
+
+_CORE_DATES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
+def _reproducible_zip(data: bytes) -> bytes:
+    """The same workbook as the same bytes: fixed member times and document dates.
+
+    openpyxl stamps the save time into the zip and ``docProps/core.xml``; a
+    sample written twice must hash the same, or a rerun would look like a
+    resubmission.
+    """
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = _CORE_DATES.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", content)
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            target.writestr(fixed, content)
+    return out.getvalue()
 
 
 def _add_cached_values(data: bytes, grids: list[_Grid]) -> bytes:
