@@ -165,29 +165,18 @@ def _stage_outcomes(
     from huizong.warehouse import load
 
     summary = IntakeSummary(channel=channel)
-    staged_ids: list[str] = []
-    first = True
     for chunk in chunks:
         outcomes = [_hold_if_approved(engine, o) for o in chunk]
         held = [o for o in outcomes if isinstance(o, QuarantineRecord)]
         staged = [o for o in outcomes if not isinstance(o, QuarantineRecord)]
         load.quarantine(engine, held)
-        summary.staged += load.stage_returns(
-            engine, batch_id, staged, first_chunk=first, last_chunk=False
-        )
-        first = False
-        staged_ids += [o.submission_id for o in staged]
+        summary.staged += load.stage_returns(engine, batch_id, staged)
         summary.received += len(outcomes)
         summary.quarantined += len(held)
         summary.quarantine_reasons += [
             {"source": q.received.source_uri, "reason": q.reason, "detail": q.detail}
             for q in held
         ]
-    # Clears the batch on an empty run; drops what an earlier run of this
-    # batch staged and this one did not.
-    load.stage_returns(
-        engine, batch_id, [], first_chunk=first, last_chunk=True, staged_before=staged_ids
-    )
     return summary
 
 

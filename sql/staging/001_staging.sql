@@ -1,5 +1,5 @@
--- Staging: parsed rows of one load batch, replaced whole on every rerun of
--- that batch (DELETE WHERE batch_id, then insert), audited before publish.
+-- Staging: parsed rows waiting for the audit. A submission's rows are replaced
+-- whenever it is staged again, so a rerun never duplicates them.
 
 CREATE TABLE IF NOT EXISTS stg_return_value (
     batch_id TEXT NOT NULL,

@@ -230,14 +230,22 @@ def test_blocked_and_warned_submissions(engine):
     ) == "published"  # fmt: skip
 
 
-def test_batch_rerun_replaces_its_staging_rows(engine):
+def test_restaging_replaces_a_submissions_rows_and_keeps_the_rest(engine):
     add_hierarchy(engine)
     one = submission(TOWNS[0], "2024Q4", {"01": 10, "02": 3})
     two = submission(TOWNS[1], "2024Q4", {"01": 4})
     load.stage_returns(engine, "b1", [one, two])
+    per_submission = "SELECT submission_id, COUNT(*) FROM stg_return_value GROUP BY submission_id"
+    before = sorted(rows(engine, per_submission))
+    # A rerun that sees only `one` again (`two` was already received) must not
+    # drop `two`, and must not duplicate `one`, in the same batch or another.
     load.stage_returns(engine, "b1", [one])
-    assert scalar(engine, "SELECT COUNT(*) FROM stg_return_value") == 2
-    assert rows(engine, "SELECT submission_id FROM return_submission") == [(one.submission_id,)]
+    load.stage_returns(engine, "b2", [one])
+    assert sorted(rows(engine, per_submission)) == before
+    assert len(before) == 2
+    assert sorted(rows(engine, "SELECT submission_id FROM return_submission")) == sorted(
+        [(one.submission_id,), (two.submission_id,)]
+    )
 
 
 def test_consolidated_own_vs_children_with_diff_and_coverage(engine):

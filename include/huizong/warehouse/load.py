@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -693,22 +693,13 @@ def _stg_rows(
         )
 
 
-def stage_returns(
-    engine: Engine,
-    batch_id: str,
-    submissions: Iterable[StagedSubmission],
-    *,
-    first_chunk: bool = True,
-    last_chunk: bool = True,
-    staged_before: Collection[str] = (),
-) -> int:
-    """Stage submissions for the batch, replacing what the batch staged before.
+def stage_returns(engine: Engine, batch_id: str, submissions: Iterable[StagedSubmission]) -> int:
+    """Stage submissions, replacing whatever was staged for the same submissions before.
 
-    A large batch may come in chunks, each its own transaction, so memory stays
-    bounded: the first chunk clears the batch's staged values, the last removes
-    the batch's leftovers from an earlier run that no chunk staged again
-    (``staged_before`` names what earlier chunks staged). Returns the number of
-    submissions staged.
+    Keyed on the submission, not the batch: a rerun that receives nothing new
+    (every file already seen) leaves what earlier runs staged untouched, and a
+    large batch can be staged in chunks, one transaction each, with memory
+    bounded. Returns the number of submissions staged.
     """
     # submission_id is a sha256 computed on every access: taken once here.
     by_id = {s.submission_id: s for s in submissions}
@@ -747,27 +738,16 @@ def stage_returns(
                     "batch_id": batch_id,
                 }
             )
-        # A batch rerun may no longer contain a submission it staged before
-        # (quarantined now); unpublished leftovers of this batch go.
-        current = list(by_id)
-        leftovers = conn.execute(
-            sa.text(
-                "SELECT submission_id FROM return_submission"
-                " WHERE batch_id = :b AND status IN ('staged', 'blocked')"
-            ),
-            {"b": batch_id},
-        ).scalars()
-        stale = (
-            sorted({str(x).strip() for x in leftovers} - set(current) - set(staged_before))
-            if last_chunk
-            else []
-        )
-        for chunk in _chunks(stale):
+        # Earlier staged values of these submissions, found through the batches
+        # that held them (staging is indexed by batch, not by submission).
+        for chunk in _chunks(sorted(by_id)):
             conn.execute(
-                sa.text("DELETE FROM return_submission WHERE submission_id IN :ids").bindparams(
-                    sa.bindparam("ids", expanding=True)
-                ),
-                {"ids": list(chunk)},
+                sa.text(
+                    "DELETE FROM stg_return_value WHERE batch_id IN ("
+                    " SELECT batch_id FROM return_submission WHERE submission_id IN :ids"
+                    " UNION SELECT :b) AND submission_id IN :ids"
+                ).bindparams(sa.bindparam("ids", expanding=True)),
+                {"ids": list(chunk), "b": batch_id},
             )
         if sub_rows:
             _insert_rows(
@@ -782,10 +762,6 @@ def stage_returns(
                 " status = CASE WHEN return_submission.status IN"
                 " ('published', 'published_with_warnings', 'superseded')"
                 " THEN return_submission.status ELSE 'staged' END",
-            )
-        if first_chunk:
-            conn.execute(
-                sa.text("DELETE FROM stg_return_value WHERE batch_id = :b"), {"b": batch_id}
             )
         # Staged in the order of the fact table's primary key (unit, form, then
         # period and row code within one return): publish inserts in the order
