@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from airflow.sdk import dag, get_current_context, task
 from huizong_airflow.assets import PUBLISHED_FACTS, STAGED_NOTICES, STAGED_RETURNS
-from huizong_airflow.policy import default_args
+from huizong_airflow.policy import default_args, run_deadline
 
 DOC = """\
 ### consolidate_and_check
@@ -36,6 +36,7 @@ are staged:
     catchup=False,
     max_active_runs=1,
     default_args=default_args(),
+    deadline=run_deadline(timedelta(hours=1)),
     tags=["huizong", "quality", "warehouse"],
     doc_md=DOC,
 )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from airflow.sdk import dag, get_current_context, task
 from huizong_airflow.assets import STAGED_NOTICES
-from huizong_airflow.policy import default_args
+from huizong_airflow.policy import default_args, run_deadline
 
 DOC = """\
 ### portal_notices
@@ -30,6 +30,7 @@ not stop the others. Emits `huizong_staged_notices`, which triggers
     catchup=False,
     max_active_runs=1,
     default_args=default_args(),
+    deadline=run_deadline(timedelta(hours=3)),
     tags=["huizong", "portal", "ingest"],
     doc_md=DOC,
 )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from airflow.sdk import dag, get_current_context, task
 from huizong_airflow.assets import STAGED_RETURNS
-from huizong_airflow.policy import default_args
+from huizong_airflow.policy import default_args, run_deadline
 
 DOC = """\
 ### submitted_returns
@@ -33,6 +33,7 @@ become new versions. Emits `huizong_staged_returns`.
     catchup=False,
     max_active_runs=1,
     default_args=default_args(),
+    deadline=run_deadline(timedelta(minutes=50)),
     tags=["huizong", "returns", "ingest"],
     doc_md=DOC,
 )

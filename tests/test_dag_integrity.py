@@ -54,6 +54,8 @@ def test_dag_policy(dagbag):
         assert dag.doc_md and len(dag.doc_md.strip()) > 40, f"{dag_id}: doc_md missing"
         assert dag.tags and "huizong" in dag.tags, f"{dag_id}: tags missing"
         assert dag.catchup is False, f"{dag_id}: catchup must be explicit and off"
+        if os.environ.get("HUIZONG_DEADLINE_ALERTS", "on") != "off":
+            assert dag.deadline, f"{dag_id}: no deadline alert for the engineers"
         for t in dag.tasks:
             assert t.owner == OWNER, f"{dag_id}.{t.task_id}: owner {t.owner!r}"
             assert t.retries == RETRIES, f"{dag_id}.{t.task_id}: retries {t.retries}"
