@@ -136,6 +136,15 @@ def test_alerts_written_to_outbox(demo_run):
     outbox = demo_run["base"] / "var" / "outbox"
     emails = list(outbox.rglob("*.eml"))
     assert emails, "no alert written"
+    import email
+    from email import policy
+
+    bodies = [
+        email.message_from_bytes(p.read_bytes(), policy=policy.default).get_body(("plain",))
+        .get_content()
+        for p in emails
+    ]
+    assert all("http://127.0.0.1:8080/huizong/l/" in body for body in bodies)
     assert demo_run["first"]["alerts_written"] >= 1
 
 

@@ -64,6 +64,10 @@ def airflow_env(root: Path, airflow_home: Path, data_dir: Path) -> dict[str, str
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
             # `airflow dags test` cannot run DAGs with deadline alerts (3.3.2).
             "HUIZONG_DEADLINE_ALERTS": "off",
+            # Digests carry sign-in links signed with the demo's own secret in
+            # var/, the one `make ui` serves the officials' pages with.
+            "HUIZONG_WEB_DEMO": "1",
+            "HUIZONG_WEB_BASE_URL": f"{UI_URL}/huizong",
             "HUIZONG_DATA_DIR": str(data_dir),
             "PYTHONPATH": os.pathsep.join(
                 p for p in (str(root / "include"), str(root / "plugins"), env.get("PYTHONPATH"))

@@ -11,6 +11,7 @@ county official's digest can only contain rows joined to their own subtree.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,7 +22,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from huizong.alerts.recipients import Recipient, list_recipients
+from huizong.web.auth import LINK_DAYS
 
+log = logging.getLogger(__name__)
 DEFAULT_SENDER = "huizong@localhost"
 
 _SUBTREE_CTE = """
@@ -93,6 +96,7 @@ class Digest:
     new: list[dict] = field(default_factory=list)
     resolved: list[dict] = field(default_factory=list)
     sender: str = DEFAULT_SENDER
+    links: list[str] = field(default_factory=list)  # signed sign-in links, one per unit
 
     @property
     def message_id(self) -> str:
@@ -123,6 +127,13 @@ class Digest:
             f" {', '.join(self.unit_codes)} and its subordinate units.",
             "",
         ]
+        if self.links:
+            lines += [
+                f"在线查看、填写说明与审核（链接{LINK_DAYS}天内有效，请勿转发）：",
+                f"Your page, to see, explain and approve (valid {LINK_DAYS} days, do not forward):",
+                *self.links,
+                "",
+            ]
         sections = (
             (
                 "一、需要更正的问题（错误：该报表暂不发布）",
@@ -196,6 +207,28 @@ def _rows(conn, sql: str, email: str) -> list[dict]:
     return [dict(r._mapping) for r in conn.execute(sa.text(sql), {"email": email})]
 
 
+WEB_BASE_URL_ENV = "HUIZONG_WEB_BASE_URL"
+DEFAULT_WEB_BASE_URL = "http://127.0.0.1:8080/huizong"
+
+
+def sign_in_links(email: str, unit_codes: list[str]) -> list[str]:
+    """Links to the officials' pages, scoped to each unit's subtree, or none without a secret."""
+    from datetime import timedelta
+
+    from huizong.web.auth import SecretMissing, make_link, resolve_secret
+
+    try:
+        secret = resolve_secret()
+    except SecretMissing:
+        log.warning("no HUIZONG_WEB_SECRET: digests go out without sign-in links")
+        return []
+    base_url = os.environ.get(WEB_BASE_URL_ENV, DEFAULT_WEB_BASE_URL)
+    return [
+        make_link(email, code, timedelta(days=LINK_DAYS), secret=secret, base_url=base_url)
+        for code in unit_codes
+    ]
+
+
 def build_digests(engine: Engine, *, run_id: str, sender: str | None = None) -> list[Digest]:
     """A digest for every recipient with something new or resolved in their subtree."""
     sender = sender or os.environ.get("HUIZONG_MAIL_FROM", DEFAULT_SENDER)
@@ -234,6 +267,7 @@ def build_digests(engine: Engine, *, run_id: str, sender: str | None = None) -> 
                     new=new,
                     resolved=resolved,
                     sender=sender,
+                    links=sign_in_links(email, codes),
                 )
             )
     return digests
