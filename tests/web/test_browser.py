@@ -90,7 +90,33 @@ def browser():
             launched.close()
 
 
-def test_official_explains_and_parent_approves(world, server, browser):
+def _link_from_alert_email(world, server: str, monkeypatch) -> str:
+    """The sign-in link exactly as the county official's digest e-mail carries it."""
+    import re
+
+    import sqlalchemy as sa
+
+    from huizong.alerts.digest import build_digests
+
+    from .conftest import SECRET
+
+    monkeypatch.setenv("HUIZONG_WEB_SECRET", SECRET)
+    monkeypatch.setenv("HUIZONG_WEB_BASE_URL", server)
+    with world.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO recipient (email, name, unit_code, role) "
+                "VALUES ('county@hetang.cn', '县联络员', :u, '统计联络员')"
+            ),
+            {"u": HETANG},
+        )
+    (digest,) = [d for d in build_digests(world.engine, run_id="r1")
+                 if d.recipient == "county@hetang.cn"]
+    body = digest.to_message().get_body(("plain",)).get_content()
+    return re.search(re.escape(server) + r"/l/\S+", body).group(0)
+
+
+def test_official_explains_and_parent_approves(world, server, browser, monkeypatch):
     from huizong.web import queries
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -99,7 +125,7 @@ def test_official_explains_and_parent_approves(world, server, browser):
     # The county's official opens the link from the alert e-mail.
     county = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = county.new_page()
-    page.goto(server + link_path("county@hetang.cn", HETANG))
+    page.goto(_link_from_alert_email(world, server, monkeypatch))
     assert page.url.endswith(f"/huizong/subtree/{HETANG}")
     page.get_by_role("heading", name="下级报送情况").wait_for()
     rows = page.locator("table.children tbody tr")
