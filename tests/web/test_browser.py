@@ -95,10 +95,7 @@ def _link_from_alert_email(world, server: str, monkeypatch) -> str:
     import re
 
     import sqlalchemy as sa
-
     from huizong.alerts.digest import build_digests
-
-    from .conftest import SECRET
 
     monkeypatch.setenv("HUIZONG_WEB_SECRET", SECRET)
     monkeypatch.setenv("HUIZONG_WEB_BASE_URL", server)
