@@ -30,7 +30,7 @@ import secrets
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -85,18 +85,7 @@ def hierarchy() -> list[dict]:
         county = counties[t % COUNTIES]
         code = f"{county[:6]}{t // COUNTIES + 1:03d}000"
         units.append((code, f"基准镇{t}", "town", county))
-    return [
-        {
-            "unit_code": code,
-            "valid_from": date(2000, 1, 1),
-            "valid_to": None,
-            "name": name,
-            "federation_name": f"{name}妇联",
-            "level": level,
-            "parent_code": parent,
-        }
-        for code, name, level, parent in units
-    ]
+    return [seed.org_unit_row(*unit) for unit in units]
 
 
 def quarters(first_year: int) -> Iterator[str]:

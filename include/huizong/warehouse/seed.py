@@ -32,6 +32,19 @@ def federation_name(name: str, level: str) -> str:
     return name if name.endswith("妇联") else f"{name}妇联"
 
 
+def org_unit_row(code: str, name: str, level: str, parent_code: str | None) -> dict:
+    """A ``dim_org_unit`` row for a unit valid since the start of the division lists."""
+    return {
+        "unit_code": code,
+        "valid_from": _VALID_FROM,
+        "valid_to": None,
+        "name": name,
+        "federation_name": federation_name(name, level),
+        "level": level,
+        "parent_code": parent_code,
+    }
+
+
 def _period_rows(first_year: int, last_year: int) -> Iterator[dict]:
     for year in range(first_year, last_year + 1):
         start, end = date(year, 1, 1), date(year, 12, 31)
@@ -159,17 +172,7 @@ def read_org_units(source: Path | str | None = None) -> list[dict]:
             raise OrgUnitFileError(
                 f"{name}:{line_no}: level {level!r} is not one of {', '.join(LEVELS)}"
             )
-        rows.append(
-            {
-                "unit_code": code,
-                "valid_from": _VALID_FROM,
-                "valid_to": None,
-                "name": row["name"].strip(),
-                "federation_name": federation_name(row["name"].strip(), level),
-                "level": level,
-                "parent_code": parent,
-            }
-        )
+        rows.append(org_unit_row(code, row["name"].strip(), level, parent))
     return rows
 
 

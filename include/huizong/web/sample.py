@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from huizong import catalog
-from huizong.warehouse.seed import upsert
+from huizong.warehouse.seed import org_unit_row, upsert
 
 FORM = "FL-01"
 
@@ -39,17 +39,7 @@ class SampleWarehouse:
             upsert(
                 conn,
                 "dim_org_unit",
-                [
-                    {
-                        "unit_code": code,
-                        "valid_from": date(2000, 1, 1),
-                        "valid_to": None,
-                        "name": name,
-                        "federation_name": f"{name}妇联",
-                        "level": level,
-                        "parent_code": parent_code,
-                    }
-                ],
+                [org_unit_row(code, name, level, parent_code)],
                 ["unit_code", "valid_from"],
             )
 
