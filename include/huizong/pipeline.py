@@ -27,9 +27,16 @@ def _now() -> datetime:
 
 
 def prepare_warehouse(engine: Engine) -> dict[str, Any]:
-    """Migrate and seed reference data; cheap and idempotent, so every run may call it."""
+    """Migrate and seed reference data when the schema is not current.
+
+    Every task calls this, so the common case (nothing changed) only compares
+    checksums: re-creating the analyst views on every task would disturb
+    analysts' queries and serialize the tasks on the migration lock.
+    """
     from huizong.warehouse import db, seed
 
+    if not db.pending_migrations(engine):
+        return {"migrations": 0}
     applied = db.migrate(engine)
     counts = seed.seed_all(engine)
     return {"migrations": len(applied), **counts}

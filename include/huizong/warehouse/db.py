@@ -92,6 +92,24 @@ def migration_files(engine: Engine) -> list[Path]:
     return files
 
 
+def pending_migrations(engine: Engine) -> list[str]:
+    """Migration files not yet applied as they are now (new or changed since)."""
+    inspector = sa.inspect(engine)
+    recorded: dict[str, str] = {}
+    if inspector.has_table("schema_migration"):
+        with engine.connect() as conn:
+            recorded = {
+                f: str(h).strip()
+                for f, h in conn.exec_driver_sql("SELECT file, sha256 FROM schema_migration")
+            }
+    pending = []
+    for path in migration_files(engine):
+        rel = f"{path.parent.name}/{path.name}"
+        if recorded.get(rel) != hashlib.sha256(path.read_bytes()).hexdigest():
+            pending.append(rel)
+    return pending
+
+
 def migrate(engine: Engine | None = None) -> list[str]:
     """Create or update the warehouse model; returns the files applied."""
     engine = engine or get_engine()
