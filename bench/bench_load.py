@@ -205,8 +205,7 @@ def run(engine, dbname: str, args: argparse.Namespace) -> int:
     seed.seed_indicators(engine)
     seed.seed_periods(engine)
     units = hierarchy()
-    with engine.begin() as conn:
-        seed.upsert(conn, "dim_org_unit", units, ["unit_code", "valid_from"])
+    seed.load_org_units(engine, units)
     t0 = time.perf_counter()
     subs = submissions([u["unit_code"] for u in units], args.facts, rng)
     n = sum(len(s.rows) for s in subs)

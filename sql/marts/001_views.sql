@@ -123,6 +123,15 @@ figures AS (
     FROM rate_parts
 ),
 
+child_counts AS (
+    SELECT
+        parent_code,
+        COUNT(*) AS expected
+    FROM dim_org_unit
+    WHERE valid_to IS NULL AND parent_code IS NOT NULL
+    GROUP BY parent_code
+),
+
 counted AS (
     SELECT
         x.unit_code,
@@ -138,16 +147,13 @@ counted AS (
         x.own_value,
         x.sum_children,
         x.children_reported,
-        -- Per row rather than joined as an aggregate: row estimates after the
-        -- grouping are poor, and a mis-planned join here cost minutes.
-        (
-            SELECT COUNT(*)
-            FROM dim_org_unit AS c
-            WHERE c.parent_code = x.unit_code AND c.valid_to IS NULL
-        ) AS children_expected
+        COALESCE(kids.expected, 0) AS children_expected
     FROM figures AS x
     INNER JOIN dim_org_unit AS u ON x.unit_code = u.unit_code AND u.valid_to IS NULL
     INNER JOIN dim_indicator AS i ON x.form = i.form AND x.indicator_code = i.indicator_code
+    -- Counted once per parent and joined: a per-row subquery probed the
+    -- hierarchy 176,000 times for one province-year (1.5 s of 4).
+    LEFT JOIN child_counts AS kids ON x.unit_code = kids.parent_code
     WHERE i.additive = TRUE OR i.temporal = 'derived'
 )
 

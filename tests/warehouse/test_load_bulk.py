@@ -10,7 +10,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 from huizong.warehouse import load
-from wh_factories import COUNTY, FORM, TOWNS, add_hierarchy, at, num, rows, submission
+from wh_factories import (
+    COUNTY,
+    FORM,
+    TOWNS,
+    add_hierarchy,
+    at,
+    num,
+    rows,
+    scalar,
+    submission,
+)
 
 
 def test_binary_staging_keeps_numbers_exact_and_null_null(engine):
@@ -58,9 +68,11 @@ def test_publish_falls_back_to_the_upsert_when_a_fact_key_exists(engine):
             "UPDATE return_submission SET status = 'staged' WHERE submission_id = "
             f"'{v2.submission_id}'"
         )
+        # (publish removed v2's staged rows, as it does for every decided return)
         conn.exec_driver_sql(
-            "UPDATE stg_return_value SET value_current = 13 WHERE submission_id = "
-            f"'{v2.submission_id}'"
+            "INSERT INTO stg_return_value (batch_id, submission_id, unit_code, form, period,"
+            " version, indicator_code, value_current) VALUES"
+            f" ('b1', '{v2.submission_id}', '{TOWNS[0]}', '{FORM}', '2024Q4', 2, '01', 13)"
         )
     load.stage_returns(engine, "b2", [fresh])
     result = load.publish(engine)
@@ -138,3 +150,19 @@ def test_consolidate_year_is_what_the_views_say(engine):
     }
     assert num(county_q4["01"]["sum_children"]) == 4 * (2 + 3 + 4)
     assert county_q4["02"]["sum_children"] is None  # NULL, never 0
+
+
+def test_publish_empties_staging_of_the_returns_it_decided(engine):
+    add_hierarchy(engine)
+    good = submission(TOWNS[0], "2024Q4", {"01": 10, "02": 4})
+    bad = submission(TOWNS[1], "2024Q4", {"01": 99})
+    load.stage_returns(engine, "b1", [good, bad])
+    assert scalar(engine, "SELECT COUNT(*) FROM stg_return_value") == 3
+
+    load.publish(engine, blocked_submission_ids=[bad.submission_id])
+
+    assert scalar(engine, "SELECT COUNT(*) FROM stg_return_value") == 0
+    facts = rows(engine, "SELECT indicator_code, value_current FROM fact_indicator_value")
+    assert sorted((code, num(v)) for code, v in facts) == [("01", 10.0), ("02", 4.0)]
+    statuses = dict(rows(engine, "SELECT unit_code, status FROM return_submission"))
+    assert statuses == {TOWNS[0]: "published", TOWNS[1]: "blocked"}

@@ -738,17 +738,21 @@ def stage_returns(engine: Engine, batch_id: str, submissions: Iterable[StagedSub
                     "batch_id": batch_id,
                 }
             )
-        # Earlier staged values of these submissions, found through the batches
-        # that held them (staging is indexed by batch, not by submission).
-        for chunk in _chunks(sorted(by_id)):
+        # Earlier staged values of these submissions. Staging has no index: on
+        # PostgreSQL one scan against a hashed array, not one per chunk of ids.
+        if is_postgres(engine):
             conn.execute(
-                sa.text(
-                    "DELETE FROM stg_return_value WHERE batch_id IN ("
-                    " SELECT batch_id FROM return_submission WHERE submission_id IN :ids"
-                    " UNION SELECT :b) AND submission_id IN :ids"
-                ).bindparams(sa.bindparam("ids", expanding=True)),
-                {"ids": list(chunk), "b": batch_id},
+                sa.text("DELETE FROM stg_return_value WHERE submission_id::text = ANY(:ids)"),
+                {"ids": sorted(by_id)},
             )
+        else:
+            for chunk in _chunks(sorted(by_id)):
+                conn.execute(
+                    sa.text("DELETE FROM stg_return_value WHERE submission_id IN :ids").bindparams(
+                        sa.bindparam("ids", expanding=True)
+                    ),
+                    {"ids": list(chunk)},
+                )
         if sub_rows:
             _insert_rows(
                 conn,
@@ -1016,8 +1020,12 @@ _RETURN_FACTS_UPSERT = (
 )
 
 
-def _insert_return_facts(conn: Connection) -> int:
-    """Facts of the staged submissions in scope; returns the rows written.
+def _insert_return_facts(conn: Connection) -> tuple[int, dict[str, int] | None]:
+    """Facts of the staged submissions in scope.
+
+    Returns the rows written and, from the plain INSERT, how many per batch
+    (None after the upsert, which may have moved existing facts between
+    batches: they are then counted again).
 
     The keyed upsert is the contract. But a fact's key carries its
     submission, and a submission is ``staged`` only until its facts are
@@ -1028,12 +1036,77 @@ def _insert_return_facts(conn: Connection) -> int:
     upsert runs instead. The result is the same either way.
     """
     if is_postgres(conn.engine):
+        batches = [
+            str(b)
+            for (b,) in conn.exec_driver_sql(
+                "SELECT DISTINCT batch_id FROM return_submission WHERE status = 'staged'"
+            )
+        ]
         try:
             with conn.begin_nested():
-                return conn.exec_driver_sql(_RETURN_FACTS_INSERT).rowcount
+                if len(batches) == 1:  # the usual case: no need to count by batch
+                    written = conn.exec_driver_sql(_RETURN_FACTS_INSERT).rowcount
+                    return written, {batches[0]: written}
+                per_batch = {
+                    str(batch): int(n)
+                    for batch, n in conn.exec_driver_sql(
+                        "WITH written AS (" + _RETURN_FACTS_INSERT + " RETURNING batch_id)"
+                        " SELECT batch_id, COUNT(*) FROM written GROUP BY batch_id"
+                    )
+                }
+                return sum(per_batch.values()), per_batch
         except sa.exc.IntegrityError:
             pass  # a key exists already: fall through to the upsert
-    return conn.exec_driver_sql(_RETURN_FACTS_UPSERT).rowcount
+    return conn.exec_driver_sql(_RETURN_FACTS_UPSERT).rowcount, None
+
+
+def _count_published(conn: Connection, written_per_batch: dict[str, int] | None) -> None:
+    """``load_run.rows_published``: the facts each touched batch holds."""
+    if written_per_batch is None:
+        # One pass over the facts for all touched batches (a correlated COUNT
+        # would scan them once per batch).
+        conn.exec_driver_sql(
+            "UPDATE load_run SET rows_published = COALESCE(("
+            " SELECT c.n FROM (SELECT f.batch_id, COUNT(*) AS n FROM fact_indicator_value AS f"
+            " WHERE f.batch_id IN (" + _TOUCHED_BATCHES + ") GROUP BY f.batch_id) AS c"
+            " WHERE c.batch_id = load_run.batch_id), 0)"
+            " WHERE batch_id IN (" + _TOUCHED_BATCHES + ")"
+        )
+        return
+    # Only new keys were written: add them to what each batch held, instead of
+    # counting every fact of its batches again (a scan of all history).
+    for batch_id, written in sorted(written_per_batch.items()):
+        conn.execute(
+            sa.text(
+                "UPDATE load_run SET rows_published = COALESCE(rows_published, 0) + :n"
+                " WHERE batch_id = :b"
+            ),
+            {"n": written, "b": batch_id},
+        )
+    conn.exec_driver_sql(
+        "UPDATE load_run SET rows_published = 0 WHERE rows_published IS NULL"
+        " AND batch_id IN (" + _TOUCHED_BATCHES + ")"
+    )
+
+
+def _clear_decided_staging(conn: Connection) -> None:
+    if is_postgres(conn.engine):
+        # Normally nothing is left waiting and the whole table can go at once
+        # (a DELETE of a million rows is a second of the publish). The lock
+        # makes a concurrent stage_returns either commit first, so that its
+        # submissions are seen as staged below, or wait for this publish.
+        conn.exec_driver_sql("LOCK TABLE stg_return_value IN ACCESS EXCLUSIVE MODE")
+        waiting = conn.exec_driver_sql(
+            "SELECT EXISTS (SELECT 1 FROM return_submission WHERE status = 'staged')"
+        ).scalar()
+        if not waiting:
+            conn.exec_driver_sql("TRUNCATE stg_return_value")
+            return
+    conn.exec_driver_sql(
+        "DELETE FROM stg_return_value WHERE NOT EXISTS ("
+        " SELECT 1 FROM return_submission AS s"
+        " WHERE s.submission_id = stg_return_value.submission_id AND s.status = 'staged')"
+    )
 
 
 def publish(
@@ -1082,7 +1155,7 @@ def publish(
         )
         if is_postgres(engine):
             conn.exec_driver_sql("ANALYZE stg_publish_scope")
-        return_facts = _insert_return_facts(conn)
+        return_facts, written_per_batch = _insert_return_facts(conn)
         # Facts that were the latest of their unit, form and period until now
         # and no longer are. Only submissions published before can hold such
         # facts (the ones just inserted got their is_latest from the winner),
@@ -1162,16 +1235,13 @@ def publish(
             " OR fact_indicator_value.qualifier <> excluded.qualifier"
             " OR fact_indicator_value.provenance <> excluded.provenance"
         ).rowcount
-        # One pass over the facts for all touched batches (a correlated COUNT
-        # would scan them once per batch).
-        conn.exec_driver_sql(
-            "UPDATE load_run SET rows_published = COALESCE(("
-            " SELECT c.n FROM (SELECT f.batch_id, COUNT(*) AS n FROM fact_indicator_value AS f"
-            " WHERE f.batch_id IN (" + _TOUCHED_BATCHES + ") GROUP BY f.batch_id) AS c"
-            " WHERE c.batch_id = load_run.batch_id), 0)"
-            " WHERE batch_id IN (" + _TOUCHED_BATCHES + ")"
-        )
+        _count_published(conn, written_per_batch)
         conn.exec_driver_sql("DELETE FROM stg_publish_scope")
+        # Decided submissions (published, or blocked until a corrected return
+        # comes) leave staging: their values live on in the facts and in the
+        # raw file, and staging stays the size of one pending load instead of
+        # all history, which every publish and audit would scan.
+        _clear_decided_staging(conn)
         if is_postgres(engine) and return_facts > _REANALYZE_AFTER_ROWS:
             # Autovacuum may not get there before the first consolidation query,
             # which would be planned for the old, smaller table.

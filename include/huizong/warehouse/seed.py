@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from huizong import catalog
+from huizong.warehouse.db import is_postgres
 
 LEVELS = ("province", "city", "county", "town", "village")
 DEFAULT_DUE_DAYS = 10
@@ -177,10 +178,19 @@ def read_org_units(source: Path | str | None = None) -> list[dict]:
 
 
 def seed_org_units(engine: Engine, source: Path | str | None = None) -> int:
-    rows = read_org_units(source)
+    return load_org_units(engine, read_org_units(source))
+
+
+def load_org_units(engine: Engine, rows: list[dict]) -> int:
+    """Upsert ``dim_org_unit`` rows; returns how many were given."""
     with engine.begin() as conn:
         for start in range(0, len(rows), 5000):
             upsert(conn, "dim_org_unit", rows[start : start + 5000], ["unit_code", "valid_from"])
+        if rows and is_postgres(engine):
+            # Every consolidation query joins the hierarchy; planned on the
+            # statistics of an empty or much smaller table, its joins come out
+            # as nested loops over the facts.
+            conn.exec_driver_sql("ANALYZE dim_org_unit")
     return len(rows)
 
 
