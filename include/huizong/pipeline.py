@@ -2,7 +2,7 @@
 
 DAG tasks call these with what Airflow knows (batch id, partition, connection
 URLs); tests and the CLI call them directly. Each step is idempotent for the
-same batch: raw landing is content-addressed, staging is replaced per batch,
+same batch: raw landing is content-addressed, staging is replaced per submission,
 publishing and findings are keyed upserts.
 """
 
