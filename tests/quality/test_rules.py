@@ -121,11 +121,31 @@ def test_parent_above_partial_sum_warns_not_all_children_reported(wh):
         wh.publish(town, "2025Q1", values)
     sid = wh.stage(COUNTY, "2025Q1", COUNTY_TOTAL)
     found = by_check(check_staged(wh.engine), "parent_eq_sum_children")
-    assert {f.indicator_code for f in found} == set(COUNTY_TOTAL)
-    assert {f.severity for f in found} == {"warn"}
-    assert all(f.submission_id == sid for f in found)
+    # One warning for the county and quarter, not one per row.
+    assert [(f.unit_code, f.indicator_code, f.severity) for f in found] == [(COUNTY, None, "warn")]
+    assert found[0].submission_id == sid
     assert "尚未报齐" in found[0].message_zh and "金洞乡" in found[0].message_zh
-    assert "Not all children reported" in found[0].message_en
+    assert "9/12" in found[0].message_zh
+    assert "not all children reported" in found[0].message_en
+    assert all(f"第{code}行" in found[0].evidence for code in COUNTY_TOTAL)
+
+
+def test_a_wrong_row_is_its_own_error_beside_the_waiting_warning(wh):
+    reported = TOWNS[:9]
+    for town, values in zip(reported, _towns_summing_to(COUNTY_TOTAL, TOWNS)[:9], strict=True):
+        wh.publish(town, "2025Q1", values)
+    sums = {
+        code: sum(v[code] for v in _towns_summing_to(COUNTY_TOTAL, TOWNS)[:9])
+        for code in COUNTY_TOTAL
+    }
+    wh.stage(COUNTY, "2025Q1", COUNTY_TOTAL | {"03": sums["03"] - 1})
+    found = by_check(check_staged(wh.engine), "parent_eq_sum_children")
+    assert sorted((f.indicator_code or "", f.severity) for f in found) == [
+        ("", "warn"),
+        ("03", "error"),
+    ]
+    warning = next(f for f in found if f.severity == "warn")
+    assert "第03行" not in warning.evidence
 
 
 def test_partial_sum_already_above_parent_is_an_error(wh):

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from operator import itemgetter
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -730,10 +731,14 @@ def check_hierarchy(ws: Workset) -> list[Finding]:
             children_of.setdefault(parent, []).append(child)
 
     out: list[Finding] = []
+    waiting: dict[tuple[str, str, str], list[tuple[Any, list[str]]]] = {}
     for r in flagged.itertuples(index=False):
         reported = listed.get((r.unit_code, r.form, r.period, r.indicator_code), [])
         reported_codes = {code for code, _ in reported}
         missing = [c for c in children_of.get(r.unit_code, []) if c not in reported_codes]
+        if r.severity == "warn":
+            waiting.setdefault((r.unit_code, r.form, r.period), []).append((r, missing))
+            continue
         shown = "；".join(
             f"{ws.unit_name(c)}({c}) {_fmt(v)}" for c, v in reported[:MAX_LISTED_CHILDREN]
         )
@@ -752,12 +757,7 @@ def check_hierarchy(ws: Workset) -> list[Finding]:
             f"sum of children {_fmt(r.sum_children)} ({coverage} children reported), "
             f"difference {_fmt(r.diff)}."
         )
-        if r.severity == "warn":
-            tail_zh = f"尚未报齐（未报：{missing_zh}），请督促下级报送后再核对。"
-            tail_en = (
-                f" Not all children reported (missing: {', '.join(missing[:MAX_LISTED_CHILDREN])})."
-            )
-        elif missing:
+        if missing:
             tail_zh = f"已报下级之和已超过本级数（未报：{missing_zh}），请核对本级或下级报表。"
             tail_en = (
                 " The partial sum already exceeds the own figure;"
@@ -783,7 +783,64 @@ def check_hierarchy(ws: Workset) -> list[Finding]:
                 message_en=head_en + tail_en,
             )
         )
+    out.extend(_awaiting_children(ws, key, rows) for key, rows in waiting.items())
     return out
+
+
+def _awaiting_children(
+    ws: Workset, key: tuple[str, str, str], rows: list[tuple[Any, list[str]]]
+) -> Finding:
+    """One warning per parent and period while children are missing, not one per row.
+
+    Every additive row of a parent is above the partial sum of its children
+    until they have all reported: listing each row would repeat the same news
+    twenty times in an official's digest.
+    """
+    unit_code, form, period = key
+    rows = sorted(rows, key=lambda item: item[0].indicator_code)
+    missing: list[str] = []
+    for _, row_missing in rows:
+        missing.extend(c for c in row_missing if c not in missing)
+    missing_zh = "、".join(ws.unit_name(c) for c in missing[:MAX_LISTED_CHILDREN])
+    if len(missing) > MAX_LISTED_CHILDREN:
+        missing_zh += f"等{len(missing)}个"
+    codes = [r.indicator_code for r, _ in rows]
+    reported = sorted({int(r.children_reported) for r, _ in rows})
+    expected = int(rows[0][0].children_expected)
+    coverage = (
+        f"{reported[0]}/{expected}"
+        if len(reported) == 1
+        else f"{reported[0]}–{reported[-1]}/{expected}"
+    )
+    rows_zh = "、".join(f"第{c}行" for c in codes[:MAX_LISTED_CHILDREN])
+    if len(codes) > MAX_LISTED_CHILDREN:
+        rows_zh += f"等{len(codes)}行"
+    submission = rows[0][0].submission_id
+    return Finding(
+        check_name="parent_eq_sum_children",
+        severity="warn",
+        unit_code=unit_code,
+        form=form,
+        period=period,
+        submission_id=submission if isinstance(submission, str) else None,
+        evidence="；".join(
+            f"第{r.indicator_code}行 本级 {_fmt(r.value_current)} 下级合计 {_fmt(r.sum_children)}"
+            for r, _ in rows[:MAX_LISTED_CHILDREN]
+        )
+        + (f"；…共{len(rows)}行" if len(rows) > MAX_LISTED_CHILDREN else "")
+        + (f"；未报 missing: {missing_zh}" if missing else ""),
+        message_zh=(
+            f"{ws.unit_name(unit_code)} {period} 下级尚未报齐（{coverage} 个下级已报，"
+            f"未报：{missing_zh}），{rows_zh}本级数高于已报下级之和。"
+            "请督促下级报送，报齐后将再次核对。"
+        ),
+        message_en=(
+            f"{unit_code} {period}: not all children reported ({coverage};"
+            f" missing: {', '.join(missing[:MAX_LISTED_CHILDREN])}); {len(codes)} rows"
+            f" ({', '.join(codes[:MAX_LISTED_CHILDREN])}) are above the partial sum."
+            " They are checked again once all children have reported."
+        ),
+    )
 
 
 # --- outliers ------------------------------------------------------------------
