@@ -350,51 +350,47 @@ def create_app(
         context["refused"] = reason
         return render(request, "unit.html", context, 409)
 
-    @app.post("/unit/{code}/explain")
-    async def explain(request: Request, code: str):
+    async def unit_action(request: Request, code: str, done: str, act, *,
+                          default_period: bool = True):
+        """A form post on a unit page: session, CSRF, scope, then ``act``."""
         session = session_of(request)
         fields = await form_fields(request)
         check_csrf(request, session, fields.get("csrf_token"))
         scoped_unit(session, code)
-        period, form = fields.get("period") or "", fields.get("form") or cfg.form
-        finding_id = fields.get("finding_id", "")
-        owner = [f for f in queries.unit_findings(cfg.engine, code, form, period)
-                 if f["finding_id"] == finding_id]
+        form = fields.get("form") or cfg.form
+        period = (pick_period(code, fields.get("period"), form) if default_period
+                  else fields.get("period") or "")
         try:
-            if not owner:
-                raise actions.ActionRefused("没有这条问题")
-            actions.explain(cfg.engine, session, finding_id, fields.get("explanation"))
+            act(session, fields, form, period)
         except actions.ActionRefused as exc:
             return refused(request, session, code, period, form, exc.reason)
-        return after_action(request, code, period, form, "explain")
+        return after_action(request, code, period, form, done)
+
+    @app.post("/unit/{code}/explain")
+    async def explain(request: Request, code: str):
+        def act(session: Session, fields: dict[str, str], form: str, period: str) -> None:
+            finding_id = fields.get("finding_id", "")
+            if not any(f["finding_id"] == finding_id
+                       for f in queries.unit_findings(cfg.engine, code, form, period)):
+                raise actions.ActionRefused("没有这条问题")
+            actions.explain(cfg.engine, session, finding_id, fields.get("explanation"))
+
+        # A finding belongs to the period it was shown under: no default period.
+        return await unit_action(request, code, "explain", act, default_period=False)
 
     @app.post("/unit/{code}/approve")
     async def approve(request: Request, code: str):
-        session = session_of(request)
-        fields = await form_fields(request)
-        check_csrf(request, session, fields.get("csrf_token"))
-        scoped_unit(session, code)
-        form = fields.get("form") or cfg.form
-        period = pick_period(code, fields.get("period"), form)
-        try:
+        def act(session: Session, fields: dict[str, str], form: str, period: str) -> None:
             actions.approve(cfg.engine, session, code, form, period)
-        except actions.ActionRefused as exc:
-            return refused(request, session, code, period, form, exc.reason)
-        return after_action(request, code, period, form, "approve")
+
+        return await unit_action(request, code, "approve", act)
 
     @app.post("/unit/{code}/withdraw")
     async def withdraw(request: Request, code: str):
-        session = session_of(request)
-        fields = await form_fields(request)
-        check_csrf(request, session, fields.get("csrf_token"))
-        scoped_unit(session, code)
-        form = fields.get("form") or cfg.form
-        period = pick_period(code, fields.get("period"), form)
-        try:
+        def act(session: Session, fields: dict[str, str], form: str, period: str) -> None:
             actions.withdraw(cfg.engine, session, code, form, period, fields.get("reason"))
-        except actions.ActionRefused as exc:
-            return refused(request, session, code, period, form, exc.reason)
-        return after_action(request, code, period, form, "withdraw")
+
+        return await unit_action(request, code, "withdraw", act)
 
     # --- files -----------------------------------------------------------------
 
