@@ -45,7 +45,7 @@ LOCK_VENV := $(VENV)-lock
 
 lock:  ## re-pin requirements.lock (run time) and requirements-dev.lock (tests) from the .in files
 	rm -rf $(LOCK_VENV) && $(PYTHON) -m venv $(LOCK_VENV)
-	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade "pip>=24"
+	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade "pip>=24" setuptools
 	$(LOCK_VENV)/bin/python -m pip install --quiet -r requirements.in
 	$(LOCK_VENV)/bin/python -m pip freeze --all | grep -vE '^pip==' > requirements.lock
 	$(LOCK_VENV)/bin/python -m pip install --quiet -c requirements.lock -r requirements-dev.in
