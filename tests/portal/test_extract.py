@@ -5,7 +5,16 @@ import json
 from pathlib import Path
 
 import pytest
-from huizong.portal.extract import PageExtraction, Statistic, extract_page
+from huizong.portal.extract import (
+    _AFTER_DIGITS,
+    _FIGURE,
+    _NUMERAL_RUN,
+    PageExtraction,
+    Statistic,
+    _figure_from_match,
+    _new_statistic,
+    extract_page,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "include" / "huizong" / "data" / "corpus"
@@ -210,3 +219,39 @@ def test_statistic_to_dict_is_json_serializable() -> None:
         data = stat.to_dict()
         json.dumps(data, ensure_ascii=False)
         assert set(data) >= {"quote", "value", "unit", "qualifier", "indicator", "org", "period"}
+
+
+def test_digit_runs_skipped_by_the_prefilter_make_no_figure() -> None:
+    # _find_figures skips a run of ASCII digits unless the character after it
+    # can continue a figure; for every other character that ends the run the
+    # full pattern must agree: the match ends with the run and gives no figure.
+    for code_point in range(0x20, 0x10000):
+        char = chr(code_point)
+        if 0xD800 <= code_point <= 0xDFFF or char in _AFTER_DIGITS or _NUMERAL_RUN.match(char):
+            continue
+        text = f"共2021{char}项"
+        match = _FIGURE.match(text, 1)
+        assert match is not None and match.end() == 5, repr(char)
+        assert _figure_from_match(text, match, set()) is None, repr(char)
+
+
+def test_statistic_built_for_the_figure_loop_equals_the_dataclass() -> None:
+    values: dict[str, object] = {
+        "quote": "全年培训妇女3人",
+        "start": 0,
+        "end": 8,
+        "raw_start": 0,
+        "raw_end": 8,
+        "value": 3,
+        "unit": "人",
+        "qualifier": "exact",
+        "indicator": None,
+        "indicator_name": "培训妇女",
+        "org": None,
+        "org_code": None,
+        "period": "2021",
+        "kind": "prose",
+    }
+    fast = _new_statistic(values)
+    slow = Statistic(**values)  # type: ignore[arg-type]
+    assert fast == slow and vars(fast) == vars(slow) and hash(fast) == hash(slow)

@@ -99,3 +99,17 @@ def test_every_character_maps_into_the_raw_text(raw: str) -> None:
     for index in range(len(result.text)):
         raw_start, raw_end = result.to_raw(index, index + 1)
         assert 0 <= raw_start <= raw_end <= len(raw)
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("妇联巾帼１２3４,，。\n (社区)婦聯(lián)①万余人次 \u200b")),
+        max_size=80,
+    )
+)
+def test_offset_columns_iterate_slice_and_compare_like_lists(raw: str) -> None:
+    result = normalize(raw)
+    for column in (result.starts, result.ends):
+        by_index = [column[index] for index in range(len(column))]
+        assert list(column) == by_index == column
+        assert column[1:-1] == by_index[1:-1]

@@ -38,8 +38,8 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
-from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, field, fields
+from bisect import bisect_left
+from dataclasses import MISSING, dataclass, fields
 from functools import cache, lru_cache
 
 from huizong import catalog
@@ -86,6 +86,13 @@ _FIGURE = re.compile(
     f"(?P<unit>{_UNITS})?"
 )
 _NUMERAL_RUN = re.compile(f"[\\d{_CN}]+")
+# What can follow a run of ASCII digits inside a _FIGURE match: a percent sign
+# (spaces allowed before it), a decimal point, a thousands comma, a fraction
+# slash, 余/多/来, a measure word. Most runs are bare digits followed by
+# anything else (dates, years, phone and hotline numbers), which never make a
+# figure, so they skip the full pattern.
+_AFTER_DIGITS = frozenset("%.,/余多来" + "".join(word[0] for word in UNIT_WORDS))
+_SPACED_PERCENT = re.compile(r"\s+%")
 _SUFFIX_QUALIFIER = re.compile(r"(以上|左右|以内|以下|之多|上下|有余)")
 _PREFIX_QUALIFIERS: tuple[tuple[str, str], ...] = (
     ("不超过", "at_most"),
@@ -248,6 +255,26 @@ class Statistic:
             value = getattr(self, item.name)
             out[item.name] = [dict(c) for c in value] if item.name == "checks" else value
         return out
+
+
+_STATISTIC_DEFAULTS = {
+    item.name: item.default for item in fields(Statistic) if item.default is not MISSING
+}
+if any(item.default_factory is not MISSING for item in fields(Statistic)):
+    raise RuntimeError("_new_statistic fills defaults, not default factories")
+
+
+def _new_statistic(values: dict[str, object]) -> Statistic:
+    """``Statistic(**values)`` for the figure loop, which builds one per figure.
+
+    The frozen dataclass ``__init__`` sets each of the 19 fields through
+    ``object.__setattr__``; filling the instance dict at once costs a third of that.
+    """
+    statistic = object.__new__(Statistic)
+    attributes = vars(statistic)
+    attributes.update(_STATISTIC_DEFAULTS)
+    attributes.update(values)
+    return statistic
 
 
 @dataclass(frozen=True)
@@ -509,8 +536,8 @@ def _period(
     range_matches: list[re.Match[str]],
 ) -> str | None:
     """Period of a figure at ``pos`` from the time words before it in its sentence."""
-    last = _last_before(period_matches, pos)
-    month_range = _last_before(range_matches, pos)
+    last = _last_before(period_matches, pos) if period_matches else None
+    month_range = _last_before(range_matches, pos) if range_matches else None
     if month_range is not None and (last is None or month_range.start() >= last.start()):
         year = int(month_range.group(1)) if month_range.group(1) else ctx.year
         first, second = int(month_range.group(2)), int(month_range.group(3))
@@ -568,7 +595,7 @@ def _scope_org(
         named = _subdivision_named(clause_prefix, division)
         if named is not None:
             return named
-    scope = _last_before(scope_matches, pos)
+    scope = _last_before(scope_matches, pos) if scope_matches else None
     if scope is not None and division is not None:
         level = _SCOPE_LEVEL.get(scope.group(1))
         if scope.group(1) == "区":
@@ -602,23 +629,27 @@ def _delimiter_positions(text: str) -> tuple[list[int], list[int]]:
 def _start_after_delimiter(positions: list[int], pos: int, limit: int) -> int:
     """Start of the span ending at ``pos``: just after the last delimiter before it."""
     index = bisect_left(positions, pos) - 1
-    lo = max(0, pos - limit)
-    if index >= 0 and positions[index] + 1 > lo:
+    lo = pos - limit if pos > limit else 0
+    if index >= 0 and positions[index] >= lo:
         return positions[index] + 1
     return lo
 
 
 def _end_at_delimiter(positions: list[int], pos: int, limit: int, text_len: int) -> int:
     index = bisect_left(positions, pos)
-    hi = min(text_len, pos + limit)
+    hi = pos + limit if pos + limit < text_len else text_len
     if index < len(positions) and positions[index] < hi:
         return positions[index]
     return hi
 
 
-def _quoted_spans(text: str) -> list[tuple[int, int]]:
-    """Spans inside 《…》 and inside short “…” names, where figures are names."""
-    spans: list[tuple[int, int]] = []
+def _quoted_positions(text: str) -> set[int]:
+    """Positions inside 《…》 and inside short “…” names, where figures are names.
+
+    A set, not spans: every candidate figure asks, and the quoted characters
+    of a page are few (a quote closes within 80 characters).
+    """
+    positions: set[int] = set()
     for opener, closer in _QUOTE_PAIRS.items():
         start = text.find(opener)
         while start >= 0:
@@ -627,26 +658,17 @@ def _quoted_spans(text: str) -> list[tuple[int, int]]:
                 start = text.find(opener, start + 1)
                 continue
             if opener == "《" or end - start - 1 <= _SHORT_QUOTE:
-                spans.append((start + 1, end))
+                positions.update(range(start + 1, end))
             start = text.find(opener, end + 1)
-    spans.sort()
-    return spans
-
-
-def _inside(spans: list[tuple[int, int]], pos: int) -> bool:
-    """``pos`` inside one of ``spans`` (sorted, each shorter than 100 characters)."""
-    index = bisect_right(spans, (pos, 1 << 60)) - 1
-    while index >= 0 and spans[index][0] > pos - 100:
-        if spans[index][0] <= pos < spans[index][1]:
-            return True
-        index -= 1
-    return False
+    return positions
 
 
 def _inside_any(spans: list[tuple[int, int]], pos: int) -> bool:
     return any(start <= pos < end for start, end in spans)
 
 
+# Built positionally where figures are found: keyword arguments cost a
+# third of the call there.
 @dataclass
 class _Figure:
     start: int
@@ -660,7 +682,6 @@ class _Figure:
     mult: str | None
     decimals: int
     raw_number: str
-    stats: list[dict[str, object]] = field(default_factory=list)
 
 
 _NOT_APPROX_BEFORE_YUE = frozenset("签合公预条制相节契履违特邀婚誓和")
@@ -676,8 +697,13 @@ _PREFIX_BY_LENGTH: tuple[tuple[int, dict[str, str]], ...] = tuple(
     for length in sorted({len(word) for word, _ in _PREFIX_QUALIFIERS}, reverse=True)
 )
 
+# The word ends right before the figure; most figures follow none of these.
+_PREFIX_LAST_CHARS = frozenset(word[-1] for word, _qualifier in _PREFIX_QUALIFIERS)
+
 
 def _prefix_qualifier(text: str, pos: int) -> tuple[str, int]:
+    if not pos or text[pos - 1] not in _PREFIX_LAST_CHARS:
+        return "exact", pos
     window = text[max(0, pos - 3) : pos]
     for length, words in _PREFIX_BY_LENGTH:
         if len(window) < length:
@@ -696,11 +722,11 @@ def _prefix_qualifier(text: str, pos: int) -> tuple[str, int]:
     return "exact", pos
 
 
-def _reject(text: str, match: re.Match[str], quoted: list[tuple[int, int]]) -> bool:
+def _reject(text: str, match: re.Match[str], quoted: set[int]) -> bool:
     start, end = match.span()
     before = text[start - 1] if start else ""
     after = text[end] if end < len(text) else ""
-    if _inside(quoted, start):
+    if start in quoted:
         return True
     if before in _PROGRAMME_ADJACENT or after in _PROGRAMME_ADJACENT:
         return True
@@ -718,9 +744,7 @@ def _reject(text: str, match: re.Match[str], quoted: list[tuple[int, int]]) -> b
     )
 
 
-def _figure_from_match(
-    text: str, match: re.Match[str], quoted: list[tuple[int, int]]
-) -> _Figure | None:
+def _figure_from_match(text: str, match: re.Match[str], quoted: set[int]) -> _Figure | None:
     pct, _pct_num, number, q1, mult, q2, unit_word = match.groups()
     if (
         not pct
@@ -729,10 +753,10 @@ def _figure_from_match(
         and (number[0].isdigit() or not number.endswith(("万", "亿")))
     ):
         return None
-    if _reject(text, match, quoted):
-        return None
     start, end = match.span()
     if pct:
+        if _reject(text, match, quoted):
+            return None
         if "/" in pct and not _FRACTION_LEAD.search(text[max(0, start - 3) : start]):
             return None
         value = parse_percent(pct)
@@ -744,17 +768,7 @@ def _figure_from_match(
             qualifier = _SUFFIX_TO_QUALIFIER[suffix.group(1)]
             end = suffix.end()
         return _Figure(
-            start=figure_start,
-            end=end,
-            number_start=start,
-            value=value,
-            unit="%",
-            qualifier=qualifier,
-            has_unit=True,
-            is_percent=True,
-            mult=None,
-            decimals=decimals_of(pct),
-            raw_number=pct,
+            figure_start, end, start, value, "%", qualifier, True, True, None, decimals_of(pct), pct
         )
     infix = q1 or q2
     is_chinese = not number[0].isdigit()
@@ -775,6 +789,9 @@ def _figure_from_match(
             return None
     if unit_word is None and not mult and not (is_chinese and number.endswith(("万", "亿"))):
         return None
+    # After the checks on the match alone: most candidates fail those cheaper.
+    if _reject(text, match, quoted):
+        return None
     if unit_word == "分" and (
         _TIME_AFTER.match(text[end : end + 4]) or text[max(0, start - 1) : start] in ("时", "点")
     ):
@@ -787,7 +804,7 @@ def _figure_from_match(
         return None
     if unit_word is not None and text[end : end + 1] and unit_word + text[end] in _UNIT_IN_WORD:
         return None
-    amount = parse_amount(number + (mult or ""))
+    amount = parse_amount(number + mult if mult else number)
     if amount is None:
         return None
     if not is_chinese and unit_word is None and mult is None:
@@ -801,20 +818,20 @@ def _figure_from_match(
         qualifier = _SUFFIX_TO_QUALIFIER[suffix.group(1)]
         figure_end = suffix.end()
     unit = CANONICAL_UNIT.get(unit_word) if unit_word else None
-    if number.isdigit() and len(number) == 4 and number[:2] in ("19", "20") and unit is None:
+    if unit is None and number.isdigit() and len(number) == 4 and number[:2] in ("19", "20"):
         return None
     return _Figure(
-        start=figure_start,
-        end=figure_end,
-        number_start=start,
-        value=amount,
-        unit=unit,
-        qualifier=qualifier,
-        has_unit=unit_word is not None,
-        is_percent=False,
-        mult=mult,
-        decimals=decimals_of(number),
-        raw_number=number,
+        figure_start,
+        figure_end,
+        start,
+        amount,
+        unit,
+        qualifier,
+        unit_word is not None,
+        False,
+        mult,
+        decimals_of(number),
+        number,
     )
 
 
@@ -891,8 +908,8 @@ def _propagate_list_qualifiers(text: str, figures: list[_Figure]) -> None:
             cursor -= 1
 
 
-def _description(text: str, clause_start: int, figure_start: int) -> str:
-    desc = text[clause_start:figure_start]
+def _description(clause_prefix: str) -> str:
+    desc = clause_prefix
     cut = desc.rfind("等")
     if 0 <= cut < len(desc) - 2:
         desc = desc[cut + 1 :]
@@ -944,21 +961,33 @@ def _sentence_info(ctx: _PageContext, text: str, start: int, end: int) -> _Sente
         start=start,
         end=end,
         periods=list(_PERIOD_RE.finditer(text, start, end)),
-        ranges=list(_MONTH_RANGE.finditer(text, start, end)),
+        # A month range names 月; most sentences have none.
+        ranges=list(_MONTH_RANGE.finditer(text, start, end))
+        if text.find("月", start, end) >= 0
+        else [],
         scopes=list(_SCOPE.finditer(text, start, end)),
         event=_iso_from_md(ctx, head.group(0), until=False) if head else None,
     )
 
 
 def _find_figures(text: str, masked: list[tuple[int, int]]) -> list[_Figure]:
-    quoted = _quoted_spans(text)
+    quoted = _quoted_positions(text)
     figures: list[_Figure] = []
     resume = 0
     # A cheap scan for runs of numerals, then the full pattern anchored at each.
     for run in _NUMERAL_RUN.finditer(text):
-        start = run.start()
-        if start < resume or (text[start] == "一" and run.end() == start + 1):
+        start, end = run.span()
+        if start < resume:
             continue
+        numeral = run.group()
+        if numeral == "一":
+            continue
+        if numeral.isascii() and numeral.isdigit():
+            following = text[end : end + 1]
+            if following not in _AFTER_DIGITS and not (
+                following.isspace() and _SPACED_PERCENT.match(text, end)
+            ):
+                continue
         match = _FIGURE.match(text, start)
         if match is None:
             continue
@@ -991,38 +1020,40 @@ def _prose_statistics(
     sentences: dict[int, _Sentence] = {}
     default_period = str(ctx.year) if ctx.year else None
 
+    text_len = len(text)
     stats: list[Statistic] = []
     previous_end = 0
     for index, figure in enumerate(figures):
+        figure_start, figure_end = figure.start, figure.end
         # A list shares one clause head: 其中妇联69个、妇女之家292个 gives each its own.
-        clause_start = max(
-            _start_after_delimiter(clause_marks, figure.start, 60),
-            previous_end if index and figures[index - 1].end <= figure.start else 0,
-        )
-        sentence_start = _start_after_delimiter(sentence_marks, figure.start, 200)
+        clause_start = _start_after_delimiter(clause_marks, figure_start, 60)
+        if clause_start < previous_end <= figure_start:
+            clause_start = previous_end
+        sentence_start = _start_after_delimiter(sentence_marks, figure_start, 200)
         sentence = sentences.get(sentence_start)
         if sentence is None:
-            sentence_end = _end_at_delimiter(sentence_marks, figure.start, 400, len(text))
+            sentence_end = _end_at_delimiter(sentence_marks, figure_start, 400, text_len)
             sentence = _sentence_info(ctx, text, sentence_start, sentence_end)
             sentences[sentence_start] = sentence
-        description = _description(text, clause_start, figure.start)
+        clause_prefix = text[clause_start:figure_start]
+        description = _description(clause_prefix)
         unit = figure.unit
         indicator = _match_indicator(description, unit)
         name_han = _name_han(description)
-        quote_end = figure.end
-        after_end = _end_at_delimiter(clause_marks, figure.end, 16, len(text))
-        following = _DIGIT_SPLIT.split(text[figure.end : after_end], maxsplit=1)[0]
+        quote_end = figure_end
+        after_end = _end_at_delimiter(clause_marks, figure_end, 16, text_len)
+        following = _DIGIT_SPLIT.split(text[figure_end:after_end], maxsplit=1)[0]
         if indicator is None and following:
             noun_phrase = _FOLLOWING_VERB.split(following, maxsplit=1)[0]
             indicator = _match_indicator(noun_phrase, unit, after=True)
         if name_han < 2:
             if following.strip():
-                quote_end = figure.end + len(following.rstrip())
+                quote_end = figure_end + len(following.rstrip())
             if indicator is None and sentence_start < clause_start:
                 earlier = text[max(sentence_start, clause_start - 40) : clause_start]
                 indicator = _match_indicator(earlier, unit)
         if figure.is_percent and indicator is None:
-            indicator = _match_indicator(text[clause_start : figure.end], "%")
+            indicator = _match_indicator(text[clause_start:figure_end], "%")
         if (
             figure.is_percent
             and indicator is None
@@ -1032,39 +1063,39 @@ def _prose_statistics(
             and stats[-1].start >= sentence_start
         ):
             indicator = "R01"
-        org_name, org_code = _scope_org(
-            ctx, text[clause_start : figure.start], sentence.scopes, figure.start
-        )
-        period = _period(ctx, text, figure.start, sentence.periods, sentence.ranges)
+        org_name, org_code = _scope_org(ctx, clause_prefix, sentence.scopes, figure_start)
+        period = _period(ctx, text, figure_start, sentence.periods, sentence.ranges)
         if period == default_period and sentence.event:
             period = sentence.event
         quote_start = clause_start
-        while quote_start < figure.start and text[quote_start] in _QUOTE_LEAD:
+        while quote_start < figure_start and text[quote_start] in _QUOTE_LEAD:
             quote_start += 1
         raw_start, raw_end = norm.to_raw(quote_start, quote_end)
         checks = _percentage_checks(figures, index, sentence_start) if figure.is_percent else ()
         stats.append(
-            Statistic(
-                quote=text[quote_start:quote_end],
-                start=quote_start,
-                end=quote_end,
-                raw_start=raw_start,
-                raw_end=raw_end,
-                value=to_number(figure.value),
-                unit=unit,
-                qualifier=figure.qualifier,
-                indicator=indicator,
-                indicator_name=_indicator_name(description, following),
-                org=org_name,
-                org_code=org_code,
-                period=period,
-                kind="prose",
-                figure=text[figure.start : figure.end],
-                checks=checks,
-                form=FORM if indicator else None,
+            _new_statistic(
+                {
+                    "quote": text[quote_start:quote_end],
+                    "start": quote_start,
+                    "end": quote_end,
+                    "raw_start": raw_start,
+                    "raw_end": raw_end,
+                    "value": to_number(figure.value),
+                    "unit": unit,
+                    "qualifier": figure.qualifier,
+                    "indicator": indicator,
+                    "indicator_name": _indicator_name(description, following),
+                    "org": org_name,
+                    "org_code": org_code,
+                    "period": period,
+                    "kind": "prose",
+                    "figure": text[figure_start:figure_end],
+                    "checks": checks,
+                    "form": FORM if indicator else None,
+                }
             )
         )
-        previous_end = figure.end
+        previous_end = figure_end
     return stats
 
 
@@ -1144,16 +1175,19 @@ def _find_tables(text: str) -> list[TextTable]:
         lines.append((line, position))
         position += len(line) + 1
     tables: list[TextTable] = []
+    # Most pages hold none of the separators; their lines skip the tests.
+    separated = any(mark in text for mark in ("\t", "|", "｜", "  ", "\u3000"))
     index = 0
     while index < len(lines):
         line, _ = lines[index]
         separator = None
-        if "\t" in line.strip("\t "):
-            separator = _TAB
-        elif line.count("|") + line.count("｜") >= 2:
-            separator = _PIPE
-        elif ("  " in line or "\u3000" in line) and len(_MULTI_SPACE.split(line.strip())) >= 3:
-            separator = _MULTI_SPACE
+        if separated:
+            if "\t" in line.strip("\t "):
+                separator = _TAB
+            elif line.count("|") + line.count("｜") >= 2:
+                separator = _PIPE
+            elif ("  " in line or "\u3000" in line) and len(_MULTI_SPACE.split(line.strip())) >= 3:
+                separator = _MULTI_SPACE
         if separator is None:
             stripped = line.strip()
             if not stripped or len(stripped) > _SHORT_CELL_LINE or stripped[-1] in "。;；":

@@ -25,12 +25,14 @@ import csv
 import difflib
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from itertools import accumulate, repeat
 from operator import add
+from typing import overload
 
 from opencc import OpenCC
 
@@ -72,8 +74,11 @@ _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 _PINYIN_LETTERS = f"a-zü{_TONED}"
 _TONED_SYLLABLE = f"[{_PINYIN_LETTERS}]*[{_TONED}][{_PINYIN_LETTERS}]*"
 _TONED_CHAR = re.compile(f"[{_TONED}]")
+# The ruby patterns open with the bracket (or the space before it) and look back
+# for the Han character: the scan for a pattern's first character runs in C, a
+# pattern that opens with a lookaround is tried at every position.
 _RUBY_TONED = re.compile(
-    f"(?=[ (])(?<=[{_HAN}])[ ]?\\(({_TONED_SYLLABLE}(?:[ '’]{_TONED_SYLLABLE})*)\\)"
+    f"[ (](?:(?<=[{_HAN}] )\\(|(?<=[{_HAN}]\\())({_TONED_SYLLABLE}(?:[ '’]{_TONED_SYLLABLE})*)\\)"
 )
 # Neutral-tone syllables carry no mark; only removed on pages that clearly
 # carry ruby pinyin, and only when the bracket holds a valid syllable.
@@ -82,13 +87,15 @@ _TONELESS_SYLLABLE = (
     "(?:iang|iong|uang|ang|eng|ing|ong|ian|iao|uai|uan|ai|ei|ao|ou|an|en|er|in|un|"
     "ia|ie|iu|ua|uo|ui|üe|ve|a|o|e|i|u|ü|v)"
 )
-_RUBY_TONELESS = re.compile(f"(?<=[{_HAN}])\\(({_TONELESS_SYLLABLE})\\)")
+_RUBY_TONELESS = re.compile(f"\\((?<=[{_HAN}]\\()({_TONELESS_SYLLABLE})\\)")
 _RUBY_PAGE_THRESHOLD = 3
 
 _UNIT_ALTERNATION = "|".join(sorted(UNIT_WORDS, key=len, reverse=True))
-# Starts with a character class so the scan skips ahead quickly.
+# Starts with the (rare) space and looks back for the number, so the scan skips
+# ahead in C.
 _NUMBER_SPACING = re.compile(
-    rf"[\d余多万亿]([ \u00a0]+)(?=[余多万亿千百%年月日号]|(?:{_UNIT_ALTERNATION}))"
+    rf"([ \u00a0](?<=[\d余多万亿][ \u00a0])[ \u00a0]*)"
+    rf"(?=[余多万亿千百%年月日号]|(?:{_UNIT_ALTERNATION}))"
 )
 _LETTER_SPACED_LINE = re.compile(f"^[ \\t]*(?:[{_HAN}][ \\t]+){{2,}}[{_HAN}][ \\t]*$", re.M)
 _INNER_SPACES = re.compile(r"[ \t]+")
@@ -120,9 +127,124 @@ _ORG_SIGNATURE = re.compile(
     r"(?:妇联|妇女联合会|联合会|委员会|办公室|人民政府|工会|团委|党委|党组)\s*$"
 )
 _BRACKETED_LINE = re.compile(r"^\s*[(（【\[].*[)）】\]]\s*$")
-_DUP_KEY_NOISE_KEEP_LINES = re.compile(r"[^\S\n]+|[|｜]+")
 _MIN_DUP_LINE = 8
 _MIN_DUP_RUN = 3
+
+
+class _OffsetMap:
+    """The raw span of every character of a text, kept as runs, not per character.
+
+    Run ``k`` covers the text from ``out[k]`` to the next run's ``out``; the
+    character at ``out[k] + d`` came from raw ``start[k] + step[k] * d`` to
+    ``end[k] + step[k] * d``. Text copied through is one step-1 run; the
+    characters of a replacement all carry the replaced span (step 0). A page
+    holds a few dozen runs where per-character lists hold its length twice,
+    rebuilt by every step that changes the text.
+    """
+
+    __slots__ = ("end", "length", "out", "start", "step")
+
+    def __init__(self) -> None:
+        self.out: list[int] = []
+        self.start: list[int] = []
+        self.end: list[int] = []
+        self.step: list[int] = []
+        self.length = 0
+
+    @classmethod
+    def identity(cls, length: int) -> _OffsetMap:
+        offsets = cls()
+        offsets.append(0, 0, 1, 1, length)
+        return offsets
+
+    def append(self, out: int, start: int, end: int, step: int, length: int) -> None:
+        """Add ``length`` characters at ``out`` (the current end), merging a continued run."""
+        if length <= 0:
+            return
+        if step and self.step and self.step[-1]:
+            shift = out - self.out[-1]
+            if self.start[-1] + shift == start and self.end[-1] + shift == end:
+                self.length = out + length
+                return
+        self.out.append(out)
+        self.start.append(start)
+        self.end.append(end)
+        self.step.append(step)
+        self.length = out + length
+
+    def start_at(self, index: int) -> int:
+        run = bisect_right(self.out, index) - 1
+        return self.start[run] + self.step[run] * (index - self.out[run])
+
+    def end_at(self, index: int) -> int:
+        run = bisect_right(self.out, index) - 1
+        return self.end[run] + self.step[run] * (index - self.out[run])
+
+    def copy_to(self, target: _OffsetMap, first: int, last: int, out: int) -> None:
+        """Append the offsets of characters ``first..last-1`` to ``target`` at ``out``."""
+        run = bisect_right(self.out, first) - 1
+        runs = len(self.out)
+        while first < last:
+            run_end = self.out[run + 1] if run + 1 < runs else self.length
+            taken = min(run_end, last) - first
+            shift = self.step[run] * (first - self.out[run])
+            target.append(
+                out, self.start[run] + shift, self.end[run] + shift, self.step[run], taken
+            )
+            first += taken
+            out += taken
+            run += 1
+
+
+class _OffsetColumn(Sequence[int]):
+    """Per-character raw starts (or ends) read off an :class:`_OffsetMap` on demand."""
+
+    __slots__ = ("_ends", "offsets")
+
+    def __init__(self, offsets: _OffsetMap, *, ends: bool) -> None:
+        self.offsets = offsets
+        self._ends = ends
+
+    def __len__(self) -> int:
+        return self.offsets.length
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[int]: ...
+
+    def __getitem__(self, index: int | slice) -> int | list[int]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        offsets = self.offsets
+        if index < 0:
+            index += offsets.length
+        if not 0 <= index < offsets.length:
+            raise IndexError("offset index out of range")
+        run = bisect_right(offsets.out, index) - 1
+        shift = offsets.step[run] * (index - offsets.out[run])
+        return (offsets.end if self._ends else offsets.start)[run] + shift
+
+    def __iter__(self) -> Iterator[int]:
+        offsets = self.offsets
+        if not offsets.out:
+            return
+        values = offsets.end if self._ends else offsets.start
+        bounds = [*offsets.out[1:], offsets.length]
+        for value, step, first, last in zip(values, offsets.step, offsets.out, bounds, strict=True):
+            yield from range(value, value + last - first) if step else repeat(value, last - first)
+
+    def __eq__(self, other: object) -> bool:
+        # Compares like the lists it stands for.
+        if isinstance(other, _OffsetColumn | list):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(list(self))
 
 
 @dataclass(frozen=True)
@@ -142,7 +264,11 @@ class NormalizedText:
         if start == end:
             point = self.starts[start] if start < len(self.text) else len(self.raw)
             return point, point
-        return self.starts[start], self.ends[end - 1]
+        starts, ends = self.starts, self.ends
+        if isinstance(starts, _OffsetColumn) and isinstance(ends, _OffsetColumn):
+            # Straight off the run map: a statistic asks for every quote.
+            return starts.offsets.start_at(start), ends.offsets.end_at(end - 1)
+        return starts[start], ends[end - 1]
 
     def raw_slice(self, start: int, end: int) -> str:
         raw_start, raw_end = self.to_raw(start, end)
@@ -150,33 +276,32 @@ class NormalizedText:
 
 
 class _Mapped:
-    __slots__ = ("ends", "raw_len", "starts", "text")
+    __slots__ = ("offsets", "raw_len", "text")
 
-    def __init__(self, text: str, starts: list[int], ends: list[int], raw_len: int) -> None:
+    def __init__(self, text: str, offsets: _OffsetMap, raw_len: int) -> None:
         self.text = text
-        self.starts = starts
-        self.ends = ends
+        self.offsets = offsets
         self.raw_len = raw_len
 
 
 class _Builder:
     """Assembles the next text from kept slices and replacements of ``source``."""
 
-    __slots__ = ("ends", "pieces", "pos", "source", "starts")
+    __slots__ = ("offsets", "out", "pieces", "pos", "source")
 
     def __init__(self, source: _Mapped) -> None:
         self.source = source
         self.pieces: list[str] = []
-        self.starts: list[int] = []
-        self.ends: list[int] = []
+        self.offsets = _OffsetMap()
+        self.out = 0
         self.pos = 0
 
     def keep_to(self, end: int) -> None:
         if end > self.pos:
             src = self.source
             self.pieces.append(src.text[self.pos : end])
-            self.starts.extend(src.starts[self.pos : end])
-            self.ends.extend(src.ends[self.pos : end])
+            src.offsets.copy_to(self.offsets, self.pos, end, self.out)
+            self.out += end - self.pos
             self.pos = end
 
     def replace(self, start: int, end: int, new: str) -> None:
@@ -184,21 +309,25 @@ class _Builder:
         src = self.source
         if new:
             if end - start == len(new):
-                self.starts.extend(src.starts[start:end])
-                self.ends.extend(src.ends[start:end])
+                src.offsets.copy_to(self.offsets, start, end, self.out)
             elif end > start:
-                self.starts.extend([src.starts[start]] * len(new))
-                self.ends.extend([src.ends[end - 1]] * len(new))
+                self.offsets.append(
+                    self.out,
+                    src.offsets.start_at(start),
+                    src.offsets.end_at(end - 1),
+                    0,
+                    len(new),
+                )
             else:
-                point = src.starts[start] if start < len(src.text) else src.raw_len
-                self.starts.extend([point] * len(new))
-                self.ends.extend([point] * len(new))
+                point = src.offsets.start_at(start) if start < len(src.text) else src.raw_len
+                self.offsets.append(self.out, point, point, 0, len(new))
             self.pieces.append(new)
+            self.out += len(new)
         self.pos = end
 
     def finish(self) -> _Mapped:
         self.keep_to(len(self.source.text))
-        return _Mapped("".join(self.pieces), self.starts, self.ends, self.source.raw_len)
+        return _Mapped("".join(self.pieces), self.offsets, self.source.raw_len)
 
 
 def _rewrite(
@@ -282,25 +411,28 @@ def _whole_lines(
 
 def _drop_chrome(mapped: _Mapped) -> tuple[_Mapped, int]:
     text = mapped.text
-    spans = _line_spans(text)
+    text_len = len(text)
+    half = text_len // 2
     ranges = []
-    half = len(text) // 2
-    for index, (start, end) in enumerate(spans):
-        line = text[start:end]
+    start = 0
+    for line in text.split("\n"):
         if start >= half and _FOOTER_START.match(line):
-            ranges.append((start, len(text)))
+            ranges.append((start, text_len))
             break
         if _CHROME_LINE.match(line):
-            ranges.append(_whole_lines(spans, index, index, len(text)))
+            # The line and the newline after it.
+            ranges.append((start, min(start + len(line) + 1, text_len)))
+        start += len(line) + 1
     return _delete_ranges(mapped, ranges), len(ranges)
 
 
 def _drop_second_copy(mapped: _Mapped) -> tuple[_Mapped, bool]:
     """Drop a second printing of the article (print view appended to the page)."""
     text = mapped.text
-    # Lines hold no newline, so stripping the noise once over the whole text
-    # and splitting gives each line's key.
-    keys = _DUP_KEY_NOISE_KEEP_LINES.sub("", text).split("\n")
+    # A line's key is the line without whitespace and table pipes; str.split
+    # drops whitespace much faster than a regex substitution.
+    unpiped = text.replace("|", "").replace("｜", "") if "|" in text or "｜" in text else text
+    keys = ["".join(line.split()) for line in unpiped.split("\n")]
     keyed = [(index, key) for index, key in enumerate(keys) if len(key) >= _MIN_DUP_LINE]
     first_seen: dict[str, int] = {}
     for position, (_line_index, key) in enumerate(keyed):
@@ -351,15 +483,20 @@ def _drop_trailing_headlines(mapped: _Mapped) -> tuple[_Mapped, int]:
     """Drop a block of other articles' headlines and teasers closing the page."""
     text = mapped.text
     spans = _line_spans(text)
-    content = [i for i, (s, e) in enumerate(spans) if text[s:e].strip()]
     block: list[int] = []
-    for index in reversed(content):
+    for index in range(len(spans) - 1, -1, -1):
         start, end = spans[index]
-        if _is_headline_like(text[start:end]):
-            block.append(index)
-        else:
+        line = text[start:end]
+        if not line.strip():
+            continue
+        if not _is_headline_like(line):
             break
-    if len(block) < 2 or len(block) >= len(content):
+        block.append(index)
+    if len(block) < 2:
+        return mapped, 0
+    # Counted only when needed (most pages end in no such block): a page of
+    # nothing but headlines keeps them.
+    if len(block) >= sum(1 for start, end in spans if text[start:end].strip()):
         return mapped, 0
     first = min(block)
     start = spans[first][0]
@@ -367,23 +504,29 @@ def _drop_trailing_headlines(mapped: _Mapped) -> tuple[_Mapped, int]:
 
 
 def _join_letter_spaced(mapped: _Mapped) -> _Mapped:
+    text = mapped.text
     ranges = []
-    for start, end in _line_spans(mapped.text):
-        if end - start > 60 or " " not in mapped.text[start:end]:
-            continue
-        if _LETTER_SPACED_LINE.match(mapped.text, start, end):
-            line = mapped.text[start:end]
+    # Only lines with a space can be letter-spaced: go from space to space.
+    space = text.find(" ")
+    while space >= 0:
+        start = text.rfind("\n", 0, space) + 1
+        end = text.find("\n", space)
+        if end < 0:
+            end = len(text)
+        if end - start <= 60 and _LETTER_SPACED_LINE.match(text, start, end):
+            line = text[start:end]
             ranges.extend(
                 (start + m.start(), start + m.end())
                 for m in re.finditer(f"(?<=[{_HAN}])[ \t]+(?=[{_HAN}])", line)
             )
+        space = text.find(" ", end)
     return _delete_ranges(mapped, ranges)
 
 
 def _ocr_repair(mapped: _Mapped) -> tuple[_Mapped, list[str]]:
     pattern, rules = _ocr_rules()
-    if not pattern.search(mapped.text):
-        return mapped, []
+    # No search first: _rewrite scans once and returns the text as it was
+    # when nothing matches.
     applied: list[str] = []
     text = mapped.text
 
@@ -409,7 +552,7 @@ def _convert_t2s(mapped: _Mapped) -> tuple[_Mapped, bool]:
     if converted == mapped.text:
         return mapped, False
     if len(converted) == len(mapped.text):
-        return _Mapped(converted, mapped.starts, mapped.ends, mapped.raw_len), True
+        return _Mapped(converted, mapped.offsets, mapped.raw_len), True
     # OpenCC phrase rules changed a length somewhere: align line by line.
     builder = _Builder(mapped)
     for start, end in _line_spans(mapped.text):
@@ -453,9 +596,13 @@ def _char_tables() -> tuple[dict[int, str], re.Pattern[str], dict[str, str], re.
     special.update(_PRE_NFKC_SYMBOLS)
     special["\r\n"] = "\n"
     keys = sorted(special, key=len, reverse=True)
-    multi = [re.escape(k) for k in keys if len(k) > 1]
+    # Longer keys first, as an alternation would try them, but the pattern
+    # opens with one character class (first characters of all keys), which
+    # the scan looks for in C.
+    firsts = "".join(re.escape(c) for c in sorted({k[0] for k in keys}))
+    longer = [f"(?<={re.escape(k[0])}){re.escape(k[1:])}" for k in keys if len(k) > 1]
     singles = "".join(re.escape(k) for k in keys if len(k) == 1)
-    pattern = re.compile("|".join([*multi, f"[{singles}]"]))
+    pattern = re.compile(f"[{firsts}](?:" + "|".join([*longer, f"(?<=[{singles}])"]) + ")")
     one_to_one_run = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(one_to_one)) + "]+")
     return one_to_one, one_to_one_run, special, pattern
 
@@ -477,7 +624,7 @@ def _nfkc(mapped: _Mapped) -> _Mapped:
         position = match.end()
     if pieces:
         pieces.append(text[position:])
-        result = _Mapped("".join(pieces), result.starts, result.ends, result.raw_len)
+        result = _Mapped("".join(pieces), result.offsets, result.raw_len)
     if _COMBINING.search(result.text):
         result, _ = _rewrite(
             result, _NFKC_CLUSTER, lambda m: unicodedata.normalize("NFKC", m.group(0))
@@ -487,7 +634,7 @@ def _nfkc(mapped: _Mapped) -> _Mapped:
 
 def normalize(raw: str) -> NormalizedText:
     """Clean ``raw`` page text; see the module docstring for the steps."""
-    mapped = _Mapped(raw, list(range(len(raw))), list(range(1, len(raw) + 1)), len(raw))
+    mapped = _Mapped(raw, _OffsetMap.identity(len(raw)), len(raw))
     repairs: list[str] = []
 
     mapped = _nfkc(mapped)
@@ -524,7 +671,7 @@ def normalize(raw: str) -> NormalizedText:
     return NormalizedText(
         text=mapped.text,
         raw=raw,
-        starts=mapped.starts,
-        ends=mapped.ends,
+        starts=_OffsetColumn(mapped.offsets, ends=False),
+        ends=_OffsetColumn(mapped.offsets, ends=True),
         repairs=tuple(repairs),
     )

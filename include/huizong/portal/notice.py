@@ -431,7 +431,8 @@ _TITLE_KEYWORDS = re.compile(
 _LIST_NUMBERING = re.compile(
     r"^\s*(?:[一二三四五六七八九十]+[、.]|\d+[、.．]|\(\w{1,2}\)|第[一二三四五六七八九十]+[,、，])"
 )
-_META_SOURCE = re.compile(r"(?:信息)?来源\s*[:：]\s*([^\s|｜]+)")
+# 信息来源|来源, not (?:信息)?来源: a pattern opening with literals is scanned for in C.
+_META_SOURCE = re.compile(r"(?:信息来源|来源)\s*[:：]\s*([^\s|｜]+)")
 _META_AUTHOR = re.compile(r"作者\s*[:：]\s*([^\s|｜]+)")
 _META_PUBLISHED = re.compile(r"(?:发布|发表|更新)(?:日期|时间)\s*[:：]\s*")
 _DATELINE_SOURCE = re.compile(r"^\s*([\u4e00-\u9fff]{2,12}(?:网|报|台|社))讯")
@@ -542,7 +543,8 @@ def _find_issuer(lines: list[str], title: str | None) -> tuple[str | None, str |
     head = [line for line in compact[:30] if line]
     for first, second in zip(head, [*head[1:], ""], strict=False):
         for candidate in (first, first + second):
-            match = _LETTERHEAD.match(candidate)
+            # _LETTERHEAD ends in 文件; most lines do not.
+            match = _LETTERHEAD.match(candidate) if candidate.endswith("文件") else None
             if match:
                 return match.group(1), "letterhead"
     tail = [line for line in compact if line][-6:]
@@ -616,7 +618,11 @@ def _doc_number(text: str) -> tuple[str | None, bool]:
 
 
 def _recipients(text: str) -> str | None:
-    match = _RECIPIENTS.search(text[:4000])
+    head = text[:4000]
+    # A match ends in a colon that closes its line; most pages have none.
+    if not any(line.rstrip().endswith((":", "：")) for line in head.split("\n")):
+        return None
+    match = _RECIPIENTS.search(head)
     return match.group(1).strip() if match else None
 
 
@@ -625,10 +631,13 @@ def _split_recipients(recipients: str) -> tuple[str, ...]:
     return tuple(p for p in parts if p)
 
 
+# The first digit is taken out of the alternatives (\d{4} is \d\d{3}, \d{1,2} is
+# \d\d?): a pattern opening with a character class is scanned for in C.
 _DEADLINE_DATE = re.compile(
-    r"(?=\d)(?:\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*[日号]?|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
-    r"|\d{4}年?\d{2,4}日|\d{1,2}\s*月\s*\d{1,2}\s*[日号])"
+    r"\d(?:\d{3}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*[日号]?|\d{3}[-/.]\d{1,2}[-/.]\d{1,2}"
+    r"|\d{3}年?\d{2,4}日|\d?\s*月\s*\d{1,2}\s*[日号])"
 )
+_DEADLINE_WORDS = ("前", "为止", "截止")
 _DEADLINE_AFTER_DATE = re.compile(
     r"\s*(?:[(（][^)）]{0,12}[)）])?\s*(?:[上中下]午|晚上?)?\s*"
     r"(?:\d{1,2}\s*[:：点时]\s*(?:\d{1,2}\s*分?)?)?\s*(?:前|之前|以前|为止|截止)"
@@ -638,6 +647,9 @@ _DEADLINE_AFTER_DATE = re.compile(
 def _deadline(
     text: str, year: int | None, issuer_level: str | None, flags: list[str]
 ) -> tuple[datetime.date | None, str | None, str | None, str | None]:
+    # _DEADLINE_AFTER_DATE needs one of these; most pages are not notices.
+    if not any(word in text for word in _DEADLINE_WORDS):
+        return None, None, None, None
     for date_match in _DEADLINE_DATE.finditer(text):
         match = _DEADLINE_AFTER_DATE.match(text, date_match.end())
         if match is None or text[max(0, date_match.start() - 2) : date_match.start()] in (

@@ -34,6 +34,7 @@ MULTIPLIERS: dict[str, int] = {
 _SEPARATORS = re.compile(r"[,\s\u00a0\u2009\u202f']")
 _ARABIC = re.compile(r"^\d+(?:\.\d+)?$")
 _ARABIC_WITH_MULTIPLIER = re.compile(r"^(\d+(?:\.\d+)?)(十|百|千|万|亿)*$")
+_SINGLE_MULTIPLIERS = frozenset("十百千万亿")
 _CN_ONLY = re.compile(f"^[{CN_NUMERAL_CHARS}]+$")
 _QUALIFIER_CHARS = re.compile(r"[余多来]")
 _FRACTION = re.compile(r"^(\d+)\s*/\s*(\d+)$")
@@ -53,6 +54,9 @@ class ParsedNumber:
 
 def to_number(value: float) -> float | int:
     """An int when the value is whole, so JSON shows ``31900`` not ``31900.0``."""
+    if isinstance(value, float) and value.is_integer():
+        # Most values: rounding a whole float changes nothing.
+        return int(value)
     rounded = round(value, 6)
     if rounded == int(rounded):
         return int(rounded)
@@ -101,6 +105,13 @@ def parse_amount(span: str) -> float | None:
     if span.isdecimal():
         # Plain digits, the common case: nothing to strip, float() reads them.
         return float(span)
+    # Then 3.19 and 3.19万 (one multiplier), read as the patterns below read them.
+    number, factor = span, 1
+    if span[-1:] in _SINGLE_MULTIPLIERS:
+        number, factor = span[:-1], MULTIPLIERS[span[-1]]
+    whole, point, fraction = number.partition(".")
+    if whole.isdecimal() and (not point or fraction.isdecimal()):
+        return float(number) * factor
     text = _SEPARATORS.sub("", span)
     text = _QUALIFIER_CHARS.sub("", text)
     if not text:
