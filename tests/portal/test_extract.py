@@ -165,6 +165,25 @@ def test_published_date_gives_year_less_dates_their_year() -> None:
     assert [s.period for s in stats] == ["2021-02-09", "2021-07-30/"]
 
 
+@pytest.mark.parametrize(
+    ("text", "period"),
+    [
+        ("2024年第三季度，全市开展培训300场次。", "2024Q3"),
+        ("第3季度全县举办宣讲400余场次。", "2024Q3"),
+        ("一季度共接待来访45件次。", "2024Q1"),
+    ],
+)
+def test_a_quarter_in_the_sentence_is_the_period(text: str, period: str) -> None:
+    stats = extract_page(text, published=datetime.date(2024, 10, 15)).statistics
+    assert [s.period for s in stats] == [period]
+
+
+@pytest.mark.parametrize("text", ["培训妇女300人", "300人参加培训"])
+def test_a_figure_at_either_end_of_the_text_counts(text: str) -> None:
+    stats = extract_page(text).statistics
+    assert [(s.value, s.unit) for s in stats] == [(300, "人")]
+
+
 def test_html_table_cells_with_headers_and_totals() -> None:
     html = (PAGES / "p02_city_table_gbk.html").read_bytes().decode("gb18030")
     page = extract_page(html, is_html=True)

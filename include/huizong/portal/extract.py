@@ -221,7 +221,7 @@ _PERIOD_PREFIX = re.compile(
     r"|(?P<year>(?:19|20)\d{2})\s*年(?![\d月])"
     r"|(?P<fullyear>全年|今年|本年度|本年|年内|年度)"
     r"|(?P<half>上半年|下半年)"
-    r"|(?P<quarter>第?([一二三四1-4])季度)"
+    r"|(?P<quarter>第?(?P<quarter_digit>[一二三四1-4])季度)"
 )
 
 
@@ -491,8 +491,11 @@ def _date_year(ctx: _PageContext, month: int, day: int, *, until: bool) -> int |
 _DATE_PATTERN = r"(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*[日号]"
 # The lookaheads name every character a match can start with: the scan then
 # rejects a position with one class test instead of trying each alternative.
+# A digit starts only a date or year (digits, then 年 or 月) or a quarter
+# (1-4季); the digits of figures, most of those passing the first test, fail
+# the second.
 _PERIOD_RE = re.compile(
-    "(?=[截至自从\\d全今本年上下第一二三四])(?:"
+    "(?=[截至自从\\d全今本年上下第一二三四])(?=\\D|\\d{1,4}\\s*[年月]|[1-4]季)(?:"
     + _PERIOD_PREFIX.pattern.replace("DATE", _DATE_PATTERN)
     + ")"
 )
@@ -571,7 +574,7 @@ def _period(
             else (f"{ctx.year}-07/{ctx.year}-12")
         )
     if last.group("quarter") and ctx.year:
-        digit = last.group(6)
+        digit = last.group("quarter_digit")
         quarter = "一二三四".index(digit) + 1 if digit in "一二三四" else int(digit)
         return f"{ctx.year}Q{quarter}"
     return str(ctx.year) if ctx.year else None
@@ -618,11 +621,26 @@ _CLAUSE_MARK = re.compile("[" + re.escape(_CLAUSE_DELIMS) + "]")
 _SENTENCE_DELIM_SET = frozenset(_SENTENCE_DELIMS)
 if not _SENTENCE_DELIM_SET.issubset(_CLAUSE_DELIMS):
     raise RuntimeError("sentence delimiters must also be clause delimiters")
+if "\n" not in _SENTENCE_DELIM_SET:
+    raise RuntimeError("a newline must end sentences (_delimiter_positions relies on it)")
 
 
-def _delimiter_positions(text: str) -> tuple[list[int], list[int]]:
-    """Clause and sentence delimiter positions; sentence delimiters are clause ones too."""
-    clause = [m.start() for m in _CLAUSE_MARK.finditer(text)]
+def _delimiter_positions(text: str, figures: list[_Figure]) -> tuple[list[int], list[int]]:
+    """Clause and sentence delimiter positions on the lines that hold figures.
+
+    Sentence delimiters are clause ones too. A newline ends both, so the
+    delimiters a figure looks for, before and after it, lie on its lines or
+    are the newlines around them; the many lines without a figure are not
+    scanned.
+    """
+    clause: list[int] = []
+    scanned_to = 0
+    for figure in figures:
+        first = max(text.rfind("\n", 0, figure.start), scanned_to)
+        last = text.find("\n", figure.end) + 1 or len(text)
+        if first < last:
+            clause.extend(m.start() for m in _CLAUSE_MARK.finditer(text, first, last))
+            scanned_to = last
     return clause, [p for p in clause if text[p] in _SENTENCE_DELIM_SET]
 
 
@@ -728,7 +746,8 @@ def _reject(text: str, match: re.Match[str], quoted: set[int]) -> bool:
     after = text[end] if end < len(text) else ""
     if start in quoted:
         return True
-    if before in _PROGRAMME_ADJACENT or after in _PROGRAMME_ADJACENT:
+    # (before/after are "" at the ends of the text, and "" is in every string)
+    if (before and before in _PROGRAMME_ADJACENT) or (after and after in _PROGRAMME_ADJACENT):
         return True
     if (before.isascii() and before.isalpha()) or (after.isascii() and after.isalpha()):
         return True
@@ -1016,7 +1035,7 @@ def _prose_statistics(
 ) -> list[Statistic]:
     text = norm.text
     figures = _find_figures(text, masked)
-    clause_marks, sentence_marks = _delimiter_positions(text)
+    clause_marks, sentence_marks = _delimiter_positions(text, figures)
     sentences: dict[int, _Sentence] = {}
     default_period = str(ctx.year) if ctx.year else None
 
