@@ -87,12 +87,15 @@ def test_offsets_of_full_width_text() -> None:
     assert result.raw_slice(start, start + 5) == "１，２３４"
 
 
-@given(
-    st.text(
-        alphabet=st.sampled_from(list("妇联巾帼１２3４,，。\n (社区)婦聯(lián)①万余人次 ")),
-        max_size=80,
-    )
+# Page-like text that exercises every rewrite: full-width digits, pinyin,
+# Traditional characters, circled numbers, zero-width spaces.
+PAGE_TEXT = st.text(
+    alphabet=st.sampled_from(list("妇联巾帼１２3４,，。\n (社区)婦聯(lián)①万余人次 \u200b")),
+    max_size=80,
 )
+
+
+@given(PAGE_TEXT)
 def test_every_character_maps_into_the_raw_text(raw: str) -> None:
     result = normalize(raw)
     assert len(result.starts) == len(result.text) == len(result.ends)
@@ -101,12 +104,7 @@ def test_every_character_maps_into_the_raw_text(raw: str) -> None:
         assert 0 <= raw_start <= raw_end <= len(raw)
 
 
-@given(
-    st.text(
-        alphabet=st.sampled_from(list("妇联巾帼１２3４,，。\n (社区)婦聯(lián)①万余人次 \u200b")),
-        max_size=80,
-    )
-)
+@given(PAGE_TEXT)
 def test_offset_columns_iterate_slice_and_compare_like_lists(raw: str) -> None:
     result = normalize(raw)
     for column in (result.starts, result.ends):

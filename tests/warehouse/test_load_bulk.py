@@ -166,3 +166,20 @@ def test_publish_empties_staging_of_the_returns_it_decided(engine):
     assert sorted((code, num(v)) for code, v in facts) == [("01", 10.0), ("02", 4.0)]
     statuses = dict(rows(engine, "SELECT unit_code, status FROM return_submission"))
     assert statuses == {TOWNS[0]: "published", TOWNS[1]: "blocked"}
+
+
+def test_one_publish_of_two_staged_batches_counts_each_batch(engine):
+    add_hierarchy(engine)
+    load.stage_returns(engine, "b1", [submission(TOWNS[0], "2024Q4", {"01": 1, "02": 2})])
+    load.stage_returns(engine, "b2", [submission(TOWNS[1], "2024Q4", {"01": 3})])
+    result = load.publish(engine)
+    assert result.return_facts == 3
+    assert rows(engine, "SELECT batch_id, rows_published FROM load_run ORDER BY 1") == [
+        ("b1", 2),
+        ("b2", 1),
+    ]
+    load.publish(engine)  # nothing staged: the counts stay
+    assert rows(engine, "SELECT batch_id, rows_published FROM load_run ORDER BY 1") == [
+        ("b1", 2),
+        ("b2", 1),
+    ]
