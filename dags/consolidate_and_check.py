@@ -35,7 +35,8 @@ are staged:
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args=default_args(),
+    # audit and publish of one staging batch
+    default_args=default_args(task_timeout=timedelta(minutes=40)),
     deadline=run_deadline(timedelta(hours=1)),
     tags=["huizong", "quality", "warehouse"],
     doc_md=DOC,

@@ -29,7 +29,8 @@ not stop the others. Emits `huizong_staged_notices`, which triggers
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args=default_args(),
+    # per try: one portal's crawl, list and article pages × (interval + fetch deadline)
+    default_args=default_args(task_timeout=timedelta(hours=2)),
     deadline=run_deadline(timedelta(hours=3)),
     tags=["huizong", "portal", "ingest"],
     doc_md=DOC,

@@ -32,7 +32,8 @@ become new versions. Emits `huizong_staged_returns`.
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args=default_args(),
+    # an hourly intake: done well inside the hour, before the next run
+    default_args=default_args(task_timeout=timedelta(minutes=30)),
     deadline=run_deadline(timedelta(minutes=50)),
     tags=["huizong", "returns", "ingest"],
     doc_md=DOC,

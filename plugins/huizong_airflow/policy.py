@@ -1,7 +1,10 @@
-"""Task policy every huizong DAG uses: owner, retries, failure alerts.
+"""Task policy every huizong DAG uses: owner, retries, time limit, failure alerts.
 
 Retries are set here once, not per DAG, and the DAG integrity test checks that
-every task carries them.
+every task carries them. The time limit (``execution_timeout``) is required
+here too but sized by each DAG, next to its run deadline: a hung task (a
+stuck connection, a lock wait) fails and is retried instead of holding its
+slot, and the limit must fit inside the DAG's deadline alert.
 """
 
 from __future__ import annotations
@@ -17,10 +20,14 @@ OWNER = "huizong-data-engineering"
 RETRIES = 2
 
 
-def default_args() -> dict:
+def default_args(*, task_timeout: timedelta) -> dict:
+    """Arguments for every task of a DAG; ``task_timeout`` is its ``execution_timeout``."""
+    if task_timeout <= timedelta(0):
+        raise ValueError(f"task_timeout must be positive, not {task_timeout}")
     return {
         "owner": OWNER,
         "retries": RETRIES,
+        "execution_timeout": task_timeout,
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=30),
