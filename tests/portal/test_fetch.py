@@ -454,13 +454,15 @@ def test_the_deadline_covers_retries_and_their_backoff(site):
     assert site.hits("/down.html") < 5
 
 
-def test_the_fetcher_still_reuses_connections_after_a_deadline_fetch(site):
+def test_a_finished_fetch_leaves_its_pooled_connection_alone(site):
+    """The watchdog of a fetch that ended must not cut the keep-alive connection."""
     site.route("/a.html", Reply(body="<p>a</p>"))
-    fetcher = make_fetcher(site.port, total_timeout=0.3)
+    fetcher = make_fetcher(site.port, total_timeout=0.5)
     for _ in range(3):
         assert isinstance(fetcher.fetch(site.url("/a.html")), FetchResponse)
-    time.sleep(0.4)  # past every deadline: a late watchdog must not cut a pooled connection
+    time.sleep(0.6)  # past every one of those deadlines
     assert isinstance(fetcher.fetch(site.url("/a.html")), FetchResponse)
+    assert len({r.peer for r in site.requests_to("/a.html")}) == 1  # one connection throughout
 
 
 # --- ports and DNS rebinding -------------------------------------------------
@@ -599,3 +601,95 @@ def test_proxies_from_the_environment_are_not_used(site, monkeypatch):
     site.route("/d.html", Reply(body="direct"))
     response = make_fetcher(site.port).fetch(site.url("/d.html"))
     assert isinstance(response, FetchResponse) and response.body == b"direct"
+
+
+def _certificate_for(hostname: str, directory) -> tuple[str, str, str]:
+    """(CA file, certificate file, key file): a throwaway CA that signed ``hostname``."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "huizong test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    ca_file, cert_file, key_file = (directory / n for n in ("ca.pem", "cert.pem", "key.pem"))
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    cert_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(ca_file), str(cert_file), str(key_file)
+
+
+def test_tls_to_the_pinned_address_still_verifies_the_host_name(tmp_path, monkeypatch):
+    """The socket goes to the checked IP; SNI, Host and the certificate stay on the name."""
+    import ssl
+
+    import requests
+
+    for bundle in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):  # would override session.verify
+        monkeypatch.delenv(bundle, raising=False)
+
+    ca_file, cert_file, key_file = _certificate_for("tls.example.gov.cn", tmp_path)
+    server_names: list[str | None] = []
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    context.sni_callback = lambda sock, name, ctx: server_names.append(name)
+
+    def to_loopback(host, port, **kwargs):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+
+    with LocalSite() as site:
+        site._server.socket = context.wrap_socket(site._server.socket, server_side=True)
+        site.route("/t.html", Reply(body="<p>tls</p>"))
+        session = requests.Session()
+        session.verify = ca_file
+        rules = tuple(
+            HostRule(name, allow_private=True, port=site.port)
+            for name in ("tls.example.gov.cn", "other.example.gov.cn")
+        )
+        fetcher = make_fetcher(
+            allowed_hosts=rules, resolver=to_loopback, session=session, max_retries=0
+        )
+
+        good = fetcher.fetch(f"https://tls.example.gov.cn:{site.port}/t.html")
+        wrong_name = fetcher.fetch(f"https://other.example.gov.cn:{site.port}/t.html")
+
+        assert isinstance(good, FetchResponse) and good.body == b"<p>tls</p>"
+        assert site.requests_to("/t.html")[0].headers["host"] == f"tls.example.gov.cn:{site.port}"
+        assert server_names[0] == "tls.example.gov.cn"
+        # The certificate is for tls.example.gov.cn: the same address under another
+        # name is refused, so verification is on the name, not the pinned IP.
+        assert isinstance(wrong_name, FetchError)
+        assert "certificate" in wrong_name.reason.lower()
+        assert site.hits("/t.html") == 1
