@@ -449,9 +449,20 @@ def test_the_deadline_covers_retries_and_their_backoff(site):
     response = fetcher.fetch(site.url("/down.html"))
 
     assert isinstance(response, FetchError) and response.status == 503
-    assert "total_timeout reached" in response.reason
+    assert "total_timeout reached" in response.reason and "gave up after" in response.reason
     assert time.monotonic() - started < 1.5
     assert site.hits("/down.html") < 5
+
+
+def test_the_deadline_never_cuts_the_request_interval_short(site):
+    site.route("/r.html", Reply(body="ok"))
+    fetcher = make_fetcher(site.port, request_interval_seconds=5.0, total_timeout=1)
+    assert isinstance(fetcher.fetch(site.url("/r.html")), FetchResponse)
+
+    second = fetcher.fetch(site.url("/r.html"))  # its slot is 5 s away, after the deadline
+
+    assert isinstance(second, FetchError) and "1 s deadline" in second.reason
+    assert site.hits("/r.html") == 1 and fetcher.recorded_sleeps == []
 
 
 def test_a_finished_fetch_leaves_its_pooled_connection_alone(site):

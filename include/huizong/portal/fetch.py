@@ -565,11 +565,12 @@ class Fetcher:
             _in_flight.deadline = outer
         result = attempt.result
         if isinstance(result, FetchError):
-            if attempt.retryable and attempts > 1:
-                stopped = " (total_timeout reached)" if attempts <= self.max_retries else ""
+            if attempt.retryable and self.max_retries:
+                plural = "s" if attempts != 1 else ""
+                stopped = "; total_timeout reached" if attempts <= self.max_retries else ""
                 return FetchError(
                     result.url,
-                    f"{result.reason} (gave up after {attempts} attempts{stopped})",
+                    f"{result.reason} (gave up after {attempts} attempt{plural}{stopped})",
                     result.status,
                 )
             return result
@@ -676,7 +677,8 @@ class Fetcher:
                 request_headers["If-None-Match"] = validators.etag
             if validators.last_modified:
                 request_headers["If-Modified-Since"] = validators.last_modified
-        self._wait_for_slot(urlsplit(current).hostname or "", deadline)
+        if not self._wait_for_slot(urlsplit(current).hostname or "", deadline):
+            return _Attempt(self._deadline_error(url))
         try:
             return self._request(url, current, validators, hops, deadline, request_headers)
         finally:
@@ -802,19 +804,20 @@ class Fetcher:
             redirects=hops,
         )
 
-    def _wait_for_slot(self, host: str, deadline: _Deadline | None = None) -> None:
+    def _wait_for_slot(self, host: str, deadline: _Deadline) -> bool:
+        """Wait for the host's next request slot; False if it comes after the deadline."""
         interval = self.request_interval_seconds
         if interval <= 0:
-            return
+            return True
         with self._slot_lock:
             now = self._clock()
             slot = max(now, self._next_slot.get(host, now))
+            if slot - now >= deadline.remaining():
+                return False  # never cut the interval short to make the deadline
             self._next_slot[host] = slot + interval
         if slot > now:
-            wait = slot - now
-            if deadline is not None:
-                wait = min(wait, max(0.0, deadline.remaining()))
-            self._sleep(wait)
+            self._sleep(slot - now)
+        return True
 
     def _policy_refusal(self, url: str) -> str | None:
         """Why ``url`` may not be fetched by scheme, host and port; no DNS lookup."""
