@@ -30,6 +30,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -337,6 +338,8 @@ class LoopbackStack:
         self, what: str, probe: Callable[[], Any], *, timeout: float, interval: float = 2.0
     ) -> Any:
         """Poll ``probe`` until it returns something truthy; fail with logs after ``timeout``."""
+        import psycopg
+
         deadline = time.monotonic() + timeout
         last_error: Exception | None = None
         while time.monotonic() < deadline:
@@ -345,7 +348,8 @@ class LoopbackStack:
                 raise StackError(f"{', '.join(dead)} exited while waiting for {what}", self)
             try:
                 result = probe()
-            except (OSError, urllib.error.URLError, ValueError) as exc:
+            # A server restarting (a fault test's doing) is a reason to ask again.
+            except (OSError, urllib.error.URLError, ValueError, psycopg.OperationalError) as exc:
                 last_error, result = exc, None
             if result:
                 return result
@@ -426,6 +430,83 @@ class StackError(AssertionError):
 
     def __init__(self, message: str, stack: LoopbackStack):
         super().__init__(f"{message}\n\n{stack.tails()}")
+
+
+# --- the pipeline on the stack ---------------------------------------------------
+
+PRODUCERS = ("portal_notices", "submitted_returns")
+CONSUMER = "consolidate_and_check"
+RUNS_TIMEOUT = 600
+FAILED_STATES = ("failed", "up_for_retry", "upstream_failed")
+
+
+def wait_for_dags(stack: LoopbackStack) -> None:
+    for dag_id in (*PRODUCERS, CONSUMER):
+        stack.wait_until(
+            f"DAG {dag_id} to be parsed",
+            lambda dag_id=dag_id: stack.api("GET", f"/api/v2/dags/{dag_id}"),
+            timeout=180,
+        )
+
+
+def trigger_producers(stack: LoopbackStack) -> float:
+    """The consumer is unpaused first so it sees every asset event the producers emit."""
+    stack.api("PATCH", f"/api/v2/dags/{CONSUMER}", {"is_paused": False})
+    started = time.monotonic()
+    logical = datetime.now(UTC).replace(microsecond=0).isoformat()
+    for dag_id in PRODUCERS:
+        stack.api("POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": logical})
+        stack.run_cli("dags", "unpause", dag_id)
+    return started
+
+
+def failed_tasks(stack: LoopbackStack, states: tuple[str, ...] = FAILED_STATES) -> str | None:
+    rows = stack.metadata(
+        "SELECT dag_id, run_id, task_id, map_index, state, try_number, hostname "
+        "FROM task_instance WHERE state = ANY(%s)",
+        (list(states),),
+    )
+    if not rows:
+        return None
+    lines = []
+    for dag_id, run_id, task_id, map_index, state, try_number, hostname in rows:
+        lines.append(f"{dag_id}.{task_id}[{map_index}] {state} (try {try_number}, {hostname})")
+        for log in sorted((stack.log_dir / "tasks").glob(
+            f"dag_id={dag_id}/run_id={run_id}/task_id={task_id}/**/attempt=*.log"
+        )):
+            text = log.read_text(encoding="utf-8", errors="replace").splitlines()[-60:]
+            lines.append(f"--- {log}\n" + "\n".join(text))
+    return "\n".join(lines)
+
+
+def runs_settled(stack: LoopbackStack, *, failing: tuple[str, ...] = FAILED_STATES) -> bool:
+    """Both producers and every consumer run succeeded; a task in ``failing`` fails the wait."""
+    failed = failed_tasks(stack, failing) if failing else None
+    if failed:
+        raise StackError(f"a task failed:\n{failed}", stack)
+    runs = stack.metadata("SELECT dag_id, state, queued_at FROM dag_run")
+    producers = [r for r in runs if r[0] in PRODUCERS]
+    consumer = [r for r in runs if r[0] == CONSUMER]
+    if {r[0] for r in producers} != set(PRODUCERS) or any(r[1] != "success" for r in producers):
+        return False
+    if not consumer or any(r[1] != "success" for r in consumer):
+        return False
+    pending = stack.metadata(
+        "SELECT COUNT(*) FROM asset_dag_run_queue WHERE target_dag_id = %s", (CONSUMER,)
+    )[0][0]
+    last_event = stack.metadata(
+        "SELECT MAX(timestamp) FROM asset_event WHERE source_dag_id = ANY(%s)", (list(PRODUCERS),)
+    )[0][0]
+    # The consumer's last run was queued after the producers' last asset event.
+    return pending == 0 and last_event is not None and max(r[2] for r in consumer) >= last_event
+
+
+def wait_for_runs(
+    stack: LoopbackStack, *, failing: tuple[str, ...] = FAILED_STATES, timeout: float = RUNS_TIMEOUT
+) -> None:
+    stack.wait_until("every DAG run to succeed", lambda: runs_settled(stack, failing=failing),
+                     timeout=timeout, interval=3)
+
 
 
 @contextlib.contextmanager
