@@ -57,11 +57,27 @@ def _require_servers() -> None:
 
 
 def _warehouse_snapshot(stack: stack_harness.LoopbackStack) -> dict:
+    """The warehouse's rows, with what differs between two stacks by construction
+    (the run folder in file URIs, the reference API's port) put in words."""
     engine = sa.create_engine(stack.warehouse_url)
     try:
-        return snapshot(engine)
+        rows = snapshot(engine)
     finally:
         engine.dispose()
+    places = {str(stack.run_dir): "<run_dir>"}
+    api = stack.env.get("HUIZONG_REPORTING_API_URL")
+    if api:
+        places[api.rstrip("/")] = "<reporting_api>"
+
+    def neutral(value: str) -> str:
+        for place, word in places.items():
+            value = value.replace(place, word)
+        return value
+
+    return {
+        table: sorted(tuple(neutral(v) for v in row) for row in table_rows)
+        for table, table_rows in rows.items()
+    }
 
 
 class PipelineRun:
