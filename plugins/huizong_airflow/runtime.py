@@ -92,3 +92,18 @@ def as_of_date(context: dict[str, Any]):
     end: datetime | None = context.get("data_interval_end")
     stamp = end or context["dag_run"].run_after
     return stamp.date()
+
+
+def log_summary(what: str, summary: dict[str, Any]) -> None:
+    """One INFO line a task: what it read, wrote and skipped, where engineers look (the task log).
+
+    Lists (error details, quarantine reasons) are counted here; the items are
+    logged by the step that met them.
+    """
+    import logging
+
+    parts = [
+        f"{key}={len(value) if isinstance(value, list | tuple | set | dict) else value}"
+        for key, value in summary.items()
+    ]
+    logging.getLogger("huizong.task").info("%s: %s", what, ", ".join(parts))
