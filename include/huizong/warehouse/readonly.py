@@ -558,6 +558,9 @@ def run_analyst_query(
     :class:`Timeout`, :class:`AnalystRoleUnavailable`, or the driver's error for
     a statement that is allowed but wrong (a typo, an unknown column).
     """
+    from huizong.secret_check import check_url_password
+
+    check_url_password("the analyst URL", url)
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
         return _run_sqlite(url, statement, timeout_s)

@@ -135,11 +135,15 @@ def demo_mode() -> bool:
 
 def resolve_secret(*, demo: bool | None = None, data_dir: Path | None = None) -> str:
     """The signing secret: the environment, else (demo mode only) a per-home file."""
+    from huizong.secret_check import WeakSecret, check_secret
+
     configured = os.environ.get(SECRET_ENV, "").strip()
     if configured:
-        if len(configured) < MIN_SECRET_LENGTH:
-            raise SecretMissing(f"{SECRET_ENV} must be at least {MIN_SECRET_LENGTH} characters")
-        return configured
+        try:
+            # Placeholders (the .env.example value signed working links) and weak keys.
+            return check_secret(SECRET_ENV, configured)
+        except WeakSecret as exc:
+            raise SecretMissing(str(exc)) from exc
     if demo if demo is not None else demo_mode():
         path = demo_secret_path(data_dir)
         if not path.exists():
