@@ -243,3 +243,17 @@ def test_a_login_without_the_analyst_role_is_refused_clearly(pg_engine, pg_wareh
         with psycopg.connect(admin_conninfo(dbname), autocommit=True) as admin:
             admin.execute(f'DROP ROLE "{login}"')
 
+
+
+def test_policy_admits_every_column_of_every_view(warehouse):
+    """No documented view column collides with a refused keyword or function name."""
+    import sqlalchemy as sa
+
+    inspector = sa.inspect(warehouse)
+    views = sorted(v for v in inspector.get_view_names() if v.startswith("v_"))
+    assert len(views) >= 6
+    known = readonly.Warehouse(frozenset(views), frozenset(views))
+    for view in views:
+        for column in inspector.get_columns(view):
+            statement = f"SELECT {column['name']} FROM {view} ORDER BY {column['name']}"
+            assert readonly.check_statement(statement, known) == statement
