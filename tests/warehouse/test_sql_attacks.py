@@ -143,6 +143,27 @@ def test_analyst_reads_every_view_with_ctes_and_functions(warehouse, capsys):
         assert code == 0, (view, err)
 
 
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SELECT v.unit_code, c.coverage FROM v_indicator_values AS v LEFT JOIN "
+        "(SELECT unit_code, coverage FROM v_consolidated) AS c ON c.unit_code = v.unit_code",
+        "SELECT unit_code, rank() OVER (PARTITION BY period ORDER BY value DESC) AS r "
+        "FROM v_indicator_values",
+        "SELECT CASE WHEN value > 1 THEN 'big' ELSE 'small' END AS size, coalesce(value, 0) "
+        "FROM v_indicator_values WHERE unit_code IN (SELECT unit_code FROM v_consolidated)",
+        "SELECT count(*) FROM v_indicator_values WHERE unit_name LIKE '%镇' -- towns",
+        "SELECT a.unit_code FROM v_consolidated a, v_completeness b WHERE a.period = b.period",
+        "EXPLAIN SELECT * FROM v_completeness",
+        "VALUES (1, 'a');",
+    ],
+)
+def test_ordinary_analyst_queries_run(warehouse, capsys, statement):
+    code, out, err = run(["sql", statement, "--warehouse", url_of(warehouse)], capsys)
+    assert code == 0, err
+    assert out.rstrip().endswith(("row)", "rows)"))
+
+
 # --- defence in depth: the database session holds without the statement policy ----
 
 

@@ -141,6 +141,12 @@ _STRUCTURAL_WORDS = frozenset(
     }
 )
 
+
+
+def _structural(word: str) -> bool:
+    return word in _STRUCTURAL_WORDS or word.endswith("JOIN")
+
+
 # Keywords after which the FROM list ends (until the next FROM/JOIN).
 _CLAUSE_ENDS = frozenset(
     {
@@ -312,7 +318,7 @@ def _check_calls(toks: list[_Tok], match: dict[int, int]) -> None:
             raise Refused("schema-qualified function calls are not allowed")
         if tok.kind == "quoted":
             raise Refused(f'the quoted function name "{tok.value}" is not allowed')
-        if tok.value in _STRUCTURAL_WORDS:
+        if tok.kind == "word" and _structural(tok.value):
             continue
         if tok.raw.lower() not in ALLOWED_FUNCTIONS:
             raise Refused(f"the function {tok.raw.lower()}() is not allowed")
@@ -335,8 +341,8 @@ def _check_relations(
         tok, frame = toks[i], frames[-1]
         prev = toks[i - 1] if i > 0 else None
         if tok.kind == "punct" and tok.value == "(":
-            is_call = prev is not None and prev.kind in ("word", "quoted") and (
-                prev.value not in _STRUCTURAL_WORDS
+            is_call = prev is not None and prev.kind in ("word", "quoted") and not (
+                prev.kind == "word" and _structural(prev.value)
             )
             if frame.mode == "expect":
                 frame.mode = "after"  # a subquery or a parenthesised join as a FROM item
