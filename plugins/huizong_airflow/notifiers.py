@@ -234,6 +234,11 @@ class EngineerAlertNotifier(BaseNotifier):
             log.debug("connection %s unavailable: %s", self.smtp_conn_id, exc)
             conn = None
         if conn is not None and conn.host:
+            from huizong.secret_check import ISSUED, check_secret
+
+            if conn.password:
+                check_secret(f"the {self.smtp_conn_id} connection's password", conn.password,
+                             ISSUED)
             extra = conn.extra_dejson or {}
             return SmtpTransport(
                 host=conn.host,

@@ -46,14 +46,19 @@ def warehouse_engine():
 
 def reporting_api() -> tuple[str, str] | None:
     """(base URL, bearer token) of the reporting system, or None if not configured."""
+    from huizong.secret_check import ISSUED, check_secret
+
     conn = _connection(REPORTING_API_CONN_ID)
     if conn is not None:
         scheme = conn.schema or "http"
         port = f":{conn.port}" if conn.port else ""
-        return f"{scheme}://{conn.host}{port}", conn.password or ""
+        token = check_secret(f"the {REPORTING_API_CONN_ID} connection's password (the API "
+                             "token)", conn.password, ISSUED)
+        return f"{scheme}://{conn.host}{port}", token
     url = os.environ.get("HUIZONG_REPORTING_API_URL")
     if url:
-        return url, os.environ.get("HUIZONG_REPORTING_API_TOKEN", "")
+        token_env = "HUIZONG_REPORTING_API_TOKEN"  # noqa: S105 - a variable's name
+        return url, check_secret(token_env, os.environ.get(token_env), ISSUED)
     return None
 
 
