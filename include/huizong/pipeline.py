@@ -277,7 +277,7 @@ def receive_reporting_api(
     settings: Settings | None = None,
 ) -> IntakeSummary:
     """Poll the reporting system from the stored cursor; advance it only after staging."""
-    from huizong.returns.intake import JsonFileCursorStore, poll_api
+    from huizong.returns.intake import JsonFileCursorStore, api_max_item_bytes_from_env, poll_api
 
     settings = settings or get_settings()
     cursor_store = JsonFileCursorStore(settings.data_dir / "state" / "reporting_api_cursor.json")
@@ -287,8 +287,11 @@ def receive_reporting_api(
         cursor=cursor_store.get(),
         raw_dir=settings.raw_dir,
         partition=partition,
+        max_item_bytes=api_max_item_bytes_from_env(),
     )
-    summary = _triage_and_stage(engine, polled.received, batch_id=f"{batch_id}__api", channel="api")
+    summary = _triage_and_stage(
+        engine, [*polled.received, *polled.rejected], batch_id=f"{batch_id}__api", channel="api"
+    )
     cursor_store.put(polled.next_cursor)
     return summary
 

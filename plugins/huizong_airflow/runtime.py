@@ -46,14 +46,16 @@ def warehouse_engine():
 
 def reporting_api() -> tuple[str, str] | None:
     """(base URL, bearer token) of the reporting system, or None if not configured."""
+    from huizong.returns.intake import reporting_api_base_url
+
     conn = _connection(REPORTING_API_CONN_ID)
     if conn is not None:
-        scheme = conn.schema or "http"
-        port = f":{conn.port}" if conn.port else ""
-        return f"{scheme}://{conn.host}{port}", conn.password or ""
+        # No schema means https: the token must not go out in clear text by omission.
+        base = reporting_api_base_url(conn.host or "", port=conn.port, schema=conn.schema)
+        return base, conn.password or ""
     url = os.environ.get("HUIZONG_REPORTING_API_URL")
     if url:
-        return url, os.environ.get("HUIZONG_REPORTING_API_TOKEN", "")
+        return reporting_api_base_url(url), os.environ.get("HUIZONG_REPORTING_API_TOKEN", "")
     return None
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import json
 from datetime import datetime
 from pathlib import Path
@@ -206,9 +207,10 @@ def test_a_malformed_response_is_an_error(tmp_path):
     class Broken:
         status_code = 200
         headers = None
+        raw = io.BytesIO(b'{"data": []}')
 
-        def json(self):
-            return {"data": []}
+        def close(self):
+            pass
 
     class Session:
         def get(self, *args, **kwargs):
