@@ -45,7 +45,7 @@ def test_all_pages_are_fetched_and_every_item_stored_raw(tmp_path):
     first = result.received[0]
     assert first.channel == "api" and first.submitted_unit_code == UNIT
     assert (first.form, first.period, first.api_version) == ("FL-01", "2024Q4", 1)
-    assert first.submitted_at == datetime(2025, 1, 1, 1, 30)  # 09:30 China time in UTC
+    assert first.claimed_at == datetime(2025, 1, 1, 1, 30)  # 09:30 China time in UTC
     assert first.received_at == NOW
     assert first.api_values == items[0]["values"]
     raw = Path(first.raw_path)

@@ -21,12 +21,14 @@ import base64
 import binascii
 import contextlib
 import email.utils
+import errno
 import hashlib
 import json
 import logging
 import os
 import re
 import socket
+import stat
 import tempfile
 import threading
 import time
@@ -264,17 +266,138 @@ def _temp_or_system_notice(entry: _Entry) -> ScanNotice | None:
     return None
 
 
-def _stat(path: Any) -> tuple[int | None, datetime | None]:
+def _from_timestamp(seconds: float | None) -> datetime | None:
+    if not seconds:
+        return None
+    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class _Observed:
+    """What the scan learnt about a file before reading it."""
+
+    size: int | None
+    # When the file last changed, by a clock the submitter does not set: the
+    # inode's change time on a local or mounted folder (utime() moves it to
+    # "now"), unknown on an object store.
+    changed_at: datetime | None
+    claimed_at: datetime | None  # the modification time: whatever the writer set
+    # A local file as checked: the path to open and the identity it must still have.
+    local_path: str | None = None
+    identity: tuple[int, int] | None = None
+
+
+class _Refused(Exception):
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+_SYMLINK_ESCAPE_DETAIL = (
+    "符号链接指向投递目录之外，未读取 / symbolic link points outside the drop folder and was "
+    "not followed"
+)
+
+
+def _check_local(local: str, root_real: str) -> tuple[str, os.stat_result]:
+    """The path to open for ``local`` and its stat, once it is known to be a file inside the root.
+
+    A link inside the folder is opened at its resolved target; a link out of it
+    is refused. What is returned is what :func:`_open_checked` must find.
+    """
+    info = os.lstat(local)
+    target = local
+    if stat.S_ISLNK(info.st_mode):
+        target = os.path.realpath(local)
+        if os.path.commonpath([root_real, target]) != root_real:
+            raise _Refused("symlink_escape", _SYMLINK_ESCAPE_DETAIL)
+        info = os.lstat(target)
+    if not stat.S_ISREG(info.st_mode):
+        raise _Refused("not_a_file", "不是普通文件 / not a regular file: not read")
+    return target, info
+
+
+def _open_checked(observed: _Observed) -> Any:
+    """Open the checked local file without following a link swapped in since the check.
+
+    ``O_NOFOLLOW`` refuses a link in the last component; comparing the opened
+    file's device and inode with the checked ones catches any other swap (a
+    renamed-in file, a linked folder on the way). Reads then come from the fd.
+    """
+    assert observed.local_path is not None and observed.identity is not None
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
     try:
-        info = path.stat()
+        fd = os.open(observed.local_path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _Refused(
+                "swapped",
+                "检查后被替换为符号链接，未读取 / replaced by a symbolic link after it was "
+                "checked: not read; the next scan looks at it again",
+            ) from exc
+        raise
+    try:
+        opened = os.fstat(fd)
+        if (opened.st_dev, opened.st_ino) != observed.identity or not stat.S_ISREG(
+            opened.st_mode
+        ):
+            raise _Refused(
+                "swapped",
+                "检查后文件被替换，未读取 / the file was replaced between the check and the "
+                "read: not read; the next scan looks at it again",
+            )
+        # Reads block as usual from here on; O_NONBLOCK only kept a FIFO from hanging open().
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _observe(entry: _Entry, root_real: str | None) -> _Observed:
+    local = _local_os_path(entry.path)
+    if local is not None and root_real is not None:
+        target, info = _check_local(local, root_real)
+        return _Observed(
+            size=info.st_size,
+            changed_at=_from_timestamp(info.st_ctime),
+            claimed_at=_from_timestamp(info.st_mtime),
+            local_path=target,
+            identity=(info.st_dev, info.st_ino),
+        )
+    try:
+        info = entry.path.stat()
     except (OSError, NotImplementedError, ValueError):
         # Size and time are advisory (the copy is bounded anyway); a store that
         # cannot say them must not stop the scan.
-        return None, None
-    size = getattr(info, "st_size", None)
-    mtime = getattr(info, "st_mtime", None)
-    submitted = datetime.fromtimestamp(mtime, UTC).replace(tzinfo=None) if mtime else None
-    return size, submitted
+        return _Observed(None, None, None)
+    return _Observed(
+        size=getattr(info, "st_size", None),
+        changed_at=None,
+        claimed_at=_from_timestamp(getattr(info, "st_mtime", None)),
+    )
+
+
+DEFAULT_DROP_SETTLE_SECONDS = 30.0
+
+
+def drop_settle_seconds_from_env() -> float:
+    """``HUIZONG_DROP_SETTLE_SECONDS`` (default 30): how long a file must be unchanged."""
+    text = os.environ.get("HUIZONG_DROP_SETTLE_SECONDS", "").strip()
+    if not text:
+        return DEFAULT_DROP_SETTLE_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise ValueError(
+            f"HUIZONG_DROP_SETTLE_SECONDS={text!r} is not a number of seconds (e.g. 30)"
+        ) from None
+    if seconds < 0:
+        raise ValueError(f"HUIZONG_DROP_SETTLE_SECONDS={text!r} must be 0 (off) or more")
+    return seconds
 
 
 def _canonical_form(text: str) -> str:
@@ -384,15 +507,25 @@ def iter_drop_folder(
     """:func:`scan_drop_folder` one file at a time; notices and skips go to ``result``."""
     root = _as_root(root)
     already_seen = _seen_fn(seen, CHANNEL_DROP)
-    received_at = _as_naive_utc(now) if now else utc_now()
+    clock = _as_naive_utc(now) if now else utc_now()
     store = RawStore(raw_dir)
     area = f"returns/{CHANNEL_DROP}"
+    root_local = _local_os_path(root)
+    root_real = os.path.realpath(root_local) if root_local is not None else None
     for entry in _walk(root, result.ignored):
         notice = _temp_or_system_notice(entry)
         if notice is not None:
             result.ignored.append(notice)
             continue
-        size, submitted_at = _stat(entry.path)
+        try:
+            observed = _observe(entry, root_real)
+        except _Refused as refused:
+            result.ignored.append(ScanNotice(entry.source_uri, refused.reason, refused.detail))
+            continue
+        except FileNotFoundError as exc:
+            result.ignored.append(ScanNotice(entry.source_uri, "unreadable_source", str(exc)))
+            continue
+        size = observed.size
         if size is not None and size > max_file_bytes:
             result.ignored.append(
                 ScanNotice(
@@ -402,19 +535,32 @@ def iter_drop_folder(
                 )
             )
             continue
-        if settle_seconds and submitted_at is not None:
-            age = (received_at - submitted_at).total_seconds()
+        if settle_seconds and observed.changed_at is not None:
+            # Judged on the change time, which a writer cannot set back: a copy in
+            # progress keeps moving it, whatever modification time it claims.
+            age = (clock - observed.changed_at).total_seconds()
             if age < settle_seconds:
                 result.ignored.append(
-                    ScanNotice(entry.source_uri, "settling", f"modified {age:.0f}s ago")
+                    ScanNotice(
+                        entry.source_uri,
+                        "settling",
+                        f"changed {max(age, 0):.0f}s ago; taken once unchanged for "
+                        f"{settle_seconds:g}s (a copy may be in progress)",
+                    )
                 )
                 continue
+        # Received when it reached the folder in this form, by the platform's clocks;
+        # never later than this scan, whatever the file says about itself.
+        received_at = min(observed.changed_at or clock, clock)
+        claimed_at = observed.claimed_at
         unit, form, period, problem = _classify_drop(entry.parts)
         filename = entry.parts[-1]
         suffix = PurePosixPath(filename).suffix.lower()
         try:
             with (
-                entry.path.open("rb") as source,
+                _open_checked(observed)
+                if observed.local_path is not None
+                else entry.path.open("rb") as source,
                 store.spool(
                     source, area=area, partition=partition, max_bytes=max_file_bytes
                 ) as spooled,
@@ -432,10 +578,13 @@ def iter_drop_folder(
                         "submitted_unit_code": unit,
                         "form": form,
                         "period": period,
-                        "submitted_at": submitted_at.isoformat() if submitted_at else None,
+                        "claimed_at": claimed_at.isoformat() if claimed_at else None,
                         "received_at": received_at.isoformat(),
                     },
                 )
+        except _Refused as refused:
+            result.ignored.append(ScanNotice(entry.source_uri, refused.reason, refused.detail))
+            continue
         except SourceTooLarge:
             result.ignored.append(
                 ScanNotice(entry.source_uri, "too_large", f"more than {max_file_bytes} bytes")
@@ -454,7 +603,7 @@ def iter_drop_folder(
             raw_sha256=stored.sha256,
             raw_path=str(stored.path),
             received_at=received_at,
-            submitted_at=submitted_at,
+            claimed_at=claimed_at,
             filename=filename,
         )
         if problem is None:
@@ -945,7 +1094,7 @@ def _received_from_item(
         raw_sha256=raw_sha256,
         raw_path=raw_path,
         received_at=received_at,
-        submitted_at=_parse_timestamp(fields.get("submitted_at")),
+        claimed_at=_parse_timestamp(fields.get("submitted_at")),
         api_version=_int_or_none(fields.get("version")),
         filename=str(filename) if filename else None,
         api_values=values if isinstance(values, dict) else None,
@@ -1506,7 +1655,7 @@ def _received_from_record(record: Any) -> ReceivedReturn:
         raw_sha256=str(fields["raw_sha256"]).strip(),
         raw_path=str(fields["raw_path"]),
         received_at=received_at,
-        submitted_at=fields.get("submitted_at"),
+        claimed_at=fields.get("claimed_at"),
         filename=PurePosixPath(source_uri).name if fields["channel"] == CHANNEL_DROP else None,
     )
 
