@@ -193,6 +193,7 @@ def _stage_outcomes(
         staged = [o for o in outcomes if not isinstance(o, QuarantineRecord)]
         load.quarantine(engine, held)
         summary.staged += load.stage_returns(engine, batch_id, staged)
+        load.supersede_held(engine, staged)
         summary.received += len(outcomes)
         summary.quarantined += len(held)
         summary.quarantine_reasons += [

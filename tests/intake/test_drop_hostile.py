@@ -191,24 +191,42 @@ def test_an_api_rerun_keeps_the_time_of_the_first_fetch(tmp_path, engine):
 # -------------------------------------------------------------------- settling
 
 
-def test_a_csv_cut_at_60_percent_waits_until_it_is_complete(drop, tmp_path):
+def test_a_csv_cut_at_60_percent_waits_until_it_is_complete(drop, tmp_path, engine, monkeypatch):
+    from huizong import pipeline
+
+    monkeypatch.delenv("HUIZONG_DROP_SETTLE_SECONDS")  # the default: on, 30 s
+    settings = settings_for(tmp_path, drop)
     whole = workbook_bytes(tmp_path, fmt="csv")
     path = drop / FOLDER / "a.csv"
     path.write_bytes(whole[: len(whole) * 6 // 10])
-    copying = scan(drop, tmp_path, settle_seconds=30)
-    assert copying.received == [] and copying.rejected == []
-    assert [(n.reason, n.source_uri) for n in copying.ignored] == [
-        ("settling", f"{UNIT}/FL-01/2024Q4/a.csv")
-    ]
+
+    def run(batch: str, after: float):
+        return pipeline.receive_drop_folder(
+            engine, drop, batch_id=batch, partition=batch, settings=settings,
+            now=utc_now() + timedelta(seconds=after),
+        )  # fmt: skip
+
+    copying = run("b1", 0)
+    assert (copying.received, copying.skipped) == (0, 1)
     assert not list((tmp_path / "raw").rglob("*.csv"))  # the 60 % never landed
     with path.open("ab") as out:
         out.write(whole[len(whole) * 6 // 10 :])
-    still = scan(drop, tmp_path, settle_seconds=30, now=utc_now() + timedelta(seconds=5))
-    assert [n.reason for n in still.ignored] == ["settling"]
-    later = scan(drop, tmp_path, settle_seconds=30, now=utc_now() + timedelta(seconds=31))
-    [received] = later.received
-    assert Path(received.raw_path).read_bytes() == whole
-    assert isinstance(triage(received, as_of=TODAY), StagedSubmission)
+    assert run("b2", 5).received == 0  # changed 5 s ago: still settling
+    later = run("b3", 31)
+    assert (later.received, later.staged, later.quarantined) == (1, 1, 0)
+    with engine.connect() as conn:
+        raw_path = conn.execute(sa.text("SELECT raw_path FROM return_submission")).scalar_one()
+    assert Path(raw_path).read_bytes() == whole
+
+
+def test_the_scan_reports_a_file_changed_too_recently_as_settling(drop, tmp_path):
+    (drop / FOLDER / "a.csv").write_bytes(workbook_bytes(tmp_path, fmt="csv"))
+    result = scan(drop, tmp_path, settle_seconds=30)
+    assert result.received == [] and result.rejected == []
+    assert [(n.reason, n.source_uri) for n in result.ignored] == [
+        ("settling", f"{UNIT}/FL-01/2024Q4/a.csv")
+    ]
+    assert "unchanged for 30s" in result.ignored[0].detail
 
 
 def test_a_backdated_half_written_file_still_waits(drop, tmp_path):
@@ -245,6 +263,7 @@ def test_an_xlsx_written_in_two_steps_is_not_quarantined_while_copying(
 
 def test_a_quarantined_unreadable_file_is_taken_again_once_it_changes(drop, tmp_path, engine):
     from huizong import pipeline
+    from huizong.warehouse import load
 
     # Settling off (as in the fixture): the half file is read and held as unreadable.
     settings = settings_for(tmp_path, drop)
@@ -264,6 +283,15 @@ def test_a_quarantined_unreadable_file_is_taken_again_once_it_changes(drop, tmp_
         engine, drop, batch_id="b3", partition="p3", settings=settings
     )
     assert (fixed.received, fixed.staged, fixed.quarantined) == (1, 1, 0)
+    # The half file's entry does not stay held once the whole file is in.
+    assert load.list_quarantine(engine, status="held") == []
+    [done] = load.list_quarantine(engine)
+    assert done.status == "requeued" and "superseded" in done.detail
+    # Nor is it read again by a later run.
+    again = pipeline.receive_drop_folder(
+        engine, drop, batch_id="b4", partition="p4", settings=settings
+    )
+    assert again.received == 0 and load.list_quarantine(engine, status="held") == []
 
 
 def test_the_settle_interval_comes_from_the_environment(monkeypatch):

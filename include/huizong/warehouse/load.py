@@ -515,6 +515,47 @@ def quarantine(engine: Engine, records: Iterable[QuarantineRecord]) -> int:
     return len(rows)
 
 
+SUPERSEDED_NOTE = (
+    " — 已由同一来源后来收到的版本取代 / superseded: a later version from the same file or "
+    "item was received and staged"
+)
+
+
+def supersede_held(engine: Engine, staged: Iterable[StagedSubmission]) -> int:
+    """Held returns that a later version from the same source replaced: no longer held.
+
+    A file quarantined while it was half written (or otherwise broken) stays in
+    the folder and is fixed in place; once its new content is staged, the old
+    content's entry is done with. It becomes ``requeued`` (dealt with by intake,
+    not read again) with a note; the same broken bytes arriving again are held
+    again, as any requeued entry is.
+    """
+    rows = [
+        {
+            "channel": s.received.channel,
+            "uri": s.received.source_uri,
+            "sha": s.received.raw_sha256,
+            "at": utc_naive(s.received.received_at),
+            "note": SUPERSEDED_NOTE,
+            "now": _now(),
+        }
+        for s in staged
+    ]
+    if not rows:
+        return 0
+    with engine.begin() as conn:
+        result = conn.execute(
+            sa.text(
+                "UPDATE quarantine SET status = 'requeued', released_at = :now,"
+                " detail = detail || :note"
+                " WHERE status = 'held' AND channel = :channel AND source_uri = :uri"
+                " AND raw_sha256 <> :sha AND received_at <= :at"
+            ),
+            rows,
+        )
+    return result.rowcount
+
+
 def mark_requeued(engine: Engine, quarantine_ids: list[str]) -> int:
     """Released returns handed back to intake: not re-read on every later run."""
     if not quarantine_ids:
