@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo ui test browser lint bench stack-test lock clean help
+.PHONY: install demo ui test browser lint bench stack-test fault-test lock clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ bench: $(STAMP)  ## benchmarks: extraction, parsing, warehouse load, quality
 
 stack-test: $(STAMP)  ## CeleryExecutor stack as processes on loopback (PostgreSQL + Redis)
 	HUIZONG_STACK_TEST=1 $(BIN)/python -m pytest -m stack tests/test_stack.py $(PYTEST_ARGS)
+
+fault-test: $(STAMP)  ## faults injected into the loopback stack: worker kill, Redis outage, PostgreSQL restart
+	$(BIN)/python -m pytest -m fault -s tests/faults/test_stack_faults.py $(PYTEST_ARGS)
 
 LOCK_VENV := $(VENV)-lock
 

@@ -35,7 +35,8 @@ are staged:
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args=default_args(),
+    # audit and publish of one staging batch
+    default_args=default_args(task_timeout=timedelta(minutes=40)),
     deadline=run_deadline(timedelta(hours=1)),
     tags=["huizong", "quality", "warehouse"],
     doc_md=DOC,
@@ -44,39 +45,45 @@ def consolidate_and_check():
     @task
     def audit() -> dict:
         from huizong.pipeline import audit_staged, prepare_warehouse
-        from huizong_airflow.runtime import warehouse_engine
+        from huizong_airflow.runtime import log_summary, warehouse_engine
 
         engine = warehouse_engine()
         prepare_warehouse(engine)
         summary = audit_staged(engine)
-        if summary.data_docs:
-            print(f"Data Docs: file://{summary.data_docs}")
+        # Counts, the blocked and warned submissions, and the Data Docs path.
+        log_summary("audit", summary.to_dict())
         return summary.to_dict()
 
     @task(outlets=[PUBLISHED_FACTS])
     def publish(audit_summary: dict) -> dict:
         from huizong.pipeline import publish_staged
-        from huizong_airflow.runtime import warehouse_engine
+        from huizong_airflow.runtime import log_summary, warehouse_engine
 
-        return publish_staged(
+        published = publish_staged(
             warehouse_engine(),
             blocked=audit_summary["blocked_submission_ids"],
             warned=audit_summary["warned_submission_ids"],
         )
+        log_summary("publish", published)
+        return published
 
     @task
     def completeness() -> dict:
         from huizong.pipeline import check_completeness
-        from huizong_airflow.runtime import as_of_date, warehouse_engine
+        from huizong_airflow.runtime import as_of_date, log_summary, warehouse_engine
 
-        return check_completeness(warehouse_engine(), as_of=as_of_date(get_current_context()))
+        found = check_completeness(warehouse_engine(), as_of=as_of_date(get_current_context()))
+        log_summary("completeness", found)
+        return found
 
     @task
     def alert_officials() -> dict:
         from huizong.pipeline import alert_officials
-        from huizong_airflow.runtime import warehouse_engine
+        from huizong_airflow.runtime import log_summary, warehouse_engine
 
-        return alert_officials(warehouse_engine(), run_id=get_current_context()["run_id"])
+        sent = alert_officials(warehouse_engine(), run_id=get_current_context()["run_id"])
+        log_summary("alert_officials", sent)
+        return sent
 
     published = publish(audit())
     checked = completeness()

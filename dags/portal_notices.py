@@ -18,8 +18,10 @@ task per portal: list pages → article pages → raw page stored as received
 metadata (document number, reporting deadline) → warehouse staging.
 
 A page that fails to fetch or parse is logged with its URL and reason and does
-not stop the others. Emits `huizong_staged_notices`, which triggers
-`consolidate_and_check`.
+not stop the others; a portal that gives no page at all fails its task, so it
+is retried and the engineers are alerted. Emits `huizong_staged_notices`
+(which triggers `consolidate_and_check`) only when something new was staged;
+the event's extra carries the counts and the number of warnings.
 """
 
 
@@ -29,7 +31,8 @@ not stop the others. Emits `huizong_staged_notices`, which triggers
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args=default_args(),
+    # per try: one portal's crawl, list and article pages × (interval + fetch deadline)
+    default_args=default_args(task_timeout=timedelta(hours=2)),
     deadline=run_deadline(timedelta(hours=3)),
     tags=["huizong", "portal", "ingest"],
     doc_md=DOC,
@@ -45,7 +48,7 @@ def portal_notices():
     @task(max_active_tis_per_dag=4)
     def crawl_portal(portal_id: str) -> dict:
         from huizong.pipeline import crawl_and_stage_portal, prepare_warehouse
-        from huizong_airflow.runtime import batch_id, partition, warehouse_engine
+        from huizong_airflow.runtime import batch_id, log_summary, partition, warehouse_engine
 
         context = get_current_context()
         engine = warehouse_engine()
@@ -56,17 +59,30 @@ def portal_notices():
             batch_id=f"{batch_id(context)}__{portal_id}",
             partition=partition(context),
         )
+        log_summary(f"crawl_portal {portal_id}", summary.to_dict())
         return summary.to_dict()
 
     @task(outlets=[STAGED_NOTICES])
     def report(summaries: list[dict]) -> dict:
+        from airflow.sdk.exceptions import AirflowSkipException
+        from huizong_airflow.runtime import log_summary
+
         totals = {
             "portals": len(summaries),
             "pages_fetched": sum(s["pages_fetched"] for s in summaries),
+            "pages_new": sum(s["pages_fetched"] - s["pages_unchanged"] for s in summaries),
             "statistics": sum(s["statistics"] for s in summaries),
             "errors": [e for s in summaries for e in s["errors"]],
         }
-        print(f"portal_notices: {totals}")
+        log_summary("portal_notices", totals)
+        if not totals["pages_new"]:
+            # No event, so consolidate_and_check is not triggered for nothing.
+            raise AirflowSkipException(
+                f"nothing new staged: {totals['pages_fetched']} page(s), all unchanged"
+            )
+        extra = {k: v for k, v in totals.items() if k != "errors"}
+        extra["warnings"] = len(totals["errors"])
+        get_current_context()["outlet_events"][STAGED_NOTICES].extra = extra
         return totals
 
     report(crawl_portal.expand(portal_id=list_portals()))

@@ -32,7 +32,8 @@ become new versions. Emits `huizong_staged_returns`.
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args=default_args(),
+    # an hourly intake: done well inside the hour, before the next run
+    default_args=default_args(task_timeout=timedelta(minutes=30)),
     deadline=run_deadline(timedelta(minutes=50)),
     tags=["huizong", "returns", "ingest"],
     doc_md=DOC,
@@ -41,7 +42,13 @@ def submitted_returns():
     @task
     def receive_drop_folder() -> dict:
         from huizong.pipeline import prepare_warehouse, receive_drop_folder
-        from huizong_airflow.runtime import batch_id, drop_root, partition, warehouse_engine
+        from huizong_airflow.runtime import (
+            batch_id,
+            drop_root,
+            log_summary,
+            partition,
+            warehouse_engine,
+        )
 
         context = get_current_context()
         engine = warehouse_engine()
@@ -49,13 +56,20 @@ def submitted_returns():
         summary = receive_drop_folder(
             engine, drop_root(), batch_id=batch_id(context), partition=partition(context)
         )
+        log_summary("receive_drop_folder", summary.to_dict())
         return summary.to_dict()
 
     @task
     def receive_reporting_api() -> dict:
         from airflow.sdk.exceptions import AirflowSkipException
         from huizong.pipeline import prepare_warehouse, receive_reporting_api
-        from huizong_airflow.runtime import batch_id, partition, reporting_api, warehouse_engine
+        from huizong_airflow.runtime import (
+            batch_id,
+            log_summary,
+            partition,
+            reporting_api,
+            warehouse_engine,
+        )
 
         api = reporting_api()
         if api is None:
@@ -66,19 +80,25 @@ def submitted_returns():
         summary = receive_reporting_api(
             engine, *api, batch_id=batch_id(context), partition=partition(context)
         )
+        log_summary("receive_reporting_api", summary.to_dict())
         return summary.to_dict()
 
     @task
     def requeue_released() -> dict:
         from huizong.pipeline import prepare_warehouse, requeue_released
-        from huizong_airflow.runtime import batch_id, warehouse_engine
+        from huizong_airflow.runtime import batch_id, log_summary, warehouse_engine
 
         engine = warehouse_engine()
         prepare_warehouse(engine)
-        return requeue_released(engine, batch_id=batch_id(get_current_context())).to_dict()
+        requeued = requeue_released(engine, batch_id=batch_id(get_current_context())).to_dict()
+        log_summary("requeue_released", requeued)
+        return requeued
 
     @task(outlets=[STAGED_RETURNS], trigger_rule="none_failed")
     def report(drop: dict, api: dict | None, requeued: dict) -> dict:
+        from airflow.sdk.exceptions import AirflowSkipException
+        from huizong_airflow.runtime import log_summary
+
         channels = [s for s in (drop, api, requeued) if s]
         totals = {
             "received": sum(s["received"] for s in channels),
@@ -86,7 +106,16 @@ def submitted_returns():
             "quarantined": sum(s["quarantined"] for s in channels),
             "quarantine": [q for s in channels for q in s["quarantine_reasons"]],
         }
-        print(f"submitted_returns: {totals}")
+        log_summary("submitted_returns", totals)
+        if not totals["staged"]:
+            # No event, so consolidate_and_check is not triggered for nothing.
+            raise AirflowSkipException(
+                f"nothing new staged: {totals['received']} received, "
+                f"{totals['quarantined']} quarantined"
+            )
+        get_current_context()["outlet_events"][STAGED_RETURNS].extra = {
+            k: v for k, v in totals.items() if k != "quarantine"
+        }
         return totals
 
     report(receive_drop_folder(), receive_reporting_api(), requeue_released())

@@ -31,12 +31,12 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def admin_conninfo(dbname: str = _ADMIN_DB, user: str = PG_USER) -> str:
-    return f"host={PG_HOST} port={PG_PORT} user={user} dbname={dbname} connect_timeout=5"
+def admin_conninfo(dbname: str = _ADMIN_DB, user: str = PG_USER, port: int = PG_PORT) -> str:
+    return f"host={PG_HOST} port={port} user={user} dbname={dbname} connect_timeout=5"
 
 
-def sqlalchemy_url(dbname: str, user: str = PG_USER) -> str:
-    return f"postgresql+psycopg://{user}@{PG_HOST}:{PG_PORT}/{dbname}"
+def sqlalchemy_url(dbname: str, user: str = PG_USER, port: int = PG_PORT) -> str:
+    return f"postgresql+psycopg://{user}@{PG_HOST}:{port}/{dbname}"
 
 
 def server_unavailable_reason() -> str | None:
@@ -63,10 +63,10 @@ def require_server() -> None:
     pytest.skip(reason)
 
 
-def drop_database(name: str) -> None:
+def drop_database(name: str, port: int = PG_PORT) -> None:
     import psycopg
 
-    with psycopg.connect(admin_conninfo(), autocommit=True) as conn:
+    with psycopg.connect(admin_conninfo(port=port), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -30,6 +30,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,19 @@ REDIS_PORT = int(os.environ.get("HUIZONG_TEST_REDIS_PORT", "6379"))
 REDIS_DB_CANDIDATES = (7, 8, 9, 10, 11, 12, 13, 14, 15)
 _REDIS_CLAIM_KEY = "huizong:stack:claimed-by"
 WORKER_ENV = "HUIZONG_STACK_WORKER"
+# Fault detection and recovery settings, the same file production's compose reads.
+FAULT_SETTINGS = REPO / "deploy" / "airflow-celery.env"
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """``KEY=VALUE`` lines as docker compose's env_file reads them (no quoting, # comments)."""
+    env = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            env[key.strip()] = value.strip()
+    return env
 
 
 def worker_hostname() -> str:
@@ -114,6 +128,10 @@ class LoopbackStack:
     workers: tuple[str, ...] = ("w1", "w2")
     worker_concurrency: int = 2
     extra_env: dict[str, str] = field(default_factory=dict)
+    # The servers: the session's own by default; a fault test passes private
+    # ones it may stop and restart without disturbing anything else.
+    pg_port: int = pgutil.PG_PORT
+    redis_port: int = REDIS_PORT
 
     components: list[Component] = field(default_factory=list, init=False)
     metadata_db: str = field(default="", init=False)
@@ -144,7 +162,7 @@ class LoopbackStack:
 
     @property
     def warehouse_url(self) -> str:
-        return pgutil.sqlalchemy_url(self.warehouse_db)
+        return pgutil.sqlalchemy_url(self.warehouse_db, port=self.pg_port)
 
     def provision(self) -> None:
         """Databases, Redis DB, environment and ``airflow db migrate``; nothing runs yet."""
@@ -153,7 +171,7 @@ class LoopbackStack:
         for path in (self.log_dir, self.airflow_home, self.data_dir):
             path.mkdir(parents=True, exist_ok=True)
         suffix = secrets.token_hex(4)
-        with psycopg.connect(pgutil.admin_conninfo(), autocommit=True) as conn:
+        with psycopg.connect(pgutil.admin_conninfo(port=self.pg_port), autocommit=True) as conn:
             for attr, name in (
                 ("metadata_db", f"huizong_stack_{suffix}"),
                 ("warehouse_db", f"huizong_stack_wh_{suffix}"),
@@ -172,7 +190,7 @@ class LoopbackStack:
         import redis
 
         for db in REDIS_DB_CANDIDATES:
-            client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=db, socket_timeout=5)
+            client = redis.Redis(host=REDIS_HOST, port=self.redis_port, db=db, socket_timeout=5)
             if client.dbsize() == 0 and client.set(_REDIS_CLAIM_KEY, owner, nx=True):
                 return db
         raise RuntimeError(f"no empty Redis database among {REDIS_DB_CANDIDATES}")
@@ -183,7 +201,8 @@ class LoopbackStack:
             for k, v in os.environ.items()
             if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_", "HUIZONG_"))
         }
-        metadata = f"postgres@{pgutil.PG_HOST}:{pgutil.PG_PORT}/{self.metadata_db}"
+        metadata = f"postgres@{pgutil.PG_HOST}:{self.pg_port}/{self.metadata_db}"
+        env.update(read_env_file(FAULT_SETTINGS))
         env.update(
             {
                 "AIRFLOW_HOME": str(self.airflow_home),
@@ -194,12 +213,14 @@ class LoopbackStack:
                 "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
                 "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.api_url}/execution/",
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql+psycopg2://{metadata}",
-                "AIRFLOW__CELERY__BROKER_URL": f"redis://{REDIS_HOST}:{REDIS_PORT}/{self.redis_db}",
+                "AIRFLOW__CELERY__BROKER_URL": f"redis://{REDIS_HOST}:{self.redis_port}/{self.redis_db}",
                 "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql://{metadata}",
                 "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.worker_concurrency),
                 "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
                 "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
                 "AIRFLOW__API__WORKERS": "1",
+                # Alert log links point here, not at Airflow's localhost:8080 default.
+                "AIRFLOW__API__BASE_URL": self.api_url,
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords_file),
                 # Parse new DAG files within seconds, not the production minutes.
@@ -208,7 +229,7 @@ class LoopbackStack:
                 "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
                 "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.log_dir / "tasks"),
                 "AIRFLOW_CONN_HUIZONG_WAREHOUSE": (
-                    f"postgresql://postgres@{pgutil.PG_HOST}:{pgutil.PG_PORT}/{self.warehouse_db}"
+                    f"postgresql://postgres@{pgutil.PG_HOST}:{self.pg_port}/{self.warehouse_db}"
                 ),
                 "HUIZONG_DATA_DIR": str(self.data_dir),
                 "PYTHONPATH": os.pathsep.join(
@@ -256,9 +277,29 @@ class LoopbackStack:
     def component(self, name: str) -> Component:
         return next(c for c in self.components if c.name == name)
 
+    def descendants(self) -> list:
+        """Every live process below the components (pools, task supervisors, tasks).
+
+        A task runs in a process group of its own, so killing a component's
+        group does not reach it: the tree does.
+        """
+        import psutil
+
+        found = []
+        for c in self.components:
+            if c.proc is None:
+                continue
+            with contextlib.suppress(psutil.Error):
+                found.extend(psutil.Process(c.proc.pid).children(recursive=True))
+        return found
+
     def stop(self, grace_seconds: float = 30) -> None:
-        """Terminate what was started (reverse order), then kill what outlived the grace."""
+        """Terminate what was started (reverse order), then kill what outlived the grace,
+        descendants in their own process groups included."""
+        import psutil
+
         running = [c for c in reversed(self.components) if c.proc is not None]
+        below = self.descendants()
         for c in running:
             if c.alive:
                 c.proc.terminate()
@@ -273,6 +314,10 @@ class LoopbackStack:
             # processes, task supervisors) go with it.
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(c.proc.pid, signal.SIGKILL)
+        for proc in below:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        psutil.wait_procs(below, timeout=10)
 
     def teardown(self) -> None:
         """stop(), then drop the databases and flush the Redis database."""
@@ -281,11 +326,11 @@ class LoopbackStack:
         finally:
             for name in (self.metadata_db, self.warehouse_db):
                 if name:
-                    pgutil.drop_database(name)
+                    pgutil.drop_database(name, port=self.pg_port)
             if self.redis_db is not None:
                 import redis
 
-                redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=self.redis_db).flushdb()
+                redis.Redis(host=REDIS_HOST, port=self.redis_port, db=self.redis_db).flushdb()
 
     # --- readiness -------------------------------------------------------------
 
@@ -293,6 +338,8 @@ class LoopbackStack:
         self, what: str, probe: Callable[[], Any], *, timeout: float, interval: float = 2.0
     ) -> Any:
         """Poll ``probe`` until it returns something truthy; fail with logs after ``timeout``."""
+        import psycopg
+
         deadline = time.monotonic() + timeout
         last_error: Exception | None = None
         while time.monotonic() < deadline:
@@ -301,7 +348,8 @@ class LoopbackStack:
                 raise StackError(f"{', '.join(dead)} exited while waiting for {what}", self)
             try:
                 result = probe()
-            except (OSError, urllib.error.URLError, ValueError) as exc:
+            # A server restarting (a fault test's doing) is a reason to ask again.
+            except (OSError, urllib.error.URLError, ValueError, psycopg.OperationalError) as exc:
                 last_error, result = exc, None
             if result:
                 return result
@@ -365,7 +413,7 @@ class LoopbackStack:
     def metadata(self, sql: str, params: tuple = ()) -> list[tuple]:
         import psycopg
 
-        with psycopg.connect(pgutil.admin_conninfo(self.metadata_db)) as conn:
+        with psycopg.connect(pgutil.admin_conninfo(self.metadata_db, port=self.pg_port)) as conn:
             return conn.execute(sql, params).fetchall()
 
     def tails(self, lines: int = 40) -> str:
@@ -382,6 +430,83 @@ class StackError(AssertionError):
 
     def __init__(self, message: str, stack: LoopbackStack):
         super().__init__(f"{message}\n\n{stack.tails()}")
+
+
+# --- the pipeline on the stack ---------------------------------------------------
+
+PRODUCERS = ("portal_notices", "submitted_returns")
+CONSUMER = "consolidate_and_check"
+RUNS_TIMEOUT = 600
+FAILED_STATES = ("failed", "up_for_retry", "upstream_failed")
+
+
+def wait_for_dags(stack: LoopbackStack) -> None:
+    for dag_id in (*PRODUCERS, CONSUMER):
+        stack.wait_until(
+            f"DAG {dag_id} to be parsed",
+            lambda dag_id=dag_id: stack.api("GET", f"/api/v2/dags/{dag_id}"),
+            timeout=180,
+        )
+
+
+def trigger_producers(stack: LoopbackStack) -> float:
+    """The consumer is unpaused first so it sees every asset event the producers emit."""
+    stack.api("PATCH", f"/api/v2/dags/{CONSUMER}", {"is_paused": False})
+    started = time.monotonic()
+    logical = datetime.now(UTC).replace(microsecond=0).isoformat()
+    for dag_id in PRODUCERS:
+        stack.api("POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": logical})
+        stack.run_cli("dags", "unpause", dag_id)
+    return started
+
+
+def failed_tasks(stack: LoopbackStack, states: tuple[str, ...] = FAILED_STATES) -> str | None:
+    rows = stack.metadata(
+        "SELECT dag_id, run_id, task_id, map_index, state, try_number, hostname "
+        "FROM task_instance WHERE state = ANY(%s)",
+        (list(states),),
+    )
+    if not rows:
+        return None
+    lines = []
+    for dag_id, run_id, task_id, map_index, state, try_number, hostname in rows:
+        lines.append(f"{dag_id}.{task_id}[{map_index}] {state} (try {try_number}, {hostname})")
+        for log in sorted((stack.log_dir / "tasks").glob(
+            f"dag_id={dag_id}/run_id={run_id}/task_id={task_id}/**/attempt=*.log"
+        )):
+            text = log.read_text(encoding="utf-8", errors="replace").splitlines()[-60:]
+            lines.append(f"--- {log}\n" + "\n".join(text))
+    return "\n".join(lines)
+
+
+def runs_settled(stack: LoopbackStack, *, failing: tuple[str, ...] = FAILED_STATES) -> bool:
+    """Both producers and every consumer run succeeded; a task in ``failing`` fails the wait."""
+    failed = failed_tasks(stack, failing) if failing else None
+    if failed:
+        raise StackError(f"a task failed:\n{failed}", stack)
+    runs = stack.metadata("SELECT dag_id, state, queued_at FROM dag_run")
+    producers = [r for r in runs if r[0] in PRODUCERS]
+    consumer = [r for r in runs if r[0] == CONSUMER]
+    if {r[0] for r in producers} != set(PRODUCERS) or any(r[1] != "success" for r in producers):
+        return False
+    if not consumer or any(r[1] != "success" for r in consumer):
+        return False
+    pending = stack.metadata(
+        "SELECT COUNT(*) FROM asset_dag_run_queue WHERE target_dag_id = %s", (CONSUMER,)
+    )[0][0]
+    last_event = stack.metadata(
+        "SELECT MAX(timestamp) FROM asset_event WHERE source_dag_id = ANY(%s)", (list(PRODUCERS),)
+    )[0][0]
+    # The consumer's last run was queued after the producers' last asset event.
+    return pending == 0 and last_event is not None and max(r[2] for r in consumer) >= last_event
+
+
+def wait_for_runs(
+    stack: LoopbackStack, *, failing: tuple[str, ...] = FAILED_STATES, timeout: float = RUNS_TIMEOUT
+) -> None:
+    stack.wait_until("every DAG run to succeed", lambda: runs_settled(stack, failing=failing),
+                     timeout=timeout, interval=3)
+
 
 
 @contextlib.contextmanager

@@ -13,6 +13,7 @@ import importlib.util
 import json
 import re
 import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -31,7 +32,8 @@ AIRFLOW_SERVICES = {
     "airflow-worker",
 }
 LONG_RUNNING_AIRFLOW = AIRFLOW_SERVICES - {"airflow-init"}
-REQUIRED_SERVICES = AIRFLOW_SERVICES | {"postgres", "redis", "mailpit"}
+ONE_SHOT_SERVICES = {"airflow-init", "secrets-check"}
+REQUIRED_SERVICES = AIRFLOW_SERVICES | {"postgres", "redis", "mailpit", "secrets-check"}
 PROFILED_SERVICES = {"flower"}
 # Environment keys whose values are secrets or carry credentials.
 SECRET_KEY = re.compile(r"PASSWORD$|SECRET(_KEY)?$|FERNET|TOKEN$|_AUTH$|^AIRFLOW_CONN_")
@@ -160,8 +162,8 @@ def test_flower_only_under_its_profile():
 def test_every_long_running_service_has_a_healthcheck():
     services = model()["services"]
     for name, service in services.items():
-        if name == "airflow-init":
-            assert service.get("restart") in (None, "no"), "airflow-init runs once"
+        if name in ONE_SHOT_SERVICES:
+            assert service.get("restart") in (None, "no"), f"{name} runs once"
             continue
         check = service.get("healthcheck")
         assert check and check.get("test") and not check.get("disable"), f"{name}: no healthcheck"
@@ -313,6 +315,94 @@ def test_literal_secret_detection_catches_a_planted_password(tmp_path):
         if m["password"] and not VAR_REF.fullmatch(m["password"])
     ]
     assert found and "hunter2" in found[0]
+
+
+# --- placeholder and weak secrets ---------------------------------------------------
+
+
+def _run_secrets_check(env: dict[str, str]) -> subprocess.CompletedProcess:
+    """The secrets-check service's command, run here on the given environment."""
+    entry = model()["services"]["secrets-check"]["entrypoint"]
+    assert entry == ["huizong", "secrets", "check"]
+    return subprocess.run(
+        [sys.executable, "-m", "huizong.cli", *entry[1:]],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO / "include"), **env},
+    )
+
+
+def _strong_env() -> dict[str, str]:
+    import secrets
+
+    from cryptography.fernet import Fernet
+
+    env = {name: secrets.token_urlsafe(32) for name in env_example() if "PASSWORD" in name}
+    env.update({name: secrets.token_urlsafe(48) for name in (
+        "AIRFLOW_JWT_SECRET", "AIRFLOW_API_SECRET_KEY", "HUIZONG_WEB_SECRET")})
+    env["AIRFLOW_FERNET_KEY"] = Fernet.generate_key().decode()
+    env["HUIZONG_SMTP_URL"] = "smtp://mailpit:1025"
+    return env
+
+
+def test_everything_waits_for_the_secrets_check():
+    services = model()["services"]
+    check = services["secrets-check"]
+    assert check.get("restart") == "no" and not check.get("depends_on")
+    for backend in ("postgres", "redis"):
+        deps = services[backend]["depends_on"]
+        assert deps["secrets-check"]["condition"] == "service_completed_successfully", backend
+    # Every Airflow service waits for postgres and redis, so for the check too.
+    for name in AIRFLOW_SERVICES:
+        assert {"postgres", "redis"} <= set(services[name]["depends_on"]), name
+    # The check sees every secret that compose requires.
+    proc = run_compose("config", "--variables", "--format", "json")
+    required = {n for n, spec in json.loads(proc.stdout).items() if spec.get("Required")}
+    assert required <= set(check["environment"]), required - set(check["environment"])
+
+
+def test_secrets_check_refuses_the_env_example_values():
+    """A copied .env.example used to start a stack whose officials' links anyone could sign."""
+    values = env_example()
+    proc = _run_secrets_check(values)
+    assert proc.returncode == 1, proc.stdout
+    lines = proc.stderr.splitlines()
+    secrets_named = {n for n in values if re.search(r"PASSWORD|SECRET|FERNET", n)}
+    for name in secrets_named:
+        assert any(line.startswith(f"huizong secrets check: {name} is still a placeholder")
+                   for line in lines), (name, proc.stderr)
+    assert "refused to start" in lines[-1]
+
+
+def test_secrets_check_refuses_weak_and_shared_values_and_passes_strong_ones():
+    import secrets
+
+    strong = _strong_env()
+    ok = _run_secrets_check(strong)
+    assert ok.returncode == 0, ok.stderr
+    weak = {
+        **strong,
+        "HUIZONG_WEB_SECRET": "short-secret",
+        "AIRFLOW_JWT_SECRET": "ab" * 24,
+        "REDIS_PASSWORD": "password",
+        "AIRFLOW_FERNET_KEY": secrets.token_urlsafe(33),  # 44 characters, 33 bytes
+        "FLOWER_PASSWORD": strong["POSTGRES_PASSWORD"],
+        "HUIZONG_SMTP_URL": "smtp://relay:changeme@mail.example.gov.cn:587",
+    }
+    del weak["HUIZONG_ANALYST_PASSWORD"]
+    proc = _run_secrets_check(weak)
+    assert proc.returncode == 1
+    err = proc.stderr
+    assert "HUIZONG_WEB_SECRET is too short (12 characters; at least 32)" in err
+    assert "secrets.token_urlsafe(48)" in err
+    assert "AIRFLOW_JWT_SECRET has too little variety" in err
+    assert "REDIS_PASSWORD is still a placeholder" in err
+    assert "AIRFLOW_FERNET_KEY is not a Fernet key" in err and "Fernet.generate_key()" in err
+    assert "FLOWER_PASSWORD has the same value as POSTGRES_PASSWORD" in err
+    assert "HUIZONG_ANALYST_PASSWORD is not set" in err
+    assert "the password in HUIZONG_SMTP_URL is still a placeholder" in err
 
 
 # --- the image ---------------------------------------------------------------------

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,32 @@ def test_dag_policy(dagbag):
             assert t.owner == OWNER, f"{dag_id}.{t.task_id}: owner {t.owner!r}"
             assert t.retries == RETRIES, f"{dag_id}.{t.task_id}: retries {t.retries}"
             assert t.on_failure_callback, f"{dag_id}.{t.task_id}: no failure alert"
+            timeout = t.execution_timeout
+            assert timeout is not None, f"{dag_id}.{t.task_id}: no execution_timeout"
+            assert timedelta(0) < timeout <= MAX_TASK_TIMEOUT, f"{dag_id}.{t.task_id}: {timeout}"
+            for alert in deadline_alerts(dag):
+                assert timeout < alert.interval, (
+                    f"{dag_id}.{t.task_id}: execution_timeout {timeout} does not fit in the "
+                    f"run deadline {alert.interval}"
+                )
+
+
+MAX_TASK_TIMEOUT = timedelta(hours=3)  # nothing in huizong should run longer than a crawl
+
+
+def deadline_alerts(dag) -> list:
+    if not dag.deadline:
+        return []
+    return list(dag.deadline) if isinstance(dag.deadline, list | tuple) else [dag.deadline]
+
+
+def test_default_args_refuse_a_missing_or_empty_time_limit():
+    from huizong_airflow.policy import default_args
+
+    with pytest.raises(TypeError):
+        default_args()  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="must be positive"):
+        default_args(task_timeout=timedelta(0))
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)

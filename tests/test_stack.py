@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pgutil
@@ -26,12 +25,10 @@ import stack as stack_harness
 
 pytestmark = [pytest.mark.stack, pytest.mark.postgres, pytest.mark.redis]
 
-PRODUCERS = ("portal_notices", "submitted_returns")
-CONSUMER = "consolidate_and_check"
+PRODUCERS = stack_harness.PRODUCERS
+CONSUMER = stack_harness.CONSUMER
 COUNTY = "621228000000"  # 两当县
 MISSING_TOWN = "621228208000"  # 金洞乡 never reports 2024Q4
-RUNS_TIMEOUT = 600
-FAILED_STATES = ("failed", "up_for_retry", "upstream_failed")
 
 
 def _requested(config: pytest.Config) -> bool:
@@ -67,10 +64,10 @@ def stack_run(request, tmp_path_factory):
             timings["provision"] = time.monotonic() - t0
             stack.start()
             stack.wait_ready()
-            _wait_for_dags(stack)
+            stack_harness.wait_for_dags(stack)
             timings["ready"] = time.monotonic() - t0
-            triggered_at = _trigger(stack)
-            _wait_for_runs(stack)
+            triggered_at = stack_harness.trigger_producers(stack)
+            stack_harness.wait_for_runs(stack)
             timings["runs"] = time.monotonic() - triggered_at
             result = _collect(stack)
         except BaseException:
@@ -84,71 +81,6 @@ def stack_run(request, tmp_path_factory):
     result.update(stack=stack, timings=timings, demo_returns=demo_returns)
     print("\nstack timings: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()))
     return result
-
-
-def _wait_for_dags(stack) -> None:
-    for dag_id in (*PRODUCERS, CONSUMER):
-        stack.wait_until(
-            f"DAG {dag_id} to be parsed",
-            lambda dag_id=dag_id: stack.api("GET", f"/api/v2/dags/{dag_id}"),
-            timeout=180,
-        )
-
-
-def _trigger(stack) -> float:
-    """The consumer is unpaused first so it sees every asset event the producers emit."""
-    stack.api("PATCH", f"/api/v2/dags/{CONSUMER}", {"is_paused": False})
-    started = time.monotonic()
-    logical = datetime.now(UTC).replace(microsecond=0).isoformat()
-    for dag_id in PRODUCERS:
-        stack.api("POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": logical})
-        stack.run_cli("dags", "unpause", dag_id)
-    return started
-
-
-def _failed_task(stack) -> str | None:
-    rows = stack.metadata(
-        "SELECT dag_id, run_id, task_id, map_index, state, try_number, hostname "
-        "FROM task_instance WHERE state = ANY(%s)",
-        (list(FAILED_STATES),),
-    )
-    if not rows:
-        return None
-    lines = []
-    for dag_id, run_id, task_id, map_index, state, try_number, hostname in rows:
-        lines.append(f"{dag_id}.{task_id}[{map_index}] {state} (try {try_number}, {hostname})")
-        for log in sorted((stack.log_dir / "tasks").glob(
-            f"dag_id={dag_id}/run_id={run_id}/task_id={task_id}/**/attempt=*.log"
-        )):
-            text = log.read_text(encoding="utf-8", errors="replace").splitlines()[-60:]
-            lines.append(f"--- {log}\n" + "\n".join(text))
-    return "\n".join(lines)
-
-
-def _settled(stack) -> bool:
-    failed = _failed_task(stack)
-    if failed:
-        raise stack_harness.StackError(f"a task failed:\n{failed}", stack)
-    runs = stack.metadata("SELECT dag_id, state, queued_at FROM dag_run")
-    producers = [r for r in runs if r[0] in PRODUCERS]
-    consumer = [r for r in runs if r[0] == CONSUMER]
-    if {r[0] for r in producers} != set(PRODUCERS) or any(r[1] != "success" for r in producers):
-        return False
-    if not consumer or any(r[1] != "success" for r in consumer):
-        return False
-    pending = stack.metadata(
-        "SELECT COUNT(*) FROM asset_dag_run_queue WHERE target_dag_id = %s", (CONSUMER,)
-    )[0][0]
-    last_event = stack.metadata(
-        "SELECT MAX(timestamp) FROM asset_event WHERE source_dag_id = ANY(%s)", (list(PRODUCERS),)
-    )[0][0]
-    # The consumer's last run was queued after the producers' last asset event.
-    return pending == 0 and last_event is not None and max(r[2] for r in consumer) >= last_event
-
-
-def _wait_for_runs(stack) -> None:
-    stack.wait_until("every DAG run to succeed", lambda: _settled(stack), timeout=RUNS_TIMEOUT,
-                     interval=3)
 
 
 def _collect(stack) -> dict:

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "huizong.warehouse.cli",
     "huizong.quality.cli",
     "huizong.web.cli",
+    "huizong.secret_check",
     "huizong.demo",
 )
 

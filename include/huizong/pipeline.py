@@ -54,6 +54,7 @@ def list_portal_ids(portals_file: Path | None = None) -> list[str]:
 @dataclass
 class PortalRunSummary:
     portal_id: str
+    list_pages: int = 0
     pages_fetched: int = 0
     pages_unchanged: int = 0
     pages_extracted: int = 0
@@ -63,6 +64,15 @@ class PortalRunSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+class PortalUnreachableError(RuntimeError):
+    """A portal gave no page at all because every fetch failed.
+
+    Raised so the task fails: Airflow retries it and the engineers are alerted,
+    instead of a green run that staged nothing. A crawl that got some pages
+    and lost others succeeds, with the errors as warnings in its summary.
+    """
 
 
 def crawl_and_stage_portal(
@@ -90,10 +100,17 @@ def crawl_and_stage_portal(
     result = crawl_portal(
         portal, partition=partition, raw_store=raw_store, state_store=state_store
     )
-    summary = PortalRunSummary(portal_id=portal_id)
+    summary = PortalRunSummary(portal_id=portal_id, list_pages=len(result.list_pages))
     summary.errors = [
         {"url": e.url, "reason": e.reason, "status": str(e.status or "")} for e in result.errors
     ]
+    if result.errors and not result.pages:
+        first = summary.errors[0]
+        raise PortalUnreachableError(
+            f"portal {portal_id}: no page could be fetched ({len(result.errors)} error(s), "
+            f"{len(result.list_pages)} list page(s) read); first: {first['url']} — "
+            f"{first['reason']}"
+        )
     load.record_raw_pages(engine, result.pages)
     extractions = []
     for page in result.pages:
@@ -118,6 +135,12 @@ def crawl_and_stage_portal(
     load.stage_notices(engine, batch_id, extractions)
     for err in summary.errors:
         log.warning("portal %s: %s — %s", portal_id, err["url"], err["reason"])
+    log.info(
+        "portal %s: %d list page(s), %d article page(s) (%d unchanged), %d extracted, "
+        "%d statistic(s) staged in batch %s; %d error(s)",
+        portal_id, summary.list_pages, summary.pages_fetched, summary.pages_unchanged,
+        summary.pages_extracted, summary.statistics, batch_id, len(summary.errors),
+    )
     return summary
 
 

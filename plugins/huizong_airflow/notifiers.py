@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
+from urllib.parse import quote
 
 from airflow.sdk import BaseNotifier
 
@@ -48,8 +49,51 @@ def _get(obj: Any, name: str) -> Any:
     return getattr(obj, name, None)
 
 
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _exception_line(exception: Any) -> str | None:
+    """The exception's type and the last line of its message: what went wrong, in one line."""
+    if exception is None:
+        return None
+    if isinstance(exception, str):  # a callback request carries the message only
+        return _last_line(exception) or None
+    message = _last_line(str(exception))
+    return f"{type(exception).__name__}: {message}" if message else type(exception).__name__
+
+
+def _base_url() -> str:
+    """The UI's address as configured (``[api] base_url``), never a guess like localhost."""
+    url = os.environ.get("AIRFLOW__API__BASE_URL")
+    if not url:
+        try:
+            from airflow.configuration import conf
+
+            url = conf.get("api", "base_url", fallback="")
+        except Exception:  # outside an Airflow process
+            url = ""
+    return (url or "").rstrip("/")
+
+
+def _log_url(ti: Any, dag_id: str | None, run_id: str | None, task_id: str | None) -> str | None:
+    """Link to the attempt's log in the UI, built from the configured base URL."""
+    base = _base_url()
+    if not (base and dag_id and run_id and task_id):
+        return _get(ti, "log_url")
+    map_index = _get(ti, "map_index")
+    try_number = _get(ti, "try_number")
+    url = f"{base}/dags/{dag_id}/runs/{quote(str(run_id), safe='')}/tasks/{task_id}"
+    if isinstance(map_index, int) and map_index >= 0:
+        url += f"/mapped/{map_index}"
+    if isinstance(try_number, int) and try_number > 0:
+        url += f"?try_number={try_number}"
+    return url
+
+
 def alert_payload(context: Mapping[str, Any] | None, *, event: str | None = None) -> dict[str, Any]:
-    """What an engineer needs to act: where, which run, the log and the error."""
+    """What an engineer needs to act: where, which run and worker, the log and the error."""
     context = context or {}
     ti = context.get("task_instance") or context.get("ti")
     dag_run = context.get("dag_run")
@@ -58,17 +102,24 @@ def alert_payload(context: Mapping[str, Any] | None, *, event: str | None = None
     exception = context.get("exception")
     if event is None:
         event = "deadline_missed" if deadline is not None else "task_failed"
-    return {
-        "event": event,
-        "dag_id": _get(ti, "dag_id")
+    dag_id = (
+        _get(ti, "dag_id")
         or _get(dag, "dag_id")
         or _get(dag_run, "dag_id")
-        or context.get("dag_id"),
-        "task_id": _get(ti, "task_id") or context.get("task_id"),
-        "run_id": context.get("run_id") or _get(ti, "run_id") or _get(dag_run, "run_id"),
+        or context.get("dag_id")
+    )
+    task_id = _get(ti, "task_id") or context.get("task_id")
+    run_id = context.get("run_id") or _get(ti, "run_id") or _get(dag_run, "run_id")
+    return {
+        "event": event,
+        "dag_id": dag_id,
+        "task_id": task_id,
+        "run_id": run_id,
         "try_number": _get(ti, "try_number"),
-        "log_url": _get(ti, "log_url"),
-        "exception": f"{type(exception).__name__}: {exception}" if exception is not None else None,
+        # Which worker ran the attempt: after a lost worker, the one to look at.
+        "hostname": _get(ti, "hostname"),
+        "log_url": _log_url(ti, dag_id, run_id, task_id),
+        "exception": _exception_line(exception),
         "deadline": str(deadline) if deadline is not None else None,
         "reason": context.get("reason"),
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -81,6 +132,13 @@ def _split(value: str | Sequence[str] | None) -> list[str]:
     if isinstance(value, str):
         return [v.strip() for v in value.split(",") if v.strip()]
     return [v.strip() for v in value if v and v.strip()]
+
+
+_EVENT_WORDS = {
+    "task_failed": "failed",
+    "task_retry": "failed and will be retried",
+    "deadline_missed": "missed its deadline",
+}
 
 
 class EngineerAlertNotifier(BaseNotifier):
@@ -96,6 +154,7 @@ class EngineerAlertNotifier(BaseNotifier):
         smtp_conn_id: str = SMTP_CONN_ID,
         subject_prefix: str = "[huizong]",
         timeout: float = 5.0,
+        event: str | None = None,
         context: Any = None,
         **extra: Any,
     ):
@@ -105,6 +164,8 @@ class EngineerAlertNotifier(BaseNotifier):
         self.smtp_conn_id = smtp_conn_id
         self.subject_prefix = subject_prefix
         self.timeout = timeout
+        # None: "task_failed", or "deadline_missed" for a deadline callback.
+        self.event = event
         self.extra = extra
 
     # Resolved at send time, not at DAG parse time: env and connections may change.
@@ -115,10 +176,10 @@ class EngineerAlertNotifier(BaseNotifier):
         return self.webhook_url or os.environ.get(WEBHOOK_ENV) or None
 
     def notify(self, context) -> None:
-        self.dispatch(alert_payload(context))
+        self.dispatch(alert_payload(context, event=self.event))
 
     async def async_notify(self, context) -> None:
-        await asyncio.to_thread(self.dispatch, alert_payload(context))
+        await asyncio.to_thread(self.dispatch, alert_payload(context, event=self.event))
 
     def dispatch(self, payload: dict[str, Any]) -> dict[str, bool]:
         """Send ``payload`` on every configured channel; returns which channels succeeded."""
@@ -143,10 +204,16 @@ class EngineerAlertNotifier(BaseNotifier):
             return False
 
     def message(self, payload: dict[str, Any]) -> EmailMessage:
-        what = "missed its deadline" if payload["event"] == "deadline_missed" else "failed"
+        what = _EVENT_WORDS.get(payload["event"], payload["event"])
         where = payload["dag_id"] + (f".{payload['task_id']}" if payload.get("task_id") else "")
+        if payload["event"] == "task_retry" and payload.get("hostname"):
+            what += f" (on {payload['hostname']})"
         message = EmailMessage()
-        message["Subject"] = f"{self.subject_prefix} {where} {what} ({payload.get('run_id')})"
+        subject = f"{self.subject_prefix} {where} {what} ({payload.get('run_id')})"
+        if payload.get("exception"):
+            subject += f": {payload['exception']}"
+        # Header values must be one line whatever the exception said.
+        message["Subject"] = " ".join(subject.split())[:300]
         message["From"] = os.environ.get("HUIZONG_MAIL_FROM", "huizong@localhost")
         message["To"] = ", ".join(self._recipients())
         message["Date"] = format_datetime(datetime.now(UTC))
@@ -167,6 +234,11 @@ class EngineerAlertNotifier(BaseNotifier):
             log.debug("connection %s unavailable: %s", self.smtp_conn_id, exc)
             conn = None
         if conn is not None and conn.host:
+            from huizong.secret_check import ISSUED, check_secret
+
+            if conn.password:
+                check_secret(f"the {self.smtp_conn_id} connection's password", conn.password,
+                             ISSUED)
             extra = conn.extra_dejson or {}
             return SmtpTransport(
                 host=conn.host,

@@ -47,15 +47,21 @@ def warehouse_engine():
 def reporting_api() -> tuple[str, str] | None:
     """(base URL, bearer token) of the reporting system, or None if not configured."""
     from huizong.returns.intake import reporting_api_base_url
+    from huizong.secret_check import ISSUED, check_secret
 
     conn = _connection(REPORTING_API_CONN_ID)
     if conn is not None:
         # No schema means https: the token must not go out in clear text by omission.
         base = reporting_api_base_url(conn.host or "", port=conn.port, schema=conn.schema)
-        return base, conn.password or ""
+        token = check_secret(f"the {REPORTING_API_CONN_ID} connection's password (the API "
+                             "token)", conn.password, ISSUED)
+        return base, token
     url = os.environ.get("HUIZONG_REPORTING_API_URL")
     if url:
-        return reporting_api_base_url(url), os.environ.get("HUIZONG_REPORTING_API_TOKEN", "")
+        token_env = "HUIZONG_REPORTING_API_TOKEN"  # noqa: S105 - a variable's name
+        return reporting_api_base_url(url), check_secret(
+            token_env, os.environ.get(token_env), ISSUED
+        )
     return None
 
 
@@ -94,3 +100,18 @@ def as_of_date(context: dict[str, Any]):
     end: datetime | None = context.get("data_interval_end")
     stamp = end or context["dag_run"].run_after
     return stamp.date()
+
+
+def log_summary(what: str, summary: dict[str, Any]) -> None:
+    """One INFO line a task: what it read, wrote and skipped, where engineers look (the task log).
+
+    Lists (error details, quarantine reasons) are counted here; the items are
+    logged by the step that met them.
+    """
+    import logging
+
+    parts = [
+        f"{key}={len(value) if isinstance(value, list | tuple | set | dict) else value}"
+        for key, value in summary.items()
+    ]
+    logging.getLogger("huizong.task").info("%s: %s", what, ", ".join(parts))

@@ -37,7 +37,13 @@ def _secret() -> str:
             log.debug("no %s connection; falling back to the environment", WEB_CONN_ID)
             password = None
         if password:
-            return password
+            from huizong.secret_check import WeakSecret, check_secret
+            from huizong.web.auth import SecretMissing
+
+            try:
+                return check_secret(f"the {WEB_CONN_ID} connection's password", password)
+            except WeakSecret as exc:
+                raise SecretMissing(str(exc)) from exc
     return resolve_secret()
 
 

@@ -142,11 +142,11 @@ def test_transport_from_env(monkeypatch, tmp_path):
     outbox = transport_from_env()
     assert isinstance(outbox, OutboxTransport) and outbox.directory == tmp_path / "box"
 
-    monkeypatch.setenv("HUIZONG_SMTP_URL", "smtp://mailer:s%40cret@mail.internal:587")
+    monkeypatch.setenv("HUIZONG_SMTP_URL", "smtp://mailer:s%40cret-Rk7wQ2@mail.internal:587")
     smtp = transport_from_env()
     assert isinstance(smtp, SmtpTransport)
     assert (smtp.host, smtp.port, smtp.user, smtp.password, smtp.starttls) == (
-        "mail.internal", 587, "mailer", "s@cret", True,
+        "mail.internal", 587, "mailer", "s@cret-Rk7wQ2", True,
     )  # fmt: skip
-    assert "s@cret" not in repr(smtp)
+    assert "s@cret-Rk7wQ2" not in repr(smtp)
     assert smtp_from_url("smtps://h").port == 465 and smtp_from_url("smtps://h").ssl

@@ -7,6 +7,7 @@ import email
 import json
 import socket
 import threading
+from datetime import timedelta
 from email import policy
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import SimpleNamespace
@@ -98,3 +99,56 @@ def test_deadline_alert_async_and_sync(webhook, monkeypatch):
 
 async def _await(notifier):
     await notifier
+
+
+def test_retry_alert_names_worker_cause_and_configured_log_link(smtp_server, monkeypatch):
+    """A lost worker's retry reaches the engineer: which task, which worker, why, and a
+    log link on the configured UI address rather than Airflow's localhost default."""
+    host, port, inbox = smtp_server
+    monkeypatch.setenv("HUIZONG_SMTP_URL", f"smtp://{host}:{port}")
+    monkeypatch.setenv("AIRFLOW__API__BASE_URL", "https://airflow.huizong.example/")
+    ti = SimpleNamespace(
+        dag_id="submitted_returns", task_id="receive_drop_folder",
+        run_id="scheduled__2025-01-10T00:00:00+00:00", try_number=1, map_index=-1,
+        hostname="w2@worker-host",
+        log_url="http://localhost:8080/dags/submitted_returns/runs/x/tasks/receive_drop_folder",
+    )  # fmt: skip
+    exception = RuntimeError(
+        "Traceback (most recent call last):\n  File \"x.py\", line 1\n"
+        "Task instance heartbeat timed out: no heartbeat for 40 s\n"
+    )
+    EngineerAlertNotifier(emails="oncall@example.org", event="task_retry")(
+        {"ti": ti, "task_instance": ti, "exception": exception}
+    )
+
+    mail = email.message_from_bytes(inbox.envelopes[0].content, policy=policy.default)
+    subject = mail["Subject"]
+    assert "submitted_returns.receive_drop_folder failed and will be retried" in subject
+    assert "on w2@worker-host" in subject
+    cause = "RuntimeError: Task instance heartbeat timed out: no heartbeat for 40 s"
+    assert subject.endswith(cause)
+    body = mail.get_content()
+    assert "event: task_retry" in body and "hostname: w2@worker-host" in body
+    assert (
+        "log_url: https://airflow.huizong.example/dags/submitted_returns/runs/"
+        "scheduled__2025-01-10T00%3A00%3A00%2B00%3A00/tasks/receive_drop_folder?try_number=1"
+    ) in body
+    assert "localhost" not in body
+
+
+def test_exception_is_one_line_in_the_subject():
+    payload = alert_payload({"dag_id": "d", "exception": ValueError("first\n\nsecond\nlast words")})
+    assert payload["exception"] == "ValueError: last words"
+    message = EngineerAlertNotifier(emails="a@example.org").message(payload)
+    assert "\n" not in message["Subject"] and message["Subject"].endswith("ValueError: last words")
+
+
+def test_policy_sends_retry_alerts_and_backs_off_from_seconds():
+    from huizong_airflow.policy import RETRY_DELAY, default_args
+
+    args = default_args(task_timeout=timedelta(minutes=5))
+    (notifier,) = args["on_retry_callback"]
+    assert isinstance(notifier, EngineerAlertNotifier) and notifier.event == "task_retry"
+    # A multiplier: True (== 1) would silently mean "no backoff".
+    assert args["retry_exponential_backoff"] == 2.0
+    assert RETRY_DELAY.total_seconds() <= 15

@@ -272,10 +272,10 @@ def test_the_airflow_connection_without_a_schema_resolves_to_https(monkeypatch):
     from huizong_airflow import runtime
 
     class Conn:
-        host, port, schema, password = "reports.example.org", 443, None, "tok"
+        host, port, schema, password = "reports.example.org", 443, None, "a-token-issued-by-them"
 
     monkeypatch.setattr(runtime, "_connection", lambda conn_id: Conn())
-    assert runtime.reporting_api() == ("https://reports.example.org:443", "tok")
+    assert runtime.reporting_api() == ("https://reports.example.org:443", "a-token-issued-by-them")
 
 
 def test_poll_api_given_a_bare_host_speaks_tls(tmp_path):

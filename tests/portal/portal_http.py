@@ -35,6 +35,7 @@ RouteValue = Reply | list[Reply] | Callable[[dict[str, str]], Reply]
 class SeenRequest:
     path: str
     headers: dict[str, str]
+    peer: tuple[str, int] | None = None  # the client's address: one per connection
 
 
 class LocalSite:
@@ -68,9 +69,11 @@ class LocalSite:
         with self._lock:
             return [r for r in self.seen if r.path == path]
 
-    def reply_for(self, path: str, headers: dict[str, str]) -> Reply:
+    def reply_for(
+        self, path: str, headers: dict[str, str], peer: tuple[str, int] | None = None
+    ) -> Reply:
         with self._lock:
-            self.seen.append(SeenRequest(path, headers))
+            self.seen.append(SeenRequest(path, headers, peer))
             value = self.routes.get(path)
             if isinstance(value, list):
                 index = self._served.get(path, 0)
@@ -100,7 +103,8 @@ def _make_handler(site: LocalSite) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             path = urlsplit(self.path).path
-            reply = site.reply_for(path, {k.lower(): v for k, v in self.headers.items()})
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            reply = site.reply_for(path, headers, tuple(self.client_address[:2]))
             if reply.delay:
                 time.sleep(reply.delay)
             try:

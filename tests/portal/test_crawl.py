@@ -329,6 +329,101 @@ def portal_for_sample(sample: SamplePortal) -> PortalConfig:
     )[0]
 
 
+# --- robots.txt ---------------------------------------------------------------
+
+
+def robots(text: str) -> Reply:
+    return Reply(body=text, content_type="text/plain")
+
+
+def test_a_list_page_disallowed_by_robots_txt_is_not_fetched(site, tmp_path):
+    site.route("/robots.txt", robots("User-agent: *\nDisallow: /tzgg/\n"))
+    site.route("/tzgg/index.html", Reply(body=list_page([("a.html", "甲")])))
+    site.route("/tzgg/a.html", article("甲"))
+
+    result = run_crawl(portal_for(site), tmp_path)
+
+    assert site.hits("/tzgg/index.html") == 0 and site.hits("/tzgg/a.html") == 0
+    assert result.pages == [] and result.list_pages == []
+    [error] = result.errors
+    assert error.url == site.url("/tzgg/index.html")
+    assert f"disallowed by {site.url('/robots.txt')} for user agent 'huizong'" in error.reason
+
+
+def test_robots_txt_is_read_once_per_crawl_and_applies_per_path(site, tmp_path):
+    site.route(
+        "/robots.txt",
+        robots("User-agent: otherbot\nDisallow: /\n\nUser-agent: huizong\nDisallow: /private/\n"),
+    )
+    site.route(
+        "/tzgg/index.html",
+        Reply(body=list_page([("a.html", "甲"), ("b.html", "乙"), ("/private/c.html", "丙")])),
+    )
+    for path in ("/tzgg/a.html", "/tzgg/b.html", "/private/c.html"):
+        site.route(path, article(path))
+
+    result = run_crawl(portal_for(site), tmp_path)
+
+    assert [p.url for p in result.pages] == [site.url("/tzgg/a.html"), site.url("/tzgg/b.html")]
+    assert [e.url for e in result.errors] == [site.url("/private/c.html")]
+    assert site.hits("/private/c.html") == 0
+    assert site.hits("/robots.txt") == 1
+    assert raw_files(tmp_path) and not any("robots" in f for f in raw_files(tmp_path))
+
+
+def test_a_redirect_into_a_disallowed_path_is_not_followed(site, tmp_path):
+    site.route("/robots.txt", robots("User-agent: *\nDisallow: /private/\n"))
+    site.route("/tzgg/index.html", Reply(body=list_page([("a.html", "甲")])))
+    site.route("/tzgg/a.html", Reply(status=302, headers={"Location": "/private/a.html"}))
+    site.route("/private/a.html", article("secret"))
+
+    result = run_crawl(portal_for(site), tmp_path)
+
+    assert site.hits("/private/a.html") == 0
+    [error] = result.errors
+    assert f"redirect from {site.url('/tzgg/a.html')} to {site.url('/private/a.html')}" in (
+        error.reason
+    )
+    assert "disallowed by" in error.reason
+
+
+def test_an_unreadable_robots_txt_stops_the_site_and_says_how_to_override(site, tmp_path):
+    site.route("/robots.txt", Reply(status=503, body="busy"))
+    site.route("/tzgg/index.html", Reply(body=list_page([("a.html", "甲")])))
+
+    result = run_crawl(portal_for(site), tmp_path)
+
+    assert site.hits("/tzgg/index.html") == 0
+    [error] = result.errors
+    assert "robots.txt could not be read (HTTP 503" in error.reason
+    assert "ignore_robots" in error.reason
+
+
+def test_a_missing_robots_txt_allows_everything(site, tmp_path):
+    site.route("/tzgg/index.html", Reply(body=list_page([("a.html", "甲")])))
+    site.route("/tzgg/a.html", article("甲"))
+    result = run_crawl(portal_for(site), tmp_path)
+    assert result.errors == [] and len(result.pages) == 1
+    assert site.hits("/robots.txt") == 1
+
+
+def test_ignore_robots_with_a_reason_crawls_and_warns_every_crawl(site, tmp_path, caplog):
+    site.route("/robots.txt", robots("User-agent: *\nDisallow: /\n"))
+    site.route("/tzgg/index.html", Reply(body=list_page([("a.html", "甲")])))
+    site.route("/tzgg/a.html", article("甲"))
+    reason = "县妇联书面同意抓取（2024-03-01 函）"
+    portal = portal_for(site, ignore_robots=True, ignore_robots_reason=reason)
+
+    with caplog.at_level("WARNING", logger="huizong.portal.crawl"):
+        result = run_crawl(portal, tmp_path)
+
+    assert result.errors == [] and len(result.pages) == 1
+    assert site.hits("/robots.txt") == 0
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("robots.txt IGNORED for portal test-portal" in w and reason in w for w in warnings)
+    assert any(reason in note for note in result.notes)
+
+
 # --- command line -----------------------------------------------------------
 
 

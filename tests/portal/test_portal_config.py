@@ -159,6 +159,39 @@ def test_unset_variable_without_default_is_an_error(tmp_path, monkeypatch):
             lambda p: p["list_pages"].append("http://elsewhere.example/list/"),
             "portals[0].list_pages: http://elsewhere.example/list/index.shtml is on host",
         ),
+        (
+            lambda p: p["list_pages"].append("http://www.rongan.gov.cn:8080/list/"),
+            "portals[0].list_pages: http://www.rongan.gov.cn:8080/list/index.shtml is on host "
+            "'www.rongan.gov.cn:8080', which is not in allowed_hosts",
+        ),
+        (
+            lambda p: p.update(allowed_hosts=["www.rongan.gov.cn:99999"]),
+            "portals[0].allowed_hosts[0]: 'www.rongan.gov.cn:99999': port 99999 must be between",
+        ),
+        (
+            lambda p: p.update(allowed_hosts=[{"host": "www.rongan.gov.cn", "port": "http"}]),
+            "portals[0].allowed_hosts[0].port: 'http' must be a whole number",
+        ),
+        (
+            lambda p: p.update(allowed_hosts=[{"host": "www.rongan.gov.cn:80", "port": 80}]),
+            "portals[0].allowed_hosts[0].port: the port is already given in host",
+        ),
+        (
+            lambda p: p.update(base_url="http://www.rongan.gov.cn:http/"),
+            "portals[0].base_url: 'http://www.rongan.gov.cn:http/' has an invalid port",
+        ),
+        (
+            lambda p: p.update(ignore_robots=True),
+            "portals[0].ignore_robots_reason: is required when ignore_robots is true",
+        ),
+        (
+            lambda p: p.update(ignore_robots="yes"),
+            "portals[0].ignore_robots: must be true or false",
+        ),
+        (
+            lambda p: p.update(ignore_robots_reason="we asked"),
+            "portals[0].ignore_robots_reason: is only used together with ignore_robots: true",
+        ),
     ],
 )
 def test_errors_name_file_and_key(tmp_path, change, expected):
@@ -192,3 +225,57 @@ def test_host_rules_match_exact_hosts_and_subdomain_wildcards():
     wildcard = HostRule("*.gov.cn")
     assert wildcard.matches("fl.zhuzhou.gov.cn")
     assert not wildcard.matches("gov.cn") and not wildcard.matches("evilgov.cn")
+
+
+def test_host_rules_name_ports_and_default_to_the_scheme_port():
+    rule = HostRule("www.rongan.gov.cn")
+    assert rule.allows("http", "www.rongan.gov.cn", None)
+    assert rule.allows("http", "www.rongan.gov.cn", 80)
+    assert rule.allows("https", "www.rongan.gov.cn", 443)
+    assert not rule.allows("http", "www.rongan.gov.cn", 443)
+    assert not rule.allows("http", "www.rongan.gov.cn", 8080)
+    assert not rule.allows("ftp", "www.rongan.gov.cn", None)
+    with_port = HostRule("127.0.0.1", allow_private=True, port=8765)
+    assert with_port.allows("http", "127.0.0.1", 8765)
+    assert not with_port.allows("http", "127.0.0.1", 5432)
+    assert not with_port.allows("http", "127.0.0.1", None)
+
+
+def test_allowed_hosts_parse_ports_in_either_form(tmp_path):
+    document = copy.deepcopy(VALID)
+    document["portals"][0]["allowed_hosts"] = [
+        "www.rongan.gov.cn",
+        "*.rongan.gov.cn:8080",
+        {"host": "127.0.0.1", "port": 8765, "allow_private": True},
+        "[::1]:8766",
+    ]
+    [portal] = load_portals(write(tmp_path, document))
+    assert portal.allowed_hosts == (
+        HostRule("www.rongan.gov.cn"),
+        HostRule("*.rongan.gov.cn", port=8080),
+        HostRule("127.0.0.1", allow_private=True, port=8765),
+        HostRule("::1", port=8766),
+    )
+    assert portal.ignore_robots is False and portal.ignore_robots_reason is None
+
+
+def test_the_base_url_port_is_allowed_with_the_rule_naming_its_host(tmp_path):
+    document = copy.deepcopy(VALID)
+    entry = document["portals"][0]
+    entry.update(base_url="http://127.0.0.1:8765/", list_pages=["tzgg/"])
+    entry["allowed_hosts"] = [{"host": "127.0.0.1", "allow_private": True}]
+    [portal] = load_portals(write(tmp_path, document))
+    assert portal.allowed_hosts == (
+        HostRule("127.0.0.1", allow_private=True),
+        HostRule("127.0.0.1", allow_private=True, port=8765),
+    )
+    del entry["allowed_hosts"]
+    [default] = load_portals(write(tmp_path, document))
+    assert default.allowed_hosts == (HostRule("127.0.0.1", port=8765),)
+
+
+def test_ignore_robots_needs_and_keeps_a_reason(tmp_path):
+    document = copy.deepcopy(VALID)
+    document["portals"][0].update(ignore_robots=True, ignore_robots_reason="站点书面同意")
+    [portal] = load_portals(write(tmp_path, document))
+    assert portal.ignore_robots is True and portal.ignore_robots_reason == "站点书面同意"

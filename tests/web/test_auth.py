@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from huizong.web import auth
 from huizong.web.auth import SESSION_COOKIE, Signer, make_link_token
 
-from tests.web.conftest import HETANG, SECRET, link_path
+from tests.web.conftest import HETANG, SECRET, csrf_of, link_path
 
 
 def test_link_signs_in_and_scopes_session_to_unit(app):
@@ -75,6 +75,65 @@ def test_session_expires_with_the_link(app):
     with pytest.raises(auth.LinkInvalid):
         auth.session_from_cookie(signer, auth.session_cookie(signer, session),
                                  now=time.time() + 120)
+
+
+def _sign_out(client: TestClient) -> None:
+    csrf = csrf_of(client, HETANG)
+    response = client.post("/signout", data={"csrf_token": csrf})
+    assert response.status_code == 200 and "已退出" in response.text
+
+
+def test_a_copied_cookie_stops_working_after_sign_out(app, login):
+    official = login(HETANG)
+    stolen = official.cookies[SESSION_COOKIE]
+    thief = TestClient(app, cookies={SESSION_COOKIE: stolen})
+    assert thief.get(f"/subtree/{HETANG}").status_code == 200
+    _sign_out(official)
+    for client in (thief, TestClient(app, cookies={SESSION_COOKIE: stolen})):
+        response = client.get(f"/subtree/{HETANG}")
+        assert response.status_code == 401 and "登录已失效" in response.text
+        assert client.get(f"/table/{HETANG}/rows.csv").status_code == 401
+    # The form token of the ended session is no use either.
+    replay = thief.post(f"/unit/{HETANG}/approve", data={"csrf_token": "x"})
+    assert replay.status_code == 401
+
+
+def test_sign_out_ends_only_that_session(app, login):
+    laptop, phone = login(HETANG, "li@hetang.cn"), login(HETANG, "li@hetang.cn")
+    _sign_out(laptop)
+    assert laptop.get(f"/subtree/{HETANG}").status_code == 401
+    assert phone.get(f"/subtree/{HETANG}").status_code == 200
+
+
+def test_a_validly_signed_cookie_without_a_server_session_is_refused(app):
+    # What a cookie minted before sign-out was recorded server-side, or forged by
+    # someone holding the secret without the warehouse, looks like.
+    signer = Signer(SECRET)
+    session = auth.session_from_link(signer, link_path("a@b.cn", HETANG).removeprefix("/l/"))
+    client = TestClient(app, cookies={SESSION_COOKIE: auth.session_cookie(signer, session)})
+    assert client.get(f"/subtree/{HETANG}").status_code == 401
+
+
+def test_cookie_is_secure_when_the_setting_forces_it(world, monkeypatch):
+    from huizong.web.app import WebConfig, create_app
+
+    def cookie_for(value: str | None) -> str:
+        if value is None:
+            monkeypatch.delenv(auth.COOKIE_SECURE_ENV, raising=False)
+        else:
+            monkeypatch.setenv(auth.COOKIE_SECURE_ENV, value)
+        app = create_app(WebConfig(lambda: world.engine, lambda: SECRET,
+                                   lambda: world.warehouse.raw_dir))
+        # Plain HTTP, as a TLS-terminating proxy forwards it.
+        response = TestClient(app, base_url="http://testserver").get(
+            link_path("a@b.cn", HETANG), follow_redirects=False)
+        return response.headers["set-cookie"].lower()
+
+    assert "; secure" in cookie_for("1")
+    assert "; secure" not in cookie_for(None)
+    assert "; secure" not in cookie_for("0")
+    with pytest.raises(ValueError, match=auth.COOKIE_SECURE_ENV):
+        cookie_for("maybe")
 
 
 def test_revoking_a_link_ends_its_sessions(app, world, login):

@@ -112,11 +112,19 @@ def test_trend_series_reads_own_and_children(world):
 
 def test_engineer_session_sees_every_top_unit(world, app):
     from fastapi.testclient import TestClient
-    from huizong.web.auth import SESSION_COOKIE, Signer, engineer_session, session_cookie
+    from huizong.web.auth import (
+        SESSION_COOKIE,
+        Signer,
+        engineer_session,
+        session_cookie,
+        start_session,
+    )
 
     from tests.web.conftest import SECRET
 
-    cookie = session_cookie(Signer(SECRET), engineer_session("airflow-admin"))
+    session = engineer_session("airflow-admin")
+    start_session(world.engine, session)
+    cookie = session_cookie(Signer(SECRET), session)
     client = TestClient(app, cookies={SESSION_COOKIE: cookie})
     home = client.get("/").text
     assert "湖南省" in home and "甘肃省" in home

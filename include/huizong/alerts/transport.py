@@ -91,6 +91,9 @@ class SmtpTransport:
 
 def smtp_from_url(url: str, *, sender: str | None = None) -> SmtpTransport:
     """``smtp://user:pass@host:587?starttls=true`` / ``smtps://…:465`` → :class:`SmtpTransport`."""
+    from huizong.secret_check import check_url_password
+
+    check_url_password("HUIZONG_SMTP_URL", url)  # a CHANGE_ME relay password, refused
     parts = urlsplit(url)
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     implicit_tls = parts.scheme in ("smtps", "smtp+ssl")

@@ -28,9 +28,30 @@ Shape of one entry::
         organisation: {name: 融安县妇女联合会, level: county, division_code: "450224000000"}
         max_pages: 10
         request_interval_seconds: 1.0       # per host, optional
-        allowed_hosts:                      # optional; default: the host of base_url
-          - www.rongan.gov.cn
-          - {host: 127.0.0.1, allow_private: true}
+        allowed_hosts:                      # optional; default: the host and port of base_url
+          - www.rongan.gov.cn               # ports 80 (http) and 443 (https) only
+          - www.rongan.gov.cn:8080          # or name the port
+          - {host: 127.0.0.1, port: 8765, allow_private: true}
+        ignore_robots: false                # optional; true needs ignore_robots_reason
+        ignore_robots_reason: "…"           # why this site's robots.txt may be ignored
+
+Allowlist rules. A rule without a port allows only the scheme's default port
+(80 for http, 443 for https); ``host:port`` (or ``port:`` in the mapping form)
+allows that one port. Every redirect hop must stay on an allowed host *and*
+port. The portal's own ``base_url`` (its host and port) is always allowed when
+a rule names its host, with that rule's ``allow_private``, so a portal on a
+non-default port needs no extra rule. ``allow_private: true`` lets the host
+resolve to loopback/private addresses; without it such addresses are refused.
+The address a host name resolves to is checked once and the connection is made
+to that checked address (no second DNS lookup).
+
+robots.txt. Every site a crawl touches has its ``/robots.txt`` read once per
+crawl (through the same allowlist and deadlines) and honoured for the crawler's
+User-Agent token ``huizong``. A robots.txt that is missing (4xx) allows
+everything; one that cannot be read (5xx, 429, timeout, refused) stops the
+crawl of that site. ``ignore_robots: true`` overrides this for one portal, only
+together with a non-empty ``ignore_robots_reason`` (e.g. the site owner's
+written agreement), and every crawl of it logs a warning naming the reason.
 """
 
 from __future__ import annotations
@@ -54,6 +75,8 @@ _PORTAL_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _DIVISION_CODE = re.compile(r"^\d{12}$")
 _ENV_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _HOSTNAME = re.compile(r"^(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[[0-9A-Fa-f:.]+\]$")
+_HOST_AND_PORT = re.compile(r"^(?P<host>\[[^\]]*\]|[^:\[\]]*)(?::(?P<port>\d{1,5}))?$")
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class PortalConfigError(ValueError):
@@ -69,7 +92,11 @@ class Organisation:
 
 @dataclass(frozen=True)
 class HostRule:
-    """One allowlisted host. ``*.example.gov.cn`` matches subdomains only.
+    """One allowlisted host and port. ``*.example.gov.cn`` matches subdomains only.
+
+    ``port`` None allows only the scheme's default port (80 for http, 443 for
+    https), so a redirect to another service on the same machine (a database,
+    an admin API on 127.0.0.1:8080) is refused unless a rule names that port.
 
     ``allow_private`` lets the host resolve to loopback/private addresses,
     which are otherwise refused so a hostile redirect or DNS entry cannot
@@ -78,12 +105,25 @@ class HostRule:
 
     host: str
     allow_private: bool = False
+    port: int | None = None
 
     def matches(self, hostname: str) -> bool:
+        """Whether ``hostname`` is this rule's host (ports are not considered)."""
         hostname = hostname.lower().rstrip(".")
         if self.host.startswith("*."):
             return hostname.endswith(self.host[1:])
         return hostname == self.host
+
+    def allows(self, scheme: str, hostname: str, port: int | None) -> bool:
+        """Whether a URL with this scheme, host and port (None: default) is allowed."""
+        default = DEFAULT_PORTS.get(scheme)
+        if default is None or not self.matches(hostname):
+            return False
+        return (port or default) == (self.port or default)
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}" if self.port else host
 
 
 @dataclass(frozen=True)
@@ -115,6 +155,8 @@ class PortalConfig:
     allowed_hosts: tuple[HostRule, ...]
     request_interval_seconds: float = 1.0
     source: str = ""  # the file this entry came from, for messages
+    ignore_robots: bool = False  # crawl even what the site's robots.txt disallows
+    ignore_robots_reason: str | None = None  # required with ignore_robots; logged each crawl
 
 
 def default_portals_path() -> Path:
@@ -196,6 +238,13 @@ class _Node:
             raise self.error("must not be empty")
         return text.strip()
 
+    def boolean(self, *, default: bool) -> bool:
+        if self.value is None:
+            return default
+        if not isinstance(self.value, bool):
+            raise self.error("must be true or false")
+        return self.value
+
     def number(self, *, default: float, minimum: float) -> float:
         if self.value is None:
             return default
@@ -251,16 +300,25 @@ def _parse_portal(node: _Node) -> PortalConfig:
         _parse_list_page(item, base_url, pagination, organisation)
         for item in node.child("list_pages").items()
     )
-    if node.has("allowed_hosts"):
-        allowed = tuple(_parse_host_rule(item) for item in node.child("allowed_hosts").items())
-    else:
-        allowed = (HostRule(host=(urlsplit(base_url).hostname or "").lower()),)
+    allowed = _allowed_hosts(node, base_url)
     for list_page in list_pages:
-        host = urlsplit(list_page.url).hostname or ""
-        if not any(rule.matches(host) for rule in allowed):
+        parts = urlsplit(list_page.url)
+        host = parts.hostname or ""
+        if not any(rule.allows(parts.scheme, host, parts.port) for rule in allowed):
+            where = f"{host}:{parts.port}" if parts.port else host
             raise node.child("list_pages").error(
-                f"{list_page.url} is on host {host!r}, which is not in allowed_hosts"
+                f"{list_page.url} is on host {where!r}, which is not in allowed_hosts"
             )
+    ignore_robots = node.child("ignore_robots").boolean(default=False)
+    reason_node = node.child("ignore_robots_reason")
+    ignore_robots_reason = reason_node.string() if reason_node.value is not None else None
+    if ignore_robots and ignore_robots_reason is None:
+        raise reason_node.error(
+            "is required when ignore_robots is true: say why this site's robots.txt may be "
+            "ignored (for example the site owner's written agreement)"
+        )
+    if ignore_robots_reason is not None and not ignore_robots:
+        raise reason_node.error("is only used together with ignore_robots: true")
     return PortalConfig(
         id=portal_id,
         name=node.child("name").string(default=portal_id),
@@ -274,6 +332,27 @@ def _parse_portal(node: _Node) -> PortalConfig:
         allowed_hosts=allowed,
         request_interval_seconds=interval,
         source=node.source,
+        ignore_robots=ignore_robots,
+        ignore_robots_reason=ignore_robots_reason,
+    )
+
+
+def _allowed_hosts(node: _Node, base_url: str) -> tuple[HostRule, ...]:
+    """The portal's rules, plus base_url's own host and port when a rule names its host."""
+    base = urlsplit(base_url)
+    base_host = (base.hostname or "").lower().rstrip(".")
+    base_port = base.port if base.port != DEFAULT_PORTS[base.scheme] else None
+    if not node.has("allowed_hosts"):
+        return (HostRule(host=base_host, port=base_port),)
+    rules = tuple(_parse_host_rule(item) for item in node.child("allowed_hosts").items())
+    if any(rule.allows(base.scheme, base_host, base.port) for rule in rules):
+        return rules
+    naming_base = next((rule for rule in rules if rule.matches(base_host)), None)
+    if naming_base is None:
+        return rules
+    return (
+        *rules,
+        HostRule(host=base_host, allow_private=naming_base.allow_private, port=base_port),
     )
 
 
@@ -282,6 +361,10 @@ def _parse_url(node: _Node) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise node.error(f"{url!r} must be an absolute http(s) URL")
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked
+    except ValueError as exc:
+        raise node.error(f"{url!r} has an invalid port: {exc}") from exc
     return url
 
 
@@ -347,16 +430,34 @@ def _parse_list_page(
 
 
 def _parse_host_rule(node: _Node) -> HostRule:
+    port_node: _Node | None = None
     if isinstance(node.value, Mapping):
-        host = node.child("host").string()
-        allow_private = node.child("allow_private").value
-        if allow_private is None:
-            allow_private = False
-        if not isinstance(allow_private, bool):
-            raise node.child("allow_private").error("must be true or false")
+        text = node.child("host").string()
+        allow_private = node.child("allow_private").boolean(default=False)
+        if node.has("port"):
+            port_node = node.child("port")
     else:
-        host, allow_private = node.string(), False
-    host = host.lower().rstrip(".")
-    if not _HOSTNAME.match(host):
-        raise node.error(f"{host!r} must be a bare host name (no scheme, port or path)")
-    return HostRule(host=host.strip("[]"), allow_private=allow_private)
+        text, allow_private = node.string(), False
+    written = text
+    match = _HOST_AND_PORT.match(text.strip())
+    host = match.group("host").lower().rstrip(".") if match else ""
+    if match is None or not _HOSTNAME.match(host):
+        raise node.error(
+            f"{written!r} must be a bare host name or host:port (no scheme or path)"
+        )
+    port: int | None = int(match.group("port")) if match.group("port") else None
+    if port_node is not None:
+        if port is not None:
+            raise port_node.error(f"the port is already given in host {written!r}")
+        value = port_node.value
+        if isinstance(value, str):  # e.g. "${SAMPLE_PORT}", expanded here
+            value = port_node.string()
+            if not value.isdigit():
+                raise port_node.error(f"{value!r} must be a whole number")
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise port_node.error("must be a whole number")
+        port = value
+    if port is not None and not 1 <= port <= 65535:
+        raise node.error(f"{written!r}: port {port} must be between 1 and 65535")
+    return HostRule(host=host.strip("[]"), allow_private=allow_private, port=port)

@@ -3,6 +3,11 @@
 Every response is landed in the raw store before anything is parsed. Pages
 come back decoded; failures come back as :class:`FetchError` values next to
 them, so a 500, a timeout or an undecodable page costs only that page.
+
+Each site's robots.txt is honoured (read once per crawl, see
+:mod:`huizong.portal.robots`) for every page and every redirect hop, unless
+the portal config sets ``ignore_robots`` with a reason, which is logged as a
+warning on every crawl.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from huizong.portal.fetch import (
     header,
 )
 from huizong.portal.rawstore import RawPageStore
+from huizong.portal.robots import RobotsRules
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +97,14 @@ def crawl_portal(
     own_fetcher = fetcher is None
     active_fetcher = fetcher or Fetcher.for_portal(portal)
     crawl = _Crawl(portal, partition, raw_store, state_store, active_fetcher)
+    if portal.ignore_robots:
+        where = portal.source or "the portal config"
+        message = (
+            f"robots.txt IGNORED for portal {portal.id} (ignore_robots in {where}): "
+            f"{portal.ignore_robots_reason}"
+        )
+        log.warning(message)
+        crawl.result.notes.append(message)
     try:
         links: dict[str, tuple[ArticleLink, Organisation]] = {}
         for list_page in portal.list_pages:
@@ -141,6 +155,7 @@ class _Crawl:
         self.fetcher = fetcher
         self.result = CrawlResult(portal_id=portal.id, partition=partition)
         self.seen_list_urls: set[str] = set()
+        self.robots = None if portal.ignore_robots else RobotsRules(fetcher)
 
     def walk_list(self, list_page: ListPage) -> Iterator[ArticleLink]:
         """Article links of one list, following its pagination within bounds."""
@@ -206,7 +221,8 @@ class _Crawl:
         title: str | None,
         org: Organisation,
     ) -> FetchedPage | FetchError:
-        response = self.fetcher.fetch(url, state_store=self.state_store)
+        url_filter = self.robots.refusal if self.robots is not None else None
+        response = self.fetcher.fetch(url, state_store=self.state_store, url_filter=url_filter)
         if isinstance(response, FetchError):
             return response
         if response.not_modified:
@@ -214,7 +230,9 @@ class _Crawl:
             if stored is not None:
                 return self._page_from_store(response, stored, list_page, title, org)
             # The raw copy is gone (raw dir pruned or moved): fetch the body again.
-            response = self.fetcher.fetch(url, conditional=False, state_store=self.state_store)
+            response = self.fetcher.fetch(
+                url, conditional=False, state_store=self.state_store, url_filter=url_filter
+            )
             if isinstance(response, FetchError):
                 return response
         return self._page_from_response(response, list_page, title, org)

@@ -4,9 +4,14 @@ Politeness: a User-Agent that names us and a contact, a per-host request
 interval, conditional GET so unchanged pages cost the site a 304, and bounded
 retries with exponential backoff on 5xx, timeouts and connection errors.
 
-Safety: only allowlisted hosts are fetched, checked on every redirect hop;
-hosts that resolve to loopback/private addresses are refused unless their
-allowlist entry opts in; bodies are streamed and cut off at a size limit.
+Safety: only allowlisted hosts and ports are fetched, checked on every
+redirect hop; hosts that resolve to loopback/private addresses are refused
+unless their allowlist entry opts in, and the connection is made to the very
+address that was checked (one DNS lookup per connection, so a DNS answer that
+changes in between cannot redirect it); bodies are streamed and cut off at a
+size limit; ``total_timeout`` is a wall-clock deadline for the whole fetch,
+enforced while reading by closing the connection, so a server that drips
+bytes cannot hold the crawler.
 
 Failures are returned as :class:`FetchError` values so one bad page never stops
 a crawl.
@@ -14,12 +19,14 @@ a crawl.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import json
 import os
 import random
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -33,6 +40,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
 from huizong.portal.charset import (  # noqa: F401 - re-exported for callers of fetch
     CharsetError,
@@ -42,7 +52,7 @@ from huizong.portal.charset import (  # noqa: F401 - re-exported for callers of 
     decode_html,
     normalize_charset,
 )
-from huizong.portal.config import HostRule
+from huizong.portal.config import DEFAULT_PORTS, HostRule
 
 if TYPE_CHECKING:
     from huizong.portal.config import PortalConfig
@@ -180,6 +190,275 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
 # --- charset ---------------------------------------------------------------
 
 
+# --- deadline and guarded connections ----------------------------------------
+
+
+Resolver = Callable[..., list[tuple[Any, ...]]]
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class AddressRefused(Exception):
+    """A connection the allowlist forbids, refused before a packet is sent."""
+
+
+class _Deadline:
+    """The wall-clock end of one :meth:`Fetcher.fetch`, enforced while reading.
+
+    Socket timeouts only bound the wait for the *next* byte, so a server
+    dripping one byte a second never trips them. When the deadline passes a
+    watchdog shuts down the socket of every connection the fetch is using;
+    the blocked read wakes with an error or end of stream, and :attr:`cut`
+    tells the fetcher why.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._ends_at = time.monotonic() + seconds
+        self._lock = threading.Lock()
+        self._watched: list[Any] = []
+        self._timer: threading.Timer | None = None
+        self._finished = False
+        self.cut = False
+
+    def remaining(self) -> float:
+        return self._ends_at - time.monotonic()
+
+    @property
+    def passed(self) -> bool:
+        return self.cut or self.remaining() <= 0
+
+    def watch(self, connection: Any) -> None:
+        """Shut ``connection``'s socket down when the deadline passes."""
+        with self._lock:
+            if self._finished:
+                return
+            self._watched.append(connection)
+            if self.cut or self.remaining() <= 0:
+                self.cut = True
+                _shut_down(connection)
+            elif self._timer is None:
+                self._timer = threading.Timer(self.remaining(), self._cut_connections)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def release(self) -> None:
+        """The request is over; its connection may go back to the pool untouched."""
+        with self._lock:
+            self._watched.clear()
+
+    def finish(self) -> None:
+        with self._lock:
+            self._finished = True
+            self._watched.clear()
+            if self._timer is not None:
+                self._timer.cancel()
+
+    def _cut_connections(self) -> None:
+        with self._lock:
+            if self._finished:
+                return
+            self.cut = True
+            for connection in self._watched:
+                _shut_down(connection)
+
+
+def _shut_down(connection: Any) -> None:
+    sock = getattr(connection, "sock", None)
+    if sock is None:
+        return
+    # The base class's shutdown also works on a TLS socket without touching its
+    # SSL state, which the reading thread is still using. OSError: already closed.
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+_in_flight = threading.local()  # .deadline: the _Deadline of the fetch running on this thread
+
+
+def _current_deadline() -> _Deadline | None:
+    return getattr(_in_flight, "deadline", None)
+
+
+class _ConnectionGuard:
+    """Resolves a host once, checks every address, and hands out only checked ones.
+
+    The connection is then made to one of exactly these addresses, so a DNS
+    answer that changes between the check and the connect (DNS rebinding)
+    cannot steer the crawler to an internal address.
+    """
+
+    def __init__(self, rules: tuple[HostRule, ...], resolver: Resolver | None) -> None:
+        self.rules = rules
+        self._resolver = resolver
+
+    def rule_for(self, scheme: str, host: str, port: int | None) -> HostRule | None:
+        return next((r for r in self.rules if r.allows(scheme, host, port)), None)
+
+    def resolve(self, host: str, port: int) -> list[tuple[int, tuple[Any, ...], Address]]:
+        """(address family, socket address, address) for each address of ``host``."""
+        try:
+            literal = ipaddress.ip_address(host)
+        except ValueError:
+            # Looked up at call time so a test can stand in for the system resolver.
+            resolver = self._resolver or socket.getaddrinfo
+            infos = resolver(host, port, type=socket.SOCK_STREAM)
+            return [(info[0], tuple(info[4]), _plain_address(info[4][0])) for info in infos]
+        if literal.version == 6:
+            return [(socket.AF_INET6, (host, port, 0, 0), _plain_address(host))]
+        return [(socket.AF_INET, (host, port), literal)]
+
+    def checked_addresses(
+        self, scheme: str, host: str, port: int
+    ) -> list[tuple[int, tuple[Any, ...], Address]]:
+        host = host.lower().rstrip(".").strip("[]")
+        rule = self.rule_for(scheme, host, port)
+        if rule is None:
+            raise AddressRefused(f"{host}:{port} is not on the allowlist")
+        addresses = self.resolve(host, port)
+        if not addresses:
+            raise socket.gaierror(f"no address for {host!r}")
+        if not rule.allow_private:
+            for _, _, address in addresses:
+                if not address.is_global:
+                    raise AddressRefused(
+                        f"host {host!r} resolves to non-public address {address}; "
+                        "its allowlist entry must set allow_private to fetch it"
+                    )
+        return addresses
+
+
+def _plain_address(text: str) -> Address:
+    address = ipaddress.ip_address(text.split("%", 1)[0])
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+class _GuardedConnectionMixin:
+    """urllib3 connection that connects only to addresses its guard checked.
+
+    TLS is untouched: the certificate is still verified against, and SNI still
+    names, the host in the URL; only the socket underneath is pinned.
+    """
+
+    url_scheme = "http"
+
+    def __init__(self, *args: Any, connection_guard: _ConnectionGuard, **kwargs: Any) -> None:
+        self._connection_guard = connection_guard
+        super().__init__(*args, **kwargs)
+
+    def _new_conn(self) -> socket.socket:
+        conn: Any = self
+        deadline = _current_deadline()
+        timeout = conn.timeout if isinstance(conn.timeout, int | float) else None
+        if deadline is not None:
+            remaining = deadline.remaining()
+            if remaining <= 0:
+                raise ConnectTimeoutError(conn, f"Connection to {conn.host}: deadline passed")
+            timeout = remaining if timeout is None else min(timeout, remaining)
+        try:
+            addresses = self._connection_guard.checked_addresses(
+                self.url_scheme, conn._dns_host, conn.port
+            )
+        except socket.gaierror as exc:
+            raise NameResolutionError(conn.host, conn, exc) from exc
+        last_error: OSError | None = None
+        for family, sockaddr, _ in addresses:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                for option in conn.socket_options or ():
+                    sock.setsockopt(*option)
+                sock.settimeout(timeout)
+                if conn.source_address:
+                    sock.bind(conn.source_address)
+                sock.connect(sockaddr)
+            except OSError as exc:
+                sock.close()
+                last_error = exc
+                continue
+            sys.audit("http.client.connect", conn, conn.host, conn.port)
+            return sock
+        if isinstance(last_error, TimeoutError):
+            raise ConnectTimeoutError(
+                conn, f"Connection to {conn.host} timed out. (connect timeout={timeout})"
+            ) from last_error
+        raise NewConnectionError(
+            conn, f"Failed to establish a new connection: {last_error}"
+        ) from last_error
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        deadline = _current_deadline()
+        if deadline is not None:
+            deadline.watch(self)  # a reused keep-alive connection too
+        return super().request(*args, **kwargs)  # type: ignore[misc]
+
+
+class _GuardedHTTPConnection(_GuardedConnectionMixin, urllib3.connection.HTTPConnection):
+    url_scheme = "http"
+
+
+class _GuardedHTTPSConnection(_GuardedConnectionMixin, urllib3.connection.HTTPSConnection):
+    url_scheme = "https"
+
+
+class _GuardedHTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection  # type: ignore[assignment]
+
+
+class _GuardedPoolManager(urllib3.PoolManager):
+    def __init__(self, *args: Any, connection_guard: _ConnectionGuard, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._connection_guard = connection_guard
+        self.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
+
+    def _new_pool(
+        self,
+        scheme: str,
+        host: str,
+        port: int,
+        request_context: dict[str, Any] | None = None,
+    ) -> urllib3.HTTPConnectionPool:
+        # Handed to every connection of the pool; not part of the pool key.
+        context = dict(request_context if request_context is not None else self.connection_pool_kw)
+        context["connection_guard"] = self._connection_guard
+        return super()._new_pool(scheme, host, port, context)
+
+
+class _GuardedAdapter(HTTPAdapter):
+    """Transport for the fetcher: guarded connections, no proxies.
+
+    Proxies from the environment are not used: through a proxy the address
+    check would apply to the proxy, not to the site, and the guarantee that
+    the crawler talks only to checked addresses would be gone.
+    """
+
+    def __init__(self, connection_guard: _ConnectionGuard) -> None:
+        self._connection_guard = connection_guard
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        self._pool_connections = connections
+        self._pool_maxsize = maxsize
+        self._pool_block = block
+        self.poolmanager = _GuardedPoolManager(
+            num_pools=connections,
+            maxsize=maxsize,
+            block=block,
+            connection_guard=self._connection_guard,
+            **pool_kwargs,
+        )
+
+    def send(self, request: Any, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs["proxies"] = None
+        return super().send(request, *args, **kwargs)
+
+
 # --- fetcher ---------------------------------------------------------------
 
 
@@ -190,7 +469,7 @@ class _Attempt:
     retry_after: float | None = None
 
 
-Resolver = Callable[..., list[tuple[Any, ...]]]
+UrlFilter = Callable[[str], str | None]  # why a URL may not be fetched, or None
 
 
 class Fetcher:
@@ -212,7 +491,7 @@ class Fetcher:
         request_interval_seconds: float = 1.0,
         max_bytes: int = DEFAULT_MAX_BYTES,
         max_redirects: int = 5,
-        resolver: Resolver = socket.getaddrinfo,
+        resolver: Resolver | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -220,6 +499,12 @@ class Fetcher:
         self.state_store = state_store
         self.session = session or requests.Session()
         self._owns_session = session is None
+        # Every request goes through the guarded transport, also on a session
+        # the caller passed in.
+        self._guard = _ConnectionGuard(self.allowed_hosts, resolver)
+        adapter = _GuardedAdapter(self._guard)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
         self.user_agent = user_agent or default_user_agent()
         self.timeout = (connect_timeout, read_timeout)
         self.total_timeout = total_timeout
@@ -229,7 +514,6 @@ class Fetcher:
         self.request_interval_seconds = request_interval_seconds
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
-        self._resolver = resolver
         self._sleep = sleep
         self._clock = clock
         self._next_slot: dict[str, float] = {}
@@ -256,31 +540,60 @@ class Fetcher:
         *,
         conditional: bool = True,
         state_store: FetchStateStore | None = None,
+        url_filter: UrlFilter | None = None,
     ) -> FetchResponse | FetchError:
         """GET ``url``; with ``conditional`` send the validators remembered for it.
 
         ``state_store`` overrides the fetcher's own for this call, so one
         fetcher can serve crawls that keep state in different places.
+        ``url_filter`` is asked about the URL and every redirect hop, after the
+        allowlist (the crawl passes its robots.txt rules here).
+
+        ``total_timeout`` bounds the whole call on the wall clock: every
+        attempt, redirect hop, backoff pause and byte read.
         """
         store = state_store if state_store is not None else self.state_store
         previous = store.get(url) if store else None
         validators = previous if conditional and previous and previous.sha256 else None
-        attempt = _Attempt(FetchError(url, "not attempted"))
-        for attempt_number in range(self.max_retries + 1):
-            attempt = self._follow_redirects(url, validators)
-            if not attempt.retryable or attempt_number == self.max_retries:
-                break
-            self._sleep(self._backoff(attempt_number, attempt.retry_after))
+        deadline = _Deadline(self.total_timeout)
+        outer = _current_deadline()  # a fetch nested in a url_filter keeps the outer one
+        _in_flight.deadline = deadline
+        try:
+            attempt, attempts = self._attempts(url, validators, deadline, url_filter)
+        finally:
+            deadline.finish()
+            _in_flight.deadline = outer
         result = attempt.result
         if isinstance(result, FetchError):
             if attempt.retryable and self.max_retries:
+                plural = "s" if attempts != 1 else ""
+                stopped = "; total_timeout reached" if attempts <= self.max_retries else ""
                 return FetchError(
                     result.url,
-                    f"{result.reason} (gave up after {self.max_retries + 1} attempts)",
+                    f"{result.reason} (gave up after {attempts} attempt{plural}{stopped})",
                     result.status,
                 )
             return result
         return self._remember(result, previous, store)
+
+    def _attempts(
+        self,
+        url: str,
+        validators: FetchState | None,
+        deadline: _Deadline,
+        url_filter: UrlFilter | None,
+    ) -> tuple[_Attempt, int]:
+        """The last attempt and how many were made, within the retry and time budget."""
+        attempt = _Attempt(FetchError(url, "not attempted"))
+        for attempt_number in range(self.max_retries + 1):
+            attempt = self._follow_redirects(url, validators, deadline, url_filter)
+            if not attempt.retryable or attempt_number == self.max_retries:
+                return attempt, attempt_number + 1
+            pause = self._backoff(attempt_number, attempt.retry_after)
+            if pause >= deadline.remaining():
+                return attempt, attempt_number + 1
+            self._sleep(pause)
+        return attempt, self.max_retries + 1
 
     def _remember(
         self,
@@ -312,15 +625,25 @@ class Fetcher:
         delay *= 1 + random.random() * 0.25  # noqa: S311 - jitter, not a secret
         return min(delay, self.max_backoff_seconds)
 
-    def _follow_redirects(self, url: str, validators: FetchState | None) -> _Attempt:
+    def _follow_redirects(
+        self,
+        url: str,
+        validators: FetchState | None,
+        deadline: _Deadline,
+        url_filter: UrlFilter | None,
+    ) -> _Attempt:
         current = url
         hops: list[str] = []
         for _ in range(self.max_redirects + 1):
-            refusal = self.check_url(current)
+            refusal = self._policy_refusal(current)
+            if refusal is None and url_filter is not None:
+                refusal = url_filter(current)
             if refusal is not None:
                 where = f"redirect from {url} to " if hops else ""
                 return _Attempt(FetchError(url, f"refused {where}{current}: {refusal}"))
-            attempt = self._get_once(url, current, validators, tuple(hops))
+            if deadline.passed:
+                return _Attempt(self._deadline_error(url))
+            attempt = self._get_once(url, current, validators, tuple(hops), deadline)
             if isinstance(attempt, _Attempt):
                 return attempt
             hops.append(current)
@@ -330,8 +653,18 @@ class Fetcher:
             current = next_url
         return _Attempt(FetchError(url, f"more than {self.max_redirects} redirects"))
 
+    def _deadline_error(self, url: str) -> FetchError:
+        return FetchError(
+            url, f"took longer than the {self.total_timeout:g} s deadline (total_timeout)"
+        )
+
     def _get_once(
-        self, url: str, current: str, validators: FetchState | None, hops: tuple[str, ...]
+        self,
+        url: str,
+        current: str,
+        validators: FetchState | None,
+        hops: tuple[str, ...],
+        deadline: _Deadline,
     ) -> _Attempt | str:
         """One request; a str result is the next redirect hop."""
         request_headers = {
@@ -344,21 +677,44 @@ class Fetcher:
                 request_headers["If-None-Match"] = validators.etag
             if validators.last_modified:
                 request_headers["If-Modified-Since"] = validators.last_modified
-        self._wait_for_slot(urlsplit(current).hostname or "")
-        started = self._clock()
+        if not self._wait_for_slot(urlsplit(current).hostname or "", deadline):
+            return _Attempt(self._deadline_error(url))
+        try:
+            return self._request(url, current, validators, hops, deadline, request_headers)
+        finally:
+            deadline.release()
+
+    def _request(
+        self,
+        url: str,
+        current: str,
+        validators: FetchState | None,
+        hops: tuple[str, ...],
+        deadline: _Deadline,
+        request_headers: dict[str, str],
+    ) -> _Attempt | str:
+        connect_timeout, read_timeout = self.timeout
+        remaining = deadline.remaining()
         try:
             response = self.session.get(
                 current,
                 headers=request_headers,
-                timeout=self.timeout,
+                timeout=(min(connect_timeout, remaining), min(read_timeout, remaining)),
                 stream=True,
                 allow_redirects=False,
             )
-        except requests.Timeout as exc:
-            return _Attempt(FetchError(url, f"timed out: {_short(exc)}"), retryable=True)
-        except requests.ConnectionError as exc:
-            return _Attempt(FetchError(url, f"connection failed: {_short(exc)}"), retryable=True)
+        except AddressRefused as exc:
+            where = f"redirect from {url} to " if hops else ""
+            return _Attempt(FetchError(url, f"refused {where}{current}: {exc}"))
         except requests.RequestException as exc:
+            if deadline.passed:
+                return _Attempt(self._deadline_error(url))
+            if isinstance(exc, requests.Timeout):
+                return _Attempt(FetchError(url, f"timed out: {_short(exc)}"), retryable=True)
+            if isinstance(exc, requests.ConnectionError):
+                return _Attempt(
+                    FetchError(url, f"connection failed: {_short(exc)}"), retryable=True
+                )
             return _Attempt(FetchError(url, f"request failed: {_short(exc)}"))
         with response:
             status = response.status_code
@@ -380,12 +736,14 @@ class Fetcher:
                     retryable=retryable,
                     retry_after=_retry_after_seconds(headers) if retryable else None,
                 )
-            body_or_error = self._read_body(url, response, started)
+            body_or_error = self._read_body(url, response, deadline)
             if isinstance(body_or_error, _Attempt):
                 return body_or_error
             return _Attempt(self._response(url, current, status, headers, body_or_error, hops))
 
-    def _read_body(self, url: str, response: requests.Response, started: float) -> bytes | _Attempt:
+    def _read_body(
+        self, url: str, response: requests.Response, deadline: _Deadline
+    ) -> bytes | _Attempt:
         limit = self.max_bytes
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limit:
@@ -411,16 +769,18 @@ class Fetcher:
                         )
                     )
                 chunks.append(chunk)
-                if self._clock() - started > self.total_timeout:
-                    return _Attempt(
-                        FetchError(url, f"download took longer than {self.total_timeout:g} s"),
-                        retryable=True,
-                    )
+                if deadline.passed:
+                    break
         except requests.RequestException as exc:
+            if deadline.passed:
+                return _Attempt(self._deadline_error(url))
             return _Attempt(
                 FetchError(url, f"connection broke while reading: {_short(exc)}"),
                 retryable=True,
             )
+        if deadline.passed:
+            # Also when the watchdog's cut looked like a normal end of the body.
+            return _Attempt(self._deadline_error(url))
         return b"".join(chunks)
 
     def _response(
@@ -444,57 +804,63 @@ class Fetcher:
             redirects=hops,
         )
 
-    def _wait_for_slot(self, host: str) -> None:
+    def _wait_for_slot(self, host: str, deadline: _Deadline) -> bool:
+        """Wait for the host's next request slot; False if it comes after the deadline."""
         interval = self.request_interval_seconds
         if interval <= 0:
-            return
+            return True
         with self._slot_lock:
             now = self._clock()
             slot = max(now, self._next_slot.get(host, now))
+            if slot - now >= deadline.remaining():
+                return False  # never cut the interval short to make the deadline
             self._next_slot[host] = slot + interval
         if slot > now:
             self._sleep(slot - now)
+        return True
 
-    def check_url(self, url: str) -> str | None:
-        """Why ``url`` may not be fetched, or None if it may."""
+    def _policy_refusal(self, url: str) -> str | None:
+        """Why ``url`` may not be fetched by scheme, host and port; no DNS lookup."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
             return f"scheme {parts.scheme or '(none)'!r} is not http(s)"
         host = (parts.hostname or "").lower().rstrip(".")
         if not host:
             return "no host in URL"
-        rule = next((r for r in self.allowed_hosts if r.matches(host)), None)
-        if rule is None:
-            return f"host {host!r} is not on the allowlist"
-        if rule.allow_private:
-            return None
         try:
-            addresses = _addresses(host, parts.port, self._resolver)
+            port = parts.port
+        except ValueError as exc:
+            return f"invalid port: {exc}"
+        if self._guard.rule_for(parts.scheme, host, port) is not None:
+            return None
+        if any(rule.matches(host) for rule in self.allowed_hosts):
+            allowed = ", ".join(str(r) for r in self.allowed_hosts if r.matches(host))
+            shown = f"[{host}]" if ":" in host else host
+            return (
+                f"port {port or parts.scheme + ' default'} of host {shown!r} is not on the "
+                f"allowlist (allowed: {allowed}; a rule without a port allows only 80/443)"
+            )
+        return f"host {host!r} is not on the allowlist"
+
+    def check_url(self, url: str) -> str | None:
+        """Why ``url`` may not be fetched, or None if it may.
+
+        A dry run of the checks a fetch makes, including resolving the host.
+        A fetch resolves again when it connects and connects only to the
+        addresses that lookup returned and that passed the same check.
+        """
+        refusal = self._policy_refusal(url)
+        if refusal is not None:
+            return refusal
+        parts = urlsplit(url)
+        port = parts.port or DEFAULT_PORTS[parts.scheme]
+        try:
+            self._guard.checked_addresses(parts.scheme, parts.hostname or "", port)
+        except AddressRefused as exc:
+            return str(exc)
         except OSError as exc:
-            return f"cannot resolve host {host!r}: {exc}"
-        for address in addresses:
-            if not address.is_global:
-                return (
-                    f"host {host!r} resolves to non-public address {address}; "
-                    "its allowlist entry must set allow_private to fetch it"
-                )
+            return f"cannot resolve host {parts.hostname!r}: {exc}"
         return None
-
-
-def _addresses(
-    host: str, port: int | None, resolver: Resolver
-) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
-    try:
-        literal = ipaddress.ip_address(host)
-    except ValueError:
-        infos = resolver(host, port or 80, type=socket.SOCK_STREAM)
-        found = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
-    else:
-        found = [literal]
-    return [
-        a.ipv4_mapped if isinstance(a, ipaddress.IPv6Address) and a.ipv4_mapped else a
-        for a in found
-    ]
 
 
 def _retry_after_seconds(headers: Mapping[str, str]) -> float | None:

@@ -297,9 +297,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run_from_args(args: argparse.Namespace) -> int:
     import uvicorn
 
-    token = os.environ.get(args.token_env, "")
-    if not token:
-        print(f"api-server: set the token in ${args.token_env}", file=sys.stderr)
+    from huizong.secret_check import ISSUED, WeakSecret, check_secret
+
+    try:
+        token = check_secret(args.token_env, os.environ.get(args.token_env), ISSUED)
+    except WeakSecret as exc:
+        print(f"api-server: {exc}", file=sys.stderr)
         return 2
     if not args.items.is_dir():
         print(f"api-server: {args.items} is not a folder", file=sys.stderr)

@@ -11,8 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 _FORMULA_LEADERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -77,34 +76,6 @@ def cmd_orgs_load(args: argparse.Namespace) -> int:
 # --- sql ----------------------------------------------------------------------
 
 
-class ReadOnlyError(RuntimeError):
-    """The warehouse refused a statement because the session is read-only."""
-
-
-def read_only_engine(url: str) -> Engine:
-    """An engine whose connections cannot write (SQLite opened ``mode=ro``)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if not database or database == ":memory:":
-            raise ValueError("huizong sql needs a file-backed SQLite warehouse")
-        if not Path(database).exists():
-            raise FileNotFoundError(f"no warehouse at {database}; run `huizong db migrate` first")
-        engine = sa.create_engine(
-            f"sqlite:///file:{Path(database).resolve()}?mode=ro&uri=true",
-            connect_args={"timeout": 30},
-        )
-
-        @sa.event.listens_for(engine, "connect")
-        def _query_only(dbapi_conn, _record):  # pragma: no cover - trivial
-            dbapi_conn.execute("PRAGMA query_only = ON")
-
-        return engine
-    if url.startswith(("postgresql://", "postgres://")):
-        url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    return sa.create_engine(url)
-
-
 def _driver_errors() -> tuple[type[Exception], ...]:
     import sqlite3
 
@@ -118,38 +89,15 @@ def _driver_errors() -> tuple[type[Exception], ...]:
     return tuple(errors)
 
 
-def run_read_only(url: str, statement: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Column names and rows of one statement, run where nothing can be written.
+def _analyst_url(args: argparse.Namespace) -> str:
+    """``--warehouse``, else ``HUIZONG_ANALYST_URL`` (an analyst login), else the warehouse."""
+    import os
 
-    The statement goes to the driver as typed, without parameters, so a ``%``
-    in it is just a character.
-    """
-    engine = read_only_engine(url)
-    try:
-        with engine.connect() as conn:
-            if engine.dialect.name == "postgresql":
-                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-                # Take the snapshot now, so SET TRANSACTION READ WRITE is refused.
-                conn.exec_driver_sql("SELECT 1")
-            cursor = conn.connection.dbapi_connection.cursor()
-            try:
-                cursor.execute(statement)
-            except _driver_errors() as exc:
-                message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-                lowered = message.lower()
-                if "read-only" in lowered or "readonly" in lowered or "query_only" in lowered:
-                    raise ReadOnlyError(message) from exc
-                raise
-            try:
-                if cursor.description is None:
-                    return [], []
-                columns = [d[0] for d in cursor.description]
-                return columns, [tuple(r) for r in cursor.fetchall()]
-            finally:
-                cursor.close()
-                conn.rollback()
-    finally:
-        engine.dispose()
+    from huizong.warehouse.readonly import ANALYST_URL_ENV
+
+    if getattr(args, "warehouse", None):
+        return args.warehouse
+    return os.environ.get(ANALYST_URL_ENV) or _warehouse_url(args)
 
 
 def _cell_text(value: Any) -> str:
@@ -212,15 +160,23 @@ def write_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    url = _warehouse_url(args)
+    from huizong.warehouse import readonly
+
     try:
-        columns, rows = run_read_only(url, args.statement)
-    except ReadOnlyError as exc:
-        print(f"huizong sql: refused, the warehouse is read-only here: {exc}", file=sys.stderr)
+        columns, rows = readonly.run_analyst_query(
+            _analyst_url(args), args.statement, timeout_s=args.timeout
+        )
+    except readonly.Refused as exc:
+        print(
+            f"huizong sql: refused (read-only, one SELECT over the v_* views): {exc}",
+            file=sys.stderr,
+        )
         return 2
-    except (*_driver_errors(), sa.exc.DBAPIError, ValueError, FileNotFoundError) as exc:
-        orig = getattr(exc, "orig", None)
-        message = (str(orig or exc).strip() or repr(exc)).splitlines()[0]
+    except (readonly.Timeout, readonly.AnalystRoleUnavailable) as exc:
+        print(f"huizong sql: {exc}", file=sys.stderr)
+        return 1
+    except (*_driver_errors(), ValueError, FileNotFoundError) as exc:
+        message = (str(exc).strip() or repr(exc)).splitlines()[0]
         print(f"huizong sql: {message}", file=sys.stderr)
         return 1
     if not columns:
@@ -312,12 +268,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     sql = subparsers.add_parser(
         "sql",
-        help="run one read-only SQL statement against the warehouse",
+        help="run one read-only SQL query over the analyst views (v_*)",
         description=(
-            "Run one statement in a read-only session (PostgreSQL: READ ONLY "
-            "transaction; SQLite: opened read-only) and print an aligned table, "
-            "or CSV with --csv. Writes are refused. The v_* views are the "
-            "documented interface (sql/marts/README.md)."
+            "Run one SELECT, WITH ... SELECT, VALUES or EXPLAIN over the v_* views "
+            "(sql/marts/README.md) and print an aligned table, or CSV with --csv. "
+            "Anything else is refused: writes, SET/RESET, transaction control, COPY, "
+            "DO, CALL, LOCK, ATTACH, PRAGMA, base tables and functions that are not "
+            "pure computations. PostgreSQL: runs as the role huizong_analyst in a "
+            "READ ONLY transaction, logged in as HUIZONG_ANALYST_URL when set; "
+            "SQLite: opened read-only with an authorizer. See "
+            "huizong.warehouse.readonly and SECURITY.md."
         ),
     )
     sql.add_argument("statement", metavar="SQL", help='e.g. "SELECT * FROM v_completeness"')
@@ -325,6 +285,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--csv",
         action="store_true",
         help="CSV output; text cells starting with = + - @ get a leading ' for spreadsheets",
+    )
+    sql.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="cancel the query after this long (default 60)",
     )
     _add_warehouse_option(sql)
     sql.set_defaults(func=cmd_sql)

@@ -38,6 +38,9 @@ def sql_dir() -> Path:
 
 @cache
 def _engine(url: str) -> Engine:
+    from huizong.secret_check import check_url_password
+
+    check_url_password("the warehouse URL", url)
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 60})
 

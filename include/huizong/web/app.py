@@ -33,11 +33,15 @@ from huizong.web.auth import (
     SecretMissing,
     Session,
     Signer,
+    cookie_secure_from_env,
+    end_session,
     engineer_session,
     is_revoked,
     session_cookie,
     session_from_cookie,
     session_from_link,
+    session_is_live,
+    start_session,
 )
 
 log = logging.getLogger(__name__)
@@ -73,6 +77,8 @@ class WebConfig:
     secret_provider: Callable[[], str]
     raw_dir_provider: Callable[[], Path]
     form: str = queries.DEFAULT_FORM
+    # Secure cookie even over plain HTTP, for a TLS-terminating proxy in front.
+    cookie_secure: bool = field(default_factory=cookie_secure_from_env)
     _cache: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
@@ -174,15 +180,20 @@ def create_app(
         return render(request, "error.html",
                       {"title": "服务尚未配置", "detail": "请联系数据工程师配置签名密钥。"}, 503)
 
+    def cookie_secure(request: Request) -> bool:
+        return cfg.cookie_secure or request.url.scheme == "https"
+
     def set_session(request: Request, session: Session, target: str) -> Response:
+        cookie = session_cookie(cfg.signer, session)
+        start_session(cfg.engine, session)
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(
             SESSION_COOKIE,
-            session_cookie(cfg.signer, session),
+            cookie,
             max_age=max(0, session.expires_at - int(time.time())),
             path=_base(request) or "/",
             httponly=True,
-            secure=request.url.scheme == "https",
+            secure=cookie_secure(request),
             samesite="lax",
         )
         return response
@@ -197,6 +208,8 @@ def create_app(
             raise PageError(401, "登录已失效", exc.reason + "。请重新点击邮件中的链接。") from exc
         if is_revoked(cfg.engine, session):
             raise PageError(401, "链接已被收回", "请向上级妇联索取新链接。")
+        if not session_is_live(cfg.engine, session):
+            raise PageError(401, "登录已失效", "您已退出或会话已结束。请重新点击邮件中的链接。")
         return session
 
     def scoped_unit(session: Session, code: str) -> dict[str, Any]:
@@ -265,9 +278,12 @@ def create_app(
             session = None  # already signed out or expired: just clear the cookie
         if session is not None:
             check_csrf(request, session, (await form_fields(request)).get("csrf_token"))
+            # Server-side: the cookie, and any copy of it, stops working now.
+            end_session(cfg.engine, session.session_id)
         response = render(request, "error.html",
                           {"title": "已退出", "detail": "再次进入请点击邮件中的链接。"})
-        response.delete_cookie(SESSION_COOKIE, path=_base(request) or "/")
+        response.delete_cookie(SESSION_COOKIE, path=_base(request) or "/",
+                               secure=cookie_secure(request), httponly=True, samesite="lax")
         return response
 
     @app.get("/healthz")

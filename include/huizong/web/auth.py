@@ -8,6 +8,12 @@ subtree. A link is revoked by id, or every link an address was given up to a
 moment, in ``web_revoked_link``; sessions are checked against it on every
 request, so revoking a link also ends the sessions it opened.
 
+Every session also has a row in ``web_session`` (its random id, who, until
+when), written at sign-in and checked on every request: signing out ends the
+row, so a copied cookie stops working at once, though its signature and expiry
+are still good. ``HUIZONG_WEB_COOKIE_SECURE=1`` marks the cookie ``Secure``
+even when the app sees plain HTTP behind a TLS-terminating proxy.
+
 The secret comes from ``HUIZONG_WEB_SECRET`` (or, inside Airflow, the
 ``huizong_web`` connection's password, resolved by the plugin). Only the
 explicit demo/test mode (``HUIZONG_WEB_DEMO=1`` or ``huizong web --demo``)
@@ -36,6 +42,7 @@ SESSION_COOKIE = "huizong_session"  # Airflow's middleware owns ``_token``
 ALL_UNITS = "*"  # scope of an engineer signed in through Airflow
 SECRET_ENV = "HUIZONG_WEB_SECRET"  # noqa: S105 - the variable's name, not a secret
 DEMO_ENV = "HUIZONG_WEB_DEMO"
+COOKIE_SECURE_ENV = "HUIZONG_WEB_COOKIE_SECURE"
 MIN_SECRET_LENGTH = 32
 _DEMO_SECRET_FILE = "web_secret"  # noqa: S105 - a file name
 
@@ -128,11 +135,15 @@ def demo_mode() -> bool:
 
 def resolve_secret(*, demo: bool | None = None, data_dir: Path | None = None) -> str:
     """The signing secret: the environment, else (demo mode only) a per-home file."""
+    from huizong.secret_check import WeakSecret, check_secret
+
     configured = os.environ.get(SECRET_ENV, "").strip()
     if configured:
-        if len(configured) < MIN_SECRET_LENGTH:
-            raise SecretMissing(f"{SECRET_ENV} must be at least {MIN_SECRET_LENGTH} characters")
-        return configured
+        try:
+            # Placeholders (the .env.example value signed working links) and weak keys.
+            return check_secret(SECRET_ENV, configured)
+        except WeakSecret as exc:
+            raise SecretMissing(str(exc)) from exc
     if demo if demo is not None else demo_mode():
         path = demo_secret_path(data_dir)
         if not path.exists():
@@ -266,6 +277,75 @@ def session_from_cookie(signer: Signer, cookie: str, *, now: float | None = None
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise LinkInvalid("会话无效") from exc
+
+
+def cookie_secure_from_env() -> bool:
+    """``HUIZONG_WEB_COOKIE_SECURE``: force the cookie's ``Secure`` flag (behind a TLS proxy)."""
+    raw = os.environ.get(COOKIE_SECURE_ENV, "").strip().lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{COOKIE_SECURE_ENV} must be 1/true/yes or 0/false/no, not {raw!r}")
+
+
+def _moment(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
+
+
+def start_session(engine: Engine, session: Session) -> None:
+    """Record a new session server-side; sessions that ended or expired a day ago go."""
+    now = _now_utc()
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("DELETE FROM web_session WHERE expires_at < :cutoff OR ended_at < :cutoff"),
+            {"cutoff": now - timedelta(days=1)},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO web_session "
+                "(session_id, email, unit_code, link_id, created_at, expires_at) "
+                "VALUES (:sid, :email, :unit, :link, :created, :expires)"
+            ),
+            {
+                "sid": session.session_id,
+                "email": session.email,
+                "unit": session.unit_code,
+                "link": session.link_id,
+                "created": now,
+                "expires": _moment(session.expires_at),
+            },
+        )
+
+
+def session_is_live(engine: Engine, session: Session) -> bool:
+    """The session was started here, for this cookie's holder, and not ended."""
+    with engine.connect() as conn:
+        hit = conn.execute(
+            sa.text(
+                "SELECT 1 FROM web_session WHERE session_id = :sid AND email = :email "
+                "AND unit_code = :unit AND ended_at IS NULL AND expires_at > :now"
+            ),
+            {
+                "sid": session.session_id,
+                "email": session.email,
+                "unit": session.unit_code,
+                "now": _now_utc(),
+            },
+        ).first()
+    return hit is not None
+
+
+def end_session(engine: Engine, session_id: str) -> None:
+    """Sign-out: the session's cookie, and every copy of it, stops working."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE web_session SET ended_at = :now "
+                "WHERE session_id = :sid AND ended_at IS NULL"
+            ),
+            {"sid": session_id, "now": _now_utc()},
+        )
 
 
 def is_revoked(engine: Engine, session: Session) -> bool:
