@@ -380,3 +380,25 @@ def test_the_object_storage_path_reads_through_its_own_open(drop, tmp_path):
     assert received.source_uri == f"{UNIT}/FL-01/2024Q4/a.xlsx"
     assert isinstance(triage(received, as_of=TODAY), StagedSubmission)
     assert not isinstance(triage(received, as_of=TODAY), QuarantineRecord)
+
+
+def test_a_folder_swapped_for_a_link_out_after_the_walk_is_not_read(
+    drop, tmp_path, secret, monkeypatch
+):
+    (drop / FOLDER / "secret.xlsx").write_bytes(workbook_bytes(tmp_path, fmt="xlsx"))
+    original_walk = intake._walk
+
+    def walk_then_swap(root, notices):
+        for entry in original_walk(root, notices):
+            # The period folder is replaced by a link to a folder outside the
+            # drop folder that holds a file of the same name.
+            period = drop / FOLDER
+            period.rename(tmp_path / "moved-away")
+            period.symlink_to(secret.parent, target_is_directory=True)
+            yield entry
+
+    monkeypatch.setattr(intake, "_walk", walk_then_swap)
+    result = scan(drop, tmp_path)
+    assert result.received == [] and [n.reason for n in result.ignored] == ["symlink_escape"]
+    stored = [p.read_bytes() for p in (tmp_path / "raw").rglob("*") if p.is_file()]
+    assert all(b"secret bytes" not in data for data in stored)

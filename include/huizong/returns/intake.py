@@ -303,16 +303,17 @@ _SYMLINK_ESCAPE_DETAIL = (
 def _check_local(local: str, root_real: str) -> tuple[str, os.stat_result]:
     """The path to open for ``local`` and its stat, once it is known to be a file inside the root.
 
-    A link inside the folder is opened at its resolved target; a link out of it
-    is refused. What is returned is what :func:`_open_checked` must find.
+    The path is resolved whole, so a link anywhere on the way (the file or a
+    folder it is in, which the walk checked earlier but may since have been
+    swapped) must still end inside the folder; a link inside it is opened at its
+    target. What is returned is what :func:`_open_checked` must find.
     """
-    info = os.lstat(local)
-    target = local
-    if stat.S_ISLNK(info.st_mode):
-        target = os.path.realpath(local)
-        if os.path.commonpath([root_real, target]) != root_real:
-            raise _Refused("symlink_escape", _SYMLINK_ESCAPE_DETAIL)
-        info = os.lstat(target)
+    target = os.path.realpath(local)
+    if os.path.commonpath([root_real, target]) != root_real:
+        raise _Refused("symlink_escape", _SYMLINK_ESCAPE_DETAIL)
+    info = os.lstat(target)
+    if stat.S_ISLNK(info.st_mode):  # swapped in while it was being resolved
+        raise _Refused("swapped", "检查时被替换 / replaced while it was checked: not read")
     if not stat.S_ISREG(info.st_mode):
         raise _Refused("not_a_file", "不是普通文件 / not a regular file: not read")
     return target, info
