@@ -465,8 +465,16 @@ def scan_drop_folder(
     hash, so an unchanged file costs one read and no write. A file whose place
     in the folder is wrong is still kept raw and comes back as a
     :class:`QuarantineRecord`; temp files, links out of the folder and unsafe
-    names are not read and come back in ``ignored``. Files modified less than
-    ``settle_seconds`` ago are left for the next scan (a copy may be in progress).
+    names are not read and come back in ``ignored``.
+
+    Times come from the platform, never from the file: on a local or mounted
+    folder a file counts as received when it last changed (its inode change
+    time, which ``utime()`` cannot set back), on an object store (whose objects
+    appear whole) at this scan; ``now`` is the platform's clock. A local file
+    changed less than ``settle_seconds`` before ``now`` is left for the next
+    scan (ignored as ``settling``: a copy may be in progress). The modification
+    time is kept as ``claimed_at`` only. Local files are opened without
+    following links and must still be the file that was checked.
     """
     result = ScanResult()
     for item in iter_drop_folder(
