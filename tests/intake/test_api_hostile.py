@@ -285,3 +285,26 @@ def test_poll_api_given_a_bare_host_speaks_tls(tmp_path):
         bare = url.removeprefix("http://")
         with pytest.raises(ApiError, match=r"SSL|ssl|EOF|wrong version"):
             poll(bare, tmp_path, timeout=5)
+
+
+def test_the_pipeline_quarantines_an_oversized_item_and_stages_the_rest(tmp_path, monkeypatch):
+    from huizong import pipeline
+    from huizong.settings import Settings
+    from huizong.warehouse import db, load
+
+    monkeypatch.setenv("HUIZONG_API_MAX_ITEM_MIB", "1")
+    engine = db.get_engine(f"sqlite:///{tmp_path / 'warehouse.db'}")
+    pipeline.prepare_warehouse(engine)
+    settings = Settings(
+        data_dir=tmp_path, warehouse_url="", raw_dir=tmp_path / "raw", drop_dir=tmp_path / "d",
+        outbox_dir=tmp_path / "o", docs_dir=tmp_path / "docs", portals_file=None,
+    )  # fmt: skip
+    big = api_item(0)
+    big["workbook_b64"] = base64.b64encode(b"PK" + b"\1" * int(1.2 * MiB)).decode()
+    with serve_in_thread([big, api_item(1)], TOKEN) as url:
+        summary = pipeline.receive_reporting_api(
+            engine, url, TOKEN, batch_id="b", partition="p", settings=settings
+        )
+    assert (summary.received, summary.staged, summary.quarantined) == (2, 1, 1)
+    [held] = load.list_quarantine(engine, status="held")
+    assert held.reason == TOO_LARGE and held.received.source_uri == "api:R0000"

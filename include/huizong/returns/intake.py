@@ -1139,7 +1139,8 @@ def poll_api(
     to what was stored before it, its cursor pointing at the failing page.
 
     Every attempt at a page must be complete within ``timeout`` seconds of wall
-    clock, however slowly the server sends. A response is read in chunks to a
+    clock, however slowly the server sends (with a caller's ``session`` the
+    deadline is checked between reads only). A response is read in chunks to a
     temp file and may hold at most ``max_page_bytes``; a larger page is asked
     for again one item at a time, and one item may take what a workbook of
     ``max_item_bytes`` needs. An item whose workbook is larger still is stored
