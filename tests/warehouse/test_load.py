@@ -476,3 +476,25 @@ def test_batches_are_recorded(engine):
     )
     assert dag == "returns" and staged == 0 and finished is not None
     assert str(start).startswith("2025-01-05 00:00")
+
+
+def test_first_receipt_and_a_fixed_file_ends_its_held_entry(engine):
+    from dataclasses import replace
+
+    add_hierarchy(engine)
+    half = received(TOWNS[0], "2024Q4", tag="a", received_at=at("2025-01-03 01:00"))
+    load.record_raw_returns(engine, [half])
+    load.quarantine(engine, [QuarantineRecord(half, "unreadable", "cut off")])
+    # The same bytes landed again later keep their first receipt.
+    again = replace(half, received_at=at("2025-01-09 01:00"))
+    load.record_raw_returns(engine, [again])
+    assert load.first_received(engine, [again]) == {
+        (half.raw_sha256, "drop", half.source_uri): at("2025-01-03 01:00").replace(tzinfo=None)
+    }
+    whole = submission(TOWNS[0], "2024Q4", {"01": 10}, tag="a", received_at=at("2025-01-04 01:00"))
+    whole = replace(whole, received=replace(whole.received, raw_sha256="f" * 64))
+    load.stage_returns(engine, "b1", [whole])
+    assert load.supersede_held(engine, [whole]) == 1
+    [entry] = load.list_quarantine(engine)
+    assert entry.status == "requeued" and entry.detail.startswith("cut off — ")
+    assert load.supersede_held(engine, [whole]) == 0

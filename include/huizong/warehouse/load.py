@@ -530,30 +530,42 @@ def supersede_held(engine: Engine, staged: Iterable[StagedSubmission]) -> int:
     not read again) with a note; the same broken bytes arriving again are held
     again, as any requeued entry is.
     """
-    rows = [
-        {
-            "channel": s.received.channel,
-            "uri": s.received.source_uri,
-            "sha": s.received.raw_sha256,
-            "at": utc_naive(s.received.received_at),
-            "note": SUPERSEDED_NOTE,
-            "now": _now(),
-        }
-        for s in staged
-    ]
-    if not rows:
+    newest: dict[tuple[str, str], ReceivedReturn] = {}
+    for sub in staged:
+        r = sub.received
+        known = newest.get((r.channel, r.source_uri))
+        if known is None or utc_naive(r.received_at) > utc_naive(known.received_at):
+            newest[(r.channel, r.source_uri)] = r
+    if not newest:
         return 0
     with engine.begin() as conn:
-        result = conn.execute(
-            sa.text(
-                "UPDATE quarantine SET status = 'requeued', released_at = :now,"
-                " detail = detail || :note"
-                " WHERE status = 'held' AND channel = :channel AND source_uri = :uri"
-                " AND raw_sha256 <> :sha AND received_at <= :at"
-            ),
-            rows,
-        )
-    return result.rowcount
+        # Held entries are few; one read per chunk of sources, writes only for matches.
+        done: list[str] = []
+        for chunk in _chunks(sorted({uri for _, uri in newest})):
+            rows = conn.execute(
+                sa.text(
+                    "SELECT quarantine_id, channel, source_uri, raw_sha256, received_at"
+                    " FROM quarantine WHERE status = 'held' AND source_uri IN :uris"
+                ).bindparams(sa.bindparam("uris", expanding=True)),
+                {"uris": list(chunk)},
+            )
+            for qid, channel, uri, sha, at in rows:
+                later = newest.get((channel, uri))
+                if (
+                    later is not None
+                    and str(sha).strip() != later.raw_sha256
+                    and _as_datetime(at) <= utc_naive(later.received_at)
+                ):
+                    done.append(str(qid).strip())
+        if done:
+            conn.execute(
+                sa.text(
+                    "UPDATE quarantine SET status = 'requeued', released_at = :now,"
+                    " detail = detail || :note WHERE quarantine_id = :q AND status = 'held'"
+                ),
+                [{"q": q, "now": _now(), "note": SUPERSEDED_NOTE} for q in done],
+            )
+    return len(done)
 
 
 def mark_requeued(engine: Engine, quarantine_ids: list[str]) -> int:
