@@ -132,7 +132,7 @@ def submissions(units: list[str], n_facts: int, rng: random.Random) -> list[Stag
                 raw_sha256=raw,
                 raw_path=f"/raw/returns/drop/bench/{raw}.xlsx",
                 received_at=due,
-                submitted_at=due - timedelta(hours=rng.randint(1, 400)),
+                claimed_at=due - timedelta(hours=rng.randint(1, 400)),
             )
             out.append(
                 StagedSubmission(

@@ -19,3 +19,5 @@ os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(REPO / "dags"))
 os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(REPO / "plugins"))
 os.environ.setdefault("AIRFLOW__API_AUTH__JWT_SECRET", "huizong-tests-only")
 os.environ.setdefault("HUIZONG_DATA_DIR", str(_SESSION_DIR / "var"))
+# Test files are complete when written; tests of settling set it themselves.
+os.environ.setdefault("HUIZONG_DROP_SETTLE_SECONDS", "0")

@@ -72,6 +72,8 @@ def airflow_env(root: Path, airflow_home: Path, data_dir: Path) -> dict[str, str
             "HUIZONG_WEB_DEMO": "1",
             "HUIZONG_WEB_BASE_URL": f"{UI_URL}/huizong",
             "HUIZONG_DATA_DIR": str(data_dir),
+            # The demo's files are complete when the DAGs run; settling stays on.
+            "HUIZONG_DROP_SETTLE_SECONDS": "1",
             "PYTHONPATH": os.pathsep.join(
                 p for p in (str(root / "include"), str(root / "plugins"), env.get("PYTHONPATH"))
                 if p
@@ -100,15 +102,22 @@ def _run(cmd: list[str], env: dict[str, str], log_file: Path, what: str) -> None
 
 
 @contextlib.contextmanager
-def sample_services(data_dir: Path) -> Iterator[dict[str, str]]:
-    """The sample portal and the reference reporting API, on free loopback ports."""
+def sample_services(
+    data_dir: Path, api_items: list[dict] | None = None
+) -> Iterator[dict[str, str]]:
+    """The sample portal and the reference reporting API, on free loopback ports.
+
+    ``api_items`` is served as it grows (the demo publishes items over its
+    replayed history); by default every demo item from the start.
+    """
     from huizong import demo_data
     from huizong.portal.sample_site import SamplePortal
     from huizong.returns.api_server import serve_in_thread
 
     token = secrets.token_urlsafe(24)
+    served = demo_data.api_items() if api_items is None else api_items
     with _sample_portal(SamplePortal) as portal, serve_in_thread(
-        demo_data.api_items(), token=token
+        served, token=token
     ) as api_url:
         yield {
             "HUIZONG_SAMPLE_PORTAL_URL": portal.url,
@@ -166,10 +175,18 @@ def run_demo(
     engine = get_engine(settings.warehouse_url)
     prepare_warehouse(engine)
     _load_recipients(engine)
-    files = demo_data.write_drop_folder(settings.drop_dir, demo_data.build_demo_returns())
-    print(f"  sample returns in {settings.drop_dir}: {len(files)} files", file=out)
-
-    with sample_services(data_dir) as service_env:
+    api_served: list[dict] = []
+    with sample_services(data_dir, api_served) as service_env:
+        files = demo_data.land_history(
+            engine,
+            settings.drop_dir,
+            settings.raw_dir,
+            demo_data.build_demo_returns(),
+            api_url=service_env["HUIZONG_REPORTING_API_URL"],
+            api_token=service_env["HUIZONG_REPORTING_API_TOKEN"],
+            api_served=api_served,
+        )
+        print(f"  sample returns in {settings.drop_dir}: {len(files)} files", file=out)
         env.update(service_env)
         print(f"  sample portal at {service_env['HUIZONG_SAMPLE_PORTAL_URL']}", file=out)
         print(f"  reporting API at {service_env['HUIZONG_REPORTING_API_URL']}", file=out)

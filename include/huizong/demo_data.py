@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import random
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -225,6 +225,65 @@ def write_drop_folder(root: Path, returns: list[DemoReturn]) -> list[Path]:
         stamp = r.submitted_at.timestamp()
         os.utime(path, (stamp, stamp))
         written.append(path)
+    return written
+
+
+def _utc(china_time: datetime) -> datetime:
+    """A naive Beijing time of the demo's calendar as the naive UTC the warehouse keeps."""
+    from huizong.returns.intake import CHINA_TZ
+
+    return china_time.replace(tzinfo=CHINA_TZ).astimezone(UTC).replace(tzinfo=None)
+
+
+def land_history(
+    engine: Any,
+    root: Path,
+    raw_dir: Path,
+    returns: list[DemoReturn],
+    *,
+    api_url: str,
+    api_token: str,
+    api_served: list[dict[str, Any]],
+) -> list[Path]:
+    """Replay a year of receipts: what the platform would have landed, and when.
+
+    A return counts from when the platform received it, never from the time
+    its file claims, so the demo cannot plant an on-time or a late return by
+    setting file times. It replays history instead: each return is written to
+    the drop folder (or published on the reference API) at its submission
+    time, and the intake's own landing step runs with its clock set to that
+    time and records the receipt. The DAG run then stages these returns, and
+    a receipt already recorded keeps its time, as on any rerun.
+    """
+    from huizong.returns.intake import poll_api, scan_drop_folder
+    from huizong.warehouse import load
+
+    landed: set[tuple[str, str, str]] = set()
+    written: list[Path] = []
+    drop_times = {r.submitted_at for r in returns}
+    items = api_items()
+    api_times = {_ON_TIME[item["period"]] for item in items}
+    for moment in sorted(drop_times | api_times):
+        clock = _utc(moment)
+        partition = f"{clock:%Y-%m-%d}"
+        received = []
+        due = [r for r in returns if r.submitted_at == moment]
+        if due:
+            written += write_drop_folder(root, due)
+            scanned = scan_drop_folder(
+                root, raw_dir=raw_dir, partition=partition, seen=landed, now=clock
+            )
+            received += scanned.received + [q.received for q in scanned.rejected]
+        published = [item for item in items if _ON_TIME[item["period"]] == moment]
+        if published:
+            api_served.extend(published)
+            polled = poll_api(
+                api_url, api_token, cursor=None, raw_dir=raw_dir, partition=partition,
+                seen=landed, now=clock,
+            )  # fmt: skip
+            received += polled.received + [q.received for q in polled.rejected]
+        load.record_raw_returns(engine, received)
+        landed |= {(r.raw_sha256, r.channel, r.source_uri) for r in received}
     return written
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -183,9 +183,24 @@ def _triage_and_stage(
             received = [i for i in chunk if not isinstance(i, QuarantineRecord)]
             rejected = [i for i in chunk if isinstance(i, QuarantineRecord)]
             load.record_raw_returns(engine, received + [r.received for r in rejected])
+            # A rerun lands the same bytes at a later clock: the first receipt counts.
+            first = load.first_received(engine, received + [r.received for r in rejected])
+            received = [_as_first_received(r, first) for r in received]
+            rejected = [
+                replace(q, received=_as_first_received(q.received, first)) for q in rejected
+            ]
             yield [triage(item) for item in received] + rejected
 
     return _stage_outcomes(engine, outcomes(), batch_id=batch_id, channel=channel)
+
+
+def _as_first_received(received: Any, first: dict) -> Any:
+    at = first.get((received.raw_sha256, received.channel, received.source_uri))
+    if at is None:
+        return received
+    if received.received_at is not None and received.received_at.tzinfo is not None:
+        at = at.replace(tzinfo=UTC)
+    return replace(received, received_at=at)
 
 
 def _stage_outcomes(
@@ -201,6 +216,7 @@ def _stage_outcomes(
         staged = [o for o in outcomes if not isinstance(o, QuarantineRecord)]
         load.quarantine(engine, held)
         summary.staged += load.stage_returns(engine, batch_id, staged)
+        load.supersede_held(engine, staged)
         summary.received += len(outcomes)
         summary.quarantined += len(held)
         summary.quarantine_reasons += [
@@ -271,9 +287,20 @@ def receive_drop_folder(
     batch_id: str,
     partition: str,
     settings: Settings | None = None,
+    now: datetime | None = None,
 ) -> IntakeSummary:
-    """New and changed files under ``<root>/<unit>/<form>/<period>/`` into staging."""
-    from huizong.returns.intake import ScanResult, iter_drop_folder, log_ignored
+    """New and changed files under ``<root>/<unit>/<form>/<period>/`` into staging.
+
+    A file changed less than ``HUIZONG_DROP_SETTLE_SECONDS`` (default 30) ago is
+    left for the next run: it may still be being copied. ``now`` is the
+    platform's clock (default: the real one).
+    """
+    from huizong.returns.intake import (
+        ScanResult,
+        drop_settle_seconds_from_env,
+        iter_drop_folder,
+        log_ignored,
+    )
     from huizong.warehouse import load
 
     settings = settings or get_settings()
@@ -283,7 +310,15 @@ def receive_drop_folder(
         root.mkdir(parents=True, exist_ok=True)
     seen = load.raw_return_seen(engine)
     notes = ScanResult()
-    items = iter_drop_folder(root, notes, raw_dir=settings.raw_dir, partition=partition, seen=seen)
+    items = iter_drop_folder(
+        root,
+        notes,
+        raw_dir=settings.raw_dir,
+        partition=partition,
+        seen=seen,
+        settle_seconds=drop_settle_seconds_from_env(),
+        now=now,
+    )
     summary = _triage_and_stage(engine, items, batch_id=f"{batch_id}__drop", channel="drop")
     summary.skipped = notes.skipped + len(notes.ignored)
     log_ignored(notes)
@@ -298,9 +333,10 @@ def receive_reporting_api(
     batch_id: str,
     partition: str,
     settings: Settings | None = None,
+    now: datetime | None = None,
 ) -> IntakeSummary:
     """Poll the reporting system from the stored cursor; advance it only after staging."""
-    from huizong.returns.intake import JsonFileCursorStore, poll_api
+    from huizong.returns.intake import JsonFileCursorStore, api_max_item_bytes_from_env, poll_api
 
     settings = settings or get_settings()
     cursor_store = JsonFileCursorStore(settings.data_dir / "state" / "reporting_api_cursor.json")
@@ -310,8 +346,12 @@ def receive_reporting_api(
         cursor=cursor_store.get(),
         raw_dir=settings.raw_dir,
         partition=partition,
+        max_item_bytes=api_max_item_bytes_from_env(),
+        now=now,
     )
-    summary = _triage_and_stage(engine, polled.received, batch_id=f"{batch_id}__api", channel="api")
+    summary = _triage_and_stage(
+        engine, [*polled.received, *polled.rejected], batch_id=f"{batch_id}__api", channel="api"
+    )
     cursor_store.put(polled.next_cursor)
     return summary
 

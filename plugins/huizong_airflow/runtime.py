@@ -46,19 +46,22 @@ def warehouse_engine():
 
 def reporting_api() -> tuple[str, str] | None:
     """(base URL, bearer token) of the reporting system, or None if not configured."""
+    from huizong.returns.intake import reporting_api_base_url
     from huizong.secret_check import ISSUED, check_secret
 
     conn = _connection(REPORTING_API_CONN_ID)
     if conn is not None:
-        scheme = conn.schema or "http"
-        port = f":{conn.port}" if conn.port else ""
+        # No schema means https: the token must not go out in clear text by omission.
+        base = reporting_api_base_url(conn.host or "", port=conn.port, schema=conn.schema)
         token = check_secret(f"the {REPORTING_API_CONN_ID} connection's password (the API "
                              "token)", conn.password, ISSUED)
-        return f"{scheme}://{conn.host}{port}", token
+        return base, token
     url = os.environ.get("HUIZONG_REPORTING_API_URL")
     if url:
         token_env = "HUIZONG_REPORTING_API_TOKEN"  # noqa: S105 - a variable's name
-        return url, check_secret(token_env, os.environ.get(token_env), ISSUED)
+        return reporting_api_base_url(url), check_secret(
+            token_env, os.environ.get(token_env), ISSUED
+        )
     return None
 
 

@@ -24,22 +24,28 @@ CREATE TABLE IF NOT EXISTS return_submission (
     raw_sha256 CHAR(64) NOT NULL,
     raw_path TEXT NOT NULL,
     unit_name TEXT,
+    -- No longer written (it held the time a file claimed); see claimed_at.
     submitted_at TIMESTAMP,
+    -- When the platform received the return: timeliness and version order.
     received_at TIMESTAMP NOT NULL,
     -- Timestamps are UTC; due dates are Beijing calendar dates, so the date the
-    -- unit handed it in (submitted_at, else received_at) is kept in UTC+8.
+    -- platform received it (received_at) is kept in UTC+8.
     submitted_on DATE NOT NULL,
     reported_on DATE,
     status TEXT NOT NULL CHECK (
         status IN ('staged', 'published', 'published_with_warnings', 'blocked', 'superseded')
     ),
     problems_json TEXT,
-    batch_id TEXT NOT NULL
+    batch_id TEXT NOT NULL,
+    -- The time the file or item claims for itself: information only.
+    claimed_at TIMESTAMP
 );
+
+ALTER TABLE return_submission ADD COLUMN IF NOT EXISTS claimed_at TIMESTAMP;
 
 -- Not unique: an API version may meet a drop-folder version of the same number,
 -- and a late drop file shares the number of the version it preceded. The latest
--- is the highest version, ties broken by submission time (see load.publish).
+-- is the highest version, ties broken by receipt time (see load.publish).
 CREATE INDEX IF NOT EXISTS ix_return_submission_key
 ON return_submission (unit_code, form, period, version);
 
@@ -64,8 +70,11 @@ CREATE TABLE IF NOT EXISTS quarantine (
     detail TEXT NOT NULL,
     created_at TIMESTAMP NOT NULL,
     released_at TIMESTAMP,
-    status TEXT NOT NULL CHECK (status IN ('held', 'released', 'requeued'))
+    status TEXT NOT NULL CHECK (status IN ('held', 'released', 'requeued')),
+    claimed_at TIMESTAMP
 );
+
+ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS claimed_at TIMESTAMP;
 
 CREATE TABLE IF NOT EXISTS notice (
     notice_id CHAR(64) PRIMARY KEY,

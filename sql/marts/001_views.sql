@@ -193,7 +193,7 @@ first_receipt AS (
         unit_code,
         form,
         period,
-        MIN(COALESCE(submitted_at, received_at)) AS first_received_at,
+        MIN(received_at) AS first_received_at,
         MIN(submitted_on) AS first_submitted_on
     FROM return_submission
     GROUP BY unit_code, form, period

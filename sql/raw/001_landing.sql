@@ -27,5 +27,13 @@ CREATE TABLE IF NOT EXISTS raw_return (
     received_at TIMESTAMP NOT NULL,
     submitted_at TIMESTAMP,
     partition_key TEXT NOT NULL,
+    claimed_at TIMESTAMP,
     PRIMARY KEY (raw_sha256, channel, source_uri)
 );
+
+-- received_at: when the platform first received these bytes from this source
+-- (the drop folder's change time or the API fetch), kept from the first landing
+-- on. claimed_at: the time the file or item claims (modification time, the
+-- API's submitted_at) — set on the submitter's side, information only.
+-- submitted_at held that claimed time before claimed_at existed; no longer written.
+ALTER TABLE raw_return ADD COLUMN IF NOT EXISTS claimed_at TIMESTAMP;

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import json
 from datetime import datetime
 from pathlib import Path
@@ -44,7 +45,7 @@ def test_all_pages_are_fetched_and_every_item_stored_raw(tmp_path):
     first = result.received[0]
     assert first.channel == "api" and first.submitted_unit_code == UNIT
     assert (first.form, first.period, first.api_version) == ("FL-01", "2024Q4", 1)
-    assert first.submitted_at == datetime(2025, 1, 1, 1, 30)  # 09:30 China time in UTC
+    assert first.claimed_at == datetime(2025, 1, 1, 1, 30)  # 09:30 China time in UTC
     assert first.received_at == NOW
     assert first.api_values == items[0]["values"]
     raw = Path(first.raw_path)
@@ -206,9 +207,10 @@ def test_a_malformed_response_is_an_error(tmp_path):
     class Broken:
         status_code = 200
         headers = None
+        raw = io.BytesIO(b'{"data": []}')
 
-        def json(self):
-            return {"data": []}
+        def close(self):
+            pass
 
     class Session:
         def get(self, *args, **kwargs):

@@ -64,7 +64,7 @@ def test_a_well_placed_return_is_received_and_stored_raw(drop, tmp_path, make_wo
     assert (received.form, received.period) == ("FL-01", "2024Q4")
     assert received.filename == "荷塘区四季度.xlsx"
     assert received.received_at == NOW
-    assert received.submitted_at is not None
+    assert received.claimed_at is not None
     raw = Path(received.raw_path)
     assert raw.read_bytes() == path.read_bytes()
     assert raw.parent == tmp_path / "raw" / "returns" / "drop" / "2025-01-20"
@@ -237,19 +237,6 @@ def test_missing_root_is_an_error(tmp_path):
         scan_drop_folder(tmp_path / "nope", raw_dir=tmp_path / "raw", partition="p")
 
 
-def test_files_still_being_written_are_left_for_the_next_scan(drop, tmp_path, make_workbook):
-    path = make_workbook(drop / UNIT / "FL-01" / "2024Q4" / "a.xlsx")
-    recent = (NOW - datetime(1970, 1, 1)).total_seconds() - 5  # NOW is naive UTC
-    os.utime(path, (recent, recent))
-    result = scan_drop_folder(
-        drop, raw_dir=tmp_path / "raw", partition="p", now=NOW, settle_seconds=60
-    )
-    assert result.received == [] and [n.reason for n in result.ignored] == ["settling"]
-    later = scan_drop_folder(drop, raw_dir=tmp_path / "raw", partition="p", now=NOW)
-    assert len(later.received) == 1
-    assert later.received[0].submitted_at == datetime(2025, 1, 20, 7, 59, 55)
-
-
 def test_object_storage_path_over_file_url_gives_the_same_result(drop, tmp_path, make_workbook):
     from airflow.sdk import ObjectStoragePath
 
@@ -266,7 +253,7 @@ def test_object_storage_path_over_file_url_gives_the_same_result(drop, tmp_path,
             (r.received.source_uri, r.reason) for r in plain.rejected
         ]
         assert [n.reason for n in via_store.ignored] == ["temp_file"]
-        assert via_store.received[0].submitted_at == plain.received[0].submitted_at
+        assert via_store.received[0].claimed_at == plain.received[0].claimed_at
 
 
 def test_object_storage_path_does_not_follow_escaping_symlinks(drop, tmp_path, make_workbook):

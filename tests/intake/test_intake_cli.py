@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -46,7 +47,8 @@ def test_api_server_runs_standalone(tmp_path):
     items = tmp_path / "items"
     items.mkdir()
     (items / "a.json").write_text(json.dumps([api_item(0), api_item(1)]), encoding="utf-8")
-    env = {**os.environ, "TEST_RETURNS_TOKEN": "tok"}
+    token = secrets.token_urlsafe(16)  # the server refuses placeholder and short tokens
+    env = {**os.environ, "TEST_RETURNS_TOKEN": token}
     process = subprocess.Popen(
         [
             sys.executable,
@@ -67,7 +69,9 @@ def test_api_server_runs_standalone(tmp_path):
         url = banner.split(" on ", 1)[1].strip()
         for _ in range(100):
             try:
-                response = requests.get(url, headers={"Authorization": "Bearer tok"}, timeout=2)
+                response = requests.get(
+                    url, headers={"Authorization": f"Bearer {token}"}, timeout=2
+                )
                 break
             except requests.ConnectionError:
                 time.sleep(0.05)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import io
+import json
 import os
 from dataclasses import replace
 from datetime import date, datetime
@@ -142,14 +144,17 @@ def test_a_missing_raw_copy_is_held(tmp_path, make_workbook):
 
 
 class _Page:
+    """One page as a streamed HTTP response: its body is read from ``raw``."""
+
     status_code = 200
 
     def __init__(self, items):
-        self._items = items
+        body = {"items": items, "next_cursor": "end", "has_more": False}
+        self.raw = io.BytesIO(json.dumps(body).encode())
         self.headers: dict[str, str] = {}
 
-    def json(self):
-        return {"items": self._items, "next_cursor": "end", "has_more": False}
+    def close(self):
+        self.raw.close()
 
 
 class _OnePage:

@@ -116,8 +116,8 @@ def test_null_is_never_stored_as_zero(engine):
 
 def test_resubmission_supersedes_and_old_version_stays(engine):
     add_hierarchy(engine)
-    v1 = submission(TOWNS[0], "2024Q4", {"01": 10}, tag="v1", submitted_at=at("2025-01-03 01:00"))
-    v2 = submission(TOWNS[0], "2024Q4", {"01": 12}, tag="v2", submitted_at=at("2025-01-04 01:00"))
+    v1 = submission(TOWNS[0], "2024Q4", {"01": 10}, tag="v1", received_at=at("2025-01-03 01:00"))
+    v2 = submission(TOWNS[0], "2024Q4", {"01": 12}, tag="v2", received_at=at("2025-01-04 01:00"))
     load.stage_returns(engine, "b1", [v1])
     load.publish(engine)
     load.stage_returns(engine, "b2", [v2])
@@ -159,17 +159,16 @@ def test_out_of_order_api_version_does_not_win(engine):
     assert scalar(engine, "SELECT value_current FROM fact_indicator_value WHERE is_latest") == 12
 
 
-def test_late_drop_file_submitted_earlier_does_not_win(engine):
+def test_a_return_received_earlier_but_staged_later_does_not_win(engine):
     add_hierarchy(engine)
-    first = submission(TOWNS[0], "2024Q4", {"01": 10}, tag="a", submitted_at=at("2025-01-02 01:00"))
-    third = submission(TOWNS[0], "2024Q4", {"01": 30}, tag="c", submitted_at=at("2025-01-06 01:00"))
-    # Within one batch the order of submission time decides, not the list order.
+    first = submission(TOWNS[0], "2024Q4", {"01": 10}, tag="a", received_at=at("2025-01-02 01:00"))
+    third = submission(TOWNS[0], "2024Q4", {"01": 30}, tag="c", received_at=at("2025-01-06 01:00"))
+    # Within one batch the order of receipt decides, not the list order.
     load.stage_returns(engine, "b1", [third, first])
     load.publish(engine)
-    second = submission(
-        TOWNS[0], "2024Q4", {"01": 20}, tag="b",
-        submitted_at=at("2025-01-04 01:00"), received_at=at("2025-01-09 01:00"),
-    )  # fmt: skip
+    # Received on the 4th (its first landing), staged only after the 6th (a run
+    # that died before staging it): it is the older return.
+    second = submission(TOWNS[0], "2024Q4", {"01": 20}, tag="b", received_at=at("2025-01-04 01:00"))
     load.stage_returns(engine, "b2", [second])
     load.publish(engine)
 
@@ -190,6 +189,52 @@ def test_late_drop_file_submitted_earlier_does_not_win(engine):
         engine, "SELECT version FROM return_submission WHERE submission_id = :s",
         s=second.submission_id,
     ) == by_value[20][0]  # fmt: skip
+
+
+def test_a_backdated_file_is_ordered_and_judged_by_when_it_was_received(engine):
+    """The attack: a resubmission claiming an old time must not pass for an old version,
+    and a late return claiming a time before the due date must not look on time."""
+    add_hierarchy(engine)
+    v1 = submission(TOWNS[0], "2024Q4", {"01": 10}, tag="v1", received_at=at("2025-01-03 01:00"))
+    v2 = submission(TOWNS[0], "2024Q4", {"01": 12}, tag="v2", received_at=at("2025-01-04 01:00"))
+    load.stage_returns(engine, "b1", [v1, v2])
+    load.publish(engine)
+    backdated = submission(
+        TOWNS[0], "2024Q4", {"01": 99}, tag="bd",
+        received_at=at("2025-01-08 01:00"), claimed_at=at("2025-01-01 01:00"),
+    )  # fmt: skip
+    late = submission(
+        TOWNS[1], "2024Q4", {"01": 5}, tag="late",
+        received_at=at("2025-01-20 03:00"), claimed_at=at("2025-01-05 01:00"),
+    )  # fmt: skip
+    load.stage_returns(engine, "b2", [backdated, late])
+    load.publish(engine)
+
+    assert rows(
+        engine,
+        "SELECT version, status FROM return_submission WHERE unit_code = :u ORDER BY version",
+        u=TOWNS[0],
+    ) == [(1, "superseded"), (2, "superseded"), (3, "published")]
+    assert scalar(
+        engine,
+        "SELECT value_current FROM fact_indicator_value WHERE is_latest AND unit_code = :u",
+        u=TOWNS[0],
+    ) == 99
+    claimed = rows(
+        engine,
+        "SELECT claimed_at, submitted_on FROM return_submission WHERE submission_id = :s",
+        s=late.submission_id,
+    )
+    assert str(claimed[0][0]).startswith("2025-01-05 01:00")  # kept, as information
+    assert str(claimed[0][1]) == "2025-01-20"
+    detail = dict(
+        rows(
+            engine,
+            "SELECT unit_code, status FROM v_completeness_detail WHERE parent_code = :p",
+            p=COUNTY,
+        )
+    )
+    assert detail[TOWNS[1]] == "late"
 
 
 def test_blocked_and_warned_submissions(engine):
@@ -314,9 +359,9 @@ def test_completeness_on_time_late_missing(engine):
         engine,
         "b1",
         [
-            submission(TOWNS[0], "2024Q4", {"01": 1}, submitted_at=at("2025-01-10 15:00")),
+            submission(TOWNS[0], "2024Q4", {"01": 1}, received_at=at("2025-01-10 15:00")),
             # 16:30 UTC on the 10th is 00:30 on the 11th in Beijing: late.
-            submission(TOWNS[1], "2024Q4", {"01": 1}, submitted_at=at("2025-01-10 16:30")),
+            submission(TOWNS[1], "2024Q4", {"01": 1}, received_at=at("2025-01-10 16:30")),
         ],
     )
     load.publish(engine)
@@ -431,3 +476,25 @@ def test_batches_are_recorded(engine):
     )
     assert dag == "returns" and staged == 0 and finished is not None
     assert str(start).startswith("2025-01-05 00:00")
+
+
+def test_first_receipt_and_a_fixed_file_ends_its_held_entry(engine):
+    from dataclasses import replace
+
+    add_hierarchy(engine)
+    half = received(TOWNS[0], "2024Q4", tag="a", received_at=at("2025-01-03 01:00"))
+    load.record_raw_returns(engine, [half])
+    load.quarantine(engine, [QuarantineRecord(half, "unreadable", "cut off")])
+    # The same bytes landed again later keep their first receipt.
+    again = replace(half, received_at=at("2025-01-09 01:00"))
+    load.record_raw_returns(engine, [again])
+    assert load.first_received(engine, [again]) == {
+        (half.raw_sha256, "drop", half.source_uri): at("2025-01-03 01:00").replace(tzinfo=None)
+    }
+    whole = submission(TOWNS[0], "2024Q4", {"01": 10}, tag="a", received_at=at("2025-01-04 01:00"))
+    whole = replace(whole, received=replace(whole.received, raw_sha256="f" * 64))
+    load.stage_returns(engine, "b1", [whole])
+    assert load.supersede_held(engine, [whole]) == 1
+    [entry] = load.list_quarantine(engine)
+    assert entry.status == "requeued" and entry.detail.startswith("cut off — ")
+    assert load.supersede_held(engine, [whole]) == 0

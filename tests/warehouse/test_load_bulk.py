@@ -57,8 +57,8 @@ def test_publish_falls_back_to_the_upsert_when_a_fact_key_exists(engine):
     """A staged submission whose facts exist (not reachable through the public
     functions today) is upserted, not duplicated or failed."""
     add_hierarchy(engine)
-    v1 = submission(TOWNS[0], "2024Q4", {"01": 10}, tag="v1", submitted_at=at("2025-01-03 01:00"))
-    v2 = submission(TOWNS[0], "2024Q4", {"01": 12}, tag="v2", submitted_at=at("2025-01-04 01:00"))
+    v1 = submission(TOWNS[0], "2024Q4", {"01": 10}, tag="v1", received_at=at("2025-01-03 01:00"))
+    v2 = submission(TOWNS[0], "2024Q4", {"01": 12}, tag="v2", received_at=at("2025-01-04 01:00"))
     fresh = submission(TOWNS[1], "2024Q4", {"01": 3}, tag="t1")
     load.stage_returns(engine, "b1", [v1, v2])
     load.publish(engine)
@@ -93,10 +93,10 @@ def test_publish_falls_back_to_the_upsert_when_a_fact_key_exists(engine):
 def test_later_publish_moves_is_latest_only_within_its_scope(engine):
     add_hierarchy(engine)
     q3 = submission(TOWNS[0], "2024Q3", {"01": 5}, tag="q3")
-    v1 = submission(TOWNS[0], "2024Q4", {"01": 10}, tag="v1", submitted_at=at("2025-01-03 01:00"))
-    v2 = submission(TOWNS[0], "2024Q4", {"01": 12}, tag="v2", submitted_at=at("2025-01-04 01:00"))
+    v1 = submission(TOWNS[0], "2024Q4", {"01": 10}, tag="v1", received_at=at("2025-01-03 01:00"))
+    v2 = submission(TOWNS[0], "2024Q4", {"01": 12}, tag="v2", received_at=at("2025-01-04 01:00"))
     late = submission(
-        TOWNS[0], "2024Q4", {"01": 11}, tag="late", submitted_at=at("2025-01-03 12:00")
+        TOWNS[0], "2024Q4", {"01": 11}, tag="late", received_at=at("2025-01-03 12:00")
     )
     load.stage_returns(engine, "b1", [q3, v1])
     load.publish(engine)

@@ -56,8 +56,8 @@ def received(
     *,
     channel: str = "drop",
     tag: str = "a",
-    submitted_at: datetime | None = None,
     received_at: datetime | None = None,
+    claimed_at: datetime | None = None,
     api_version: int | None = None,
     form: str = FORM,
 ) -> ReceivedReturn:
@@ -73,8 +73,8 @@ def received(
         period=period,
         raw_sha256=raw,
         raw_path=f"/raw/returns/{channel}/2025-01-05/{raw}.xlsx",
-        received_at=received_at or submitted_at or at("2025-01-05 02:00"),
-        submitted_at=submitted_at,
+        received_at=received_at or at("2025-01-05 02:00"),
+        claimed_at=claimed_at,
         api_version=api_version,
         filename=f"{tag}.xlsx",
     )

@@ -26,6 +26,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import socket
 import sys
 import threading
@@ -92,11 +93,21 @@ class ItemSource:
         relative = item.get("workbook_path")
         if not relative or self.folder is None:
             return item
-        workbook = (self.folder / relative).resolve()
-        if not workbook.is_relative_to(self.folder.resolve()):
-            raise ValueError(f"workbook_path {relative!r} leaves the items folder")
         served = {k: v for k, v in item.items() if k != "workbook_path"}
-        served["workbook_b64"] = base64.b64encode(workbook.read_bytes()).decode("ascii")
+        # One bad item must not stop the feed: it is served without its workbook
+        # and says why, and the client quarantines it with that reason.
+        root = self.folder.resolve()
+        workbook = (self.folder / str(relative)).resolve()
+        if not workbook.is_relative_to(root):
+            served["workbook_error"] = f"workbook_path {relative!r} leaves the items folder"
+            log.warning("item %s: %s", item.get("id"), served["workbook_error"])
+            return served
+        try:
+            data = workbook.read_bytes()
+        except OSError as exc:
+            served["workbook_error"] = f"workbook {relative!r} cannot be read: {exc.strerror}"
+            return served
+        served["workbook_b64"] = base64.b64encode(data).decode("ascii")
         served.setdefault("workbook_filename", workbook.name)
         return served
 
@@ -105,12 +116,15 @@ def _encode_cursor(offset: int) -> str:
     return f"{_CURSOR_PREFIX}{offset}"
 
 
+# ASCII digits only: str.isdigit() also takes "²" and "١", which int() refuses or misreads.
+_CURSOR = re.compile(rf"{_CURSOR_PREFIX}(0|[1-9][0-9]{{0,17}})")
+
+
 def _decode_cursor(cursor: str | None) -> int | None:
     if cursor is None or cursor == "":
         return 0
-    if not cursor.startswith(_CURSOR_PREFIX) or not cursor[1:].isdigit():
-        return None
-    return int(cursor[1:])
+    match = _CURSOR.fullmatch(cursor)
+    return int(match.group(1)) if match else None
 
 
 def create_app(
@@ -156,7 +170,9 @@ def create_app(
         offset = _decode_cursor(cursor)
         if offset is None:
             return answer(
-                cursor, 400, {"error": "bad_cursor", "detail": f"unknown cursor {cursor!r}"}
+                cursor,
+                400,
+                {"error": "bad_cursor", "detail": f"unknown cursor {cursor!r}: expected o<offset>"},
             )
         limit = max(1, min(limit, MAX_LIMIT))
         with faults._lock:
@@ -178,6 +194,18 @@ def create_app(
         if fault:
             return answer(cursor, fault, {"error": "unavailable"})
         everything = source.load()
+        if offset > len(everything):
+            # A position past the end of the log was never handed out: accepting it
+            # would make the client skip every item added up to there.
+            return answer(
+                cursor,
+                400,
+                {
+                    "error": "bad_cursor",
+                    "detail": f"cursor {cursor!r} is past the end of the log "
+                    f"({len(everything)} items)",
+                },
+            )
         if duplicate:
             start = max(0, offset - limit)
             return answer(

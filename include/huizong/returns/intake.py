@@ -21,12 +21,16 @@ import base64
 import binascii
 import contextlib
 import email.utils
+import errno
 import hashlib
 import json
 import logging
 import os
 import re
+import socket
+import stat
 import tempfile
+import threading
 import time
 import unicodedata
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -83,6 +87,7 @@ UNKNOWN_PERIOD = "unknown_period"
 PERIOD_MISMATCH = "period_mismatch"
 FUTURE_PERIOD = "future_period"
 RAW_MISSING = "raw_missing"
+TOO_LARGE = "too_large"
 
 SeenFn = Callable[[str, str], bool]
 """``seen(source_uri, raw_sha256)``: True when that exact content from that source
@@ -261,17 +266,139 @@ def _temp_or_system_notice(entry: _Entry) -> ScanNotice | None:
     return None
 
 
-def _stat(path: Any) -> tuple[int | None, datetime | None]:
+def _from_timestamp(seconds: float | None) -> datetime | None:
+    if not seconds:
+        return None
+    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class _Observed:
+    """What the scan learnt about a file before reading it."""
+
+    size: int | None
+    # When the file last changed, by a clock the submitter does not set: the
+    # inode's change time on a local or mounted folder (utime() moves it to
+    # "now"), unknown on an object store.
+    changed_at: datetime | None
+    claimed_at: datetime | None  # the modification time: whatever the writer set
+    # A local file as checked: the path to open and the identity it must still have.
+    local_path: str | None = None
+    identity: tuple[int, int] | None = None
+
+
+class _Refused(Exception):
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+_SYMLINK_ESCAPE_DETAIL = (
+    "符号链接指向投递目录之外，未读取 / symbolic link points outside the drop folder and was "
+    "not followed"
+)
+
+
+def _check_local(local: str, root_real: str) -> tuple[str, os.stat_result]:
+    """The path to open for ``local`` and its stat, once it is known to be a file inside the root.
+
+    The path is resolved whole, so a link anywhere on the way (the file or a
+    folder it is in, which the walk checked earlier but may since have been
+    swapped) must still end inside the folder; a link inside it is opened at its
+    target. What is returned is what :func:`_open_checked` must find.
+    """
+    target = os.path.realpath(local)
+    if os.path.commonpath([root_real, target]) != root_real:
+        raise _Refused("symlink_escape", _SYMLINK_ESCAPE_DETAIL)
+    info = os.lstat(target)
+    if stat.S_ISLNK(info.st_mode):  # swapped in while it was being resolved
+        raise _Refused("swapped", "检查时被替换 / replaced while it was checked: not read")
+    if not stat.S_ISREG(info.st_mode):
+        raise _Refused("not_a_file", "不是普通文件 / not a regular file: not read")
+    return target, info
+
+
+def _open_checked(observed: _Observed) -> Any:
+    """Open the checked local file without following a link swapped in since the check.
+
+    ``O_NOFOLLOW`` refuses a link in the last component; comparing the opened
+    file's device and inode with the checked ones catches any other swap (a
+    renamed-in file, a linked folder on the way). Reads then come from the fd.
+    """
+    assert observed.local_path is not None and observed.identity is not None
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
     try:
-        info = path.stat()
+        fd = os.open(observed.local_path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _Refused(
+                "swapped",
+                "检查后被替换为符号链接，未读取 / replaced by a symbolic link after it was "
+                "checked: not read; the next scan looks at it again",
+            ) from exc
+        raise
+    try:
+        opened = os.fstat(fd)
+        if (opened.st_dev, opened.st_ino) != observed.identity or not stat.S_ISREG(
+            opened.st_mode
+        ):
+            raise _Refused(
+                "swapped",
+                "检查后文件被替换，未读取 / the file was replaced between the check and the "
+                "read: not read; the next scan looks at it again",
+            )
+        # Reads block as usual from here on; O_NONBLOCK only kept a FIFO from hanging open().
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _observe(entry: _Entry, root_real: str | None) -> _Observed:
+    local = _local_os_path(entry.path)
+    if local is not None and root_real is not None:
+        target, info = _check_local(local, root_real)
+        return _Observed(
+            size=info.st_size,
+            changed_at=_from_timestamp(info.st_ctime),
+            claimed_at=_from_timestamp(info.st_mtime),
+            local_path=target,
+            identity=(info.st_dev, info.st_ino),
+        )
+    try:
+        info = entry.path.stat()
     except (OSError, NotImplementedError, ValueError):
         # Size and time are advisory (the copy is bounded anyway); a store that
         # cannot say them must not stop the scan.
-        return None, None
-    size = getattr(info, "st_size", None)
-    mtime = getattr(info, "st_mtime", None)
-    submitted = datetime.fromtimestamp(mtime, UTC).replace(tzinfo=None) if mtime else None
-    return size, submitted
+        return _Observed(None, None, None)
+    return _Observed(
+        size=getattr(info, "st_size", None),
+        changed_at=None,
+        claimed_at=_from_timestamp(getattr(info, "st_mtime", None)),
+    )
+
+
+DEFAULT_DROP_SETTLE_SECONDS = 30.0
+
+
+def drop_settle_seconds_from_env() -> float:
+    """``HUIZONG_DROP_SETTLE_SECONDS`` (default 30): how long a file must be unchanged."""
+    text = os.environ.get("HUIZONG_DROP_SETTLE_SECONDS", "").strip()
+    if not text:
+        return DEFAULT_DROP_SETTLE_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise ValueError(
+            f"HUIZONG_DROP_SETTLE_SECONDS={text!r} is not a number of seconds (e.g. 30)"
+        ) from None
+    if seconds < 0:
+        raise ValueError(f"HUIZONG_DROP_SETTLE_SECONDS={text!r} must be 0 (off) or more")
+    return seconds
 
 
 def _canonical_form(text: str) -> str:
@@ -338,8 +465,16 @@ def scan_drop_folder(
     hash, so an unchanged file costs one read and no write. A file whose place
     in the folder is wrong is still kept raw and comes back as a
     :class:`QuarantineRecord`; temp files, links out of the folder and unsafe
-    names are not read and come back in ``ignored``. Files modified less than
-    ``settle_seconds`` ago are left for the next scan (a copy may be in progress).
+    names are not read and come back in ``ignored``.
+
+    Times come from the platform, never from the file: on a local or mounted
+    folder a file counts as received when it last changed (its inode change
+    time, which ``utime()`` cannot set back), on an object store (whose objects
+    appear whole) at this scan; ``now`` is the platform's clock. A local file
+    changed less than ``settle_seconds`` before ``now`` is left for the next
+    scan (ignored as ``settling``: a copy may be in progress). The modification
+    time is kept as ``claimed_at`` only. Local files are opened without
+    following links and must still be the file that was checked.
     """
     result = ScanResult()
     for item in iter_drop_folder(
@@ -381,15 +516,25 @@ def iter_drop_folder(
     """:func:`scan_drop_folder` one file at a time; notices and skips go to ``result``."""
     root = _as_root(root)
     already_seen = _seen_fn(seen, CHANNEL_DROP)
-    received_at = _as_naive_utc(now) if now else utc_now()
+    clock = _as_naive_utc(now) if now else utc_now()
     store = RawStore(raw_dir)
     area = f"returns/{CHANNEL_DROP}"
+    root_local = _local_os_path(root)
+    root_real = os.path.realpath(root_local) if root_local is not None else None
     for entry in _walk(root, result.ignored):
         notice = _temp_or_system_notice(entry)
         if notice is not None:
             result.ignored.append(notice)
             continue
-        size, submitted_at = _stat(entry.path)
+        try:
+            observed = _observe(entry, root_real)
+        except _Refused as refused:
+            result.ignored.append(ScanNotice(entry.source_uri, refused.reason, refused.detail))
+            continue
+        except FileNotFoundError as exc:
+            result.ignored.append(ScanNotice(entry.source_uri, "unreadable_source", str(exc)))
+            continue
+        size = observed.size
         if size is not None and size > max_file_bytes:
             result.ignored.append(
                 ScanNotice(
@@ -399,19 +544,32 @@ def iter_drop_folder(
                 )
             )
             continue
-        if settle_seconds and submitted_at is not None:
-            age = (received_at - submitted_at).total_seconds()
+        if settle_seconds and observed.changed_at is not None:
+            # Judged on the change time, which a writer cannot set back: a copy in
+            # progress keeps moving it, whatever modification time it claims.
+            age = (clock - observed.changed_at).total_seconds()
             if age < settle_seconds:
                 result.ignored.append(
-                    ScanNotice(entry.source_uri, "settling", f"modified {age:.0f}s ago")
+                    ScanNotice(
+                        entry.source_uri,
+                        "settling",
+                        f"changed {max(age, 0):.0f}s ago; taken once unchanged for "
+                        f"{settle_seconds:g}s (a copy may be in progress)",
+                    )
                 )
                 continue
+        # Received when it reached the folder in this form, by the platform's clocks;
+        # never later than this scan, whatever the file says about itself.
+        received_at = min(observed.changed_at or clock, clock)
+        claimed_at = observed.claimed_at
         unit, form, period, problem = _classify_drop(entry.parts)
         filename = entry.parts[-1]
         suffix = PurePosixPath(filename).suffix.lower()
         try:
             with (
-                entry.path.open("rb") as source,
+                _open_checked(observed)
+                if observed.local_path is not None
+                else entry.path.open("rb") as source,
                 store.spool(
                     source, area=area, partition=partition, max_bytes=max_file_bytes
                 ) as spooled,
@@ -429,10 +587,13 @@ def iter_drop_folder(
                         "submitted_unit_code": unit,
                         "form": form,
                         "period": period,
-                        "submitted_at": submitted_at.isoformat() if submitted_at else None,
+                        "claimed_at": claimed_at.isoformat() if claimed_at else None,
                         "received_at": received_at.isoformat(),
                     },
                 )
+        except _Refused as refused:
+            result.ignored.append(ScanNotice(entry.source_uri, refused.reason, refused.detail))
+            continue
         except SourceTooLarge:
             result.ignored.append(
                 ScanNotice(entry.source_uri, "too_large", f"more than {max_file_bytes} bytes")
@@ -451,7 +612,7 @@ def iter_drop_folder(
             raw_sha256=stored.sha256,
             raw_path=str(stored.path),
             received_at=received_at,
-            submitted_at=submitted_at,
+            claimed_at=claimed_at,
             filename=filename,
         )
         if problem is None:
@@ -488,6 +649,8 @@ class PollResult:
     duplicates: int = 0  # items seen twice in this poll (same id and version)
     skipped: int = 0  # items ``seen`` already knew
     exhausted: bool = False  # True when the API said there is nothing more for now
+    # Stored raw but refused (an item over the size cap): record and quarantine these too.
+    rejected: list[QuarantineRecord] = field(default_factory=list)
 
 
 class CursorStore(Protocol):
@@ -555,6 +718,188 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+# A workbook an API item may carry, decoded; the parser refuses larger ones anyway.
+DEFAULT_API_MAX_ITEM_BYTES = 20 * 1024 * 1024
+# Room in a response for an item's JSON besides its workbook (values, names, ids).
+_ITEM_JSON_ALLOWANCE = 1024 * 1024
+# A page of several items may use this much; a larger one is asked for again item by item.
+DEFAULT_API_MAX_PAGE_BYTES = 32 * 1024 * 1024
+_READ_CHUNK = 64 * 1024
+_MAX_REDIRECTS = 5
+
+
+def api_item_budget(max_item_bytes: int) -> int:
+    """Bytes one item may take in a response: its workbook in base64 plus its JSON."""
+    return -(-max_item_bytes // 3) * 4 + _ITEM_JSON_ALLOWANCE
+
+
+def api_max_item_bytes_from_env() -> int:
+    """``HUIZONG_API_MAX_ITEM_MIB`` (default 20): the largest workbook an API item may carry."""
+    text = os.environ.get("HUIZONG_API_MAX_ITEM_MIB", "").strip()
+    if not text:
+        return DEFAULT_API_MAX_ITEM_BYTES
+    try:
+        mib = float(text)
+    except ValueError:
+        raise ValueError(
+            f"HUIZONG_API_MAX_ITEM_MIB={text!r} is not a number of MiB (e.g. 20)"
+        ) from None
+    if mib <= 0:
+        raise ValueError(f"HUIZONG_API_MAX_ITEM_MIB={text!r} must be more than 0")
+    return int(mib * 1024 * 1024)
+
+
+def reporting_api_base_url(host: str, *, port: int | None = None, schema: str | None = None) -> str:
+    """The reporting system's base URL from a connection's host, port and schema.
+
+    Without a schema the connection is taken as ``https``: a bearer token must
+    not cross the network in clear text because a field was left empty. A host
+    that already names its scheme keeps it.
+    """
+    host = (host or "").strip().rstrip("/")
+    if not host:
+        raise ValueError("the reporting API connection has no host")
+    if "://" in host:
+        return host
+    scheme = (schema or "").strip().lower() or "https"
+    if scheme not in ("http", "https"):
+        raise ValueError(
+            f"the reporting API connection's schema {schema!r} is not http or https"
+        )
+    return f"{scheme}://{host}{f':{port}' if port else ''}"
+
+
+class _ResponseTooLarge(Exception):
+    def __init__(self, size: int, cap: int) -> None:
+        super().__init__(f"{size} bytes or more, {cap} allowed")
+        self.size = size
+        self.cap = cap
+
+
+class _PastDeadline(Exception):
+    pass
+
+
+class _NotJson(Exception):
+    pass
+
+
+class _Watch:
+    """Ends the request in flight when its wall-clock deadline passes.
+
+    ``requests``' timeout bounds each socket operation, so a server sending one
+    byte just often enough holds a reader for as long as it likes, in the
+    headers or the body. A timer that shuts the connection's socket down ends
+    whatever read is blocked at the deadline itself.
+    """
+
+    def __init__(self) -> None:
+        self._connection: Any = None
+        self._expired = False
+        self._lock = threading.Lock()
+
+    def attach(self, connection: Any) -> None:
+        with self._lock:
+            self._connection = connection
+            if self._expired:
+                self._shut()
+
+    def expire(self) -> None:
+        with self._lock:
+            self._expired = True
+            self._shut()
+
+    @property
+    def expired(self) -> bool:
+        return self._expired
+
+    @contextlib.contextmanager
+    def armed(self, seconds: float) -> Iterator[None]:
+        self._expired = False
+        timer = threading.Timer(max(seconds, 0.0), self.expire)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+            with self._lock:
+                self._connection = None
+
+    def _shut(self) -> None:
+        sock = getattr(self._connection, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+def _watched_session() -> tuple[requests.Session, _Watch]:
+    """A session whose connections report to a :class:`_Watch` as each request starts."""
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    watch = _Watch()
+
+    class Watched:
+        def request(self, *args: Any, **kwargs: Any) -> Any:
+            watch.attach(self)
+            return super().request(*args, **kwargs)  # type: ignore[misc]
+
+    http_pool = type(
+        "WatchedHTTPPool",
+        (HTTPConnectionPool,),
+        {"ConnectionCls": type("WatchedHTTP", (Watched, HTTPConnection), {})},
+    )
+    https_pool = type(
+        "WatchedHTTPSPool",
+        (HTTPSConnectionPool,),
+        {"ConnectionCls": type("WatchedHTTPS", (Watched, HTTPSConnection), {})},
+    )
+
+    class WatchedAdapter(HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {"http": http_pool, "https": https_pool}
+
+    session = requests.Session()
+    session.max_redirects = _MAX_REDIRECTS
+    adapter = WatchedAdapter()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session, watch
+
+
+def _read_body(response: Any, *, cap: int, deadline: float, spool_dir: Path) -> Any:
+    """The response's JSON, spooled to a temp file in chunks: ``cap`` bytes at most, on time."""
+    declared = _int_or_none((getattr(response, "headers", None) or {}).get("Content-Length"))
+    if declared is not None and declared > cap:
+        raise _ResponseTooLarge(declared, cap)
+    raw = response.raw
+    read = getattr(raw, "read1", None) or raw.read
+    spool_dir.mkdir(parents=True, exist_ok=True)
+    size = 0
+    with tempfile.TemporaryFile(dir=spool_dir, prefix=".api-page.") as spool:
+        while True:
+            if time.monotonic() >= deadline:
+                raise _PastDeadline
+            chunk = read(_READ_CHUNK)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > cap:
+                raise _ResponseTooLarge(size, cap)
+            spool.write(chunk)
+        if time.monotonic() >= deadline:
+            raise _PastDeadline  # the read that ended may have been cut by the watch
+        spool.seek(0)
+        try:
+            return json.load(spool)
+        except ValueError as exc:
+            raise _NotJson(str(exc)) from exc
+
+
 def _get_page(
     session: requests.Session,
     url: str,
@@ -564,27 +909,63 @@ def _get_page(
     timeout: float,
     retry: RetryPolicy,
     sleep: Callable[[float], None],
+    cap: int,
+    spool_dir: Path,
+    watch: _Watch | None = None,
 ) -> dict[str, Any]:
+    """One page, retried on 429/5xx/timeouts; ``timeout`` is each attempt's wall-clock limit."""
     import requests
+    from urllib3.exceptions import HTTPError as Urllib3Error
 
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     last_problem = ""
+    where = f"{url} (cursor {params.get('cursor') or 'start'})"
     for attempt in range(retry.max_retries + 1):
         delay: float
+        deadline = time.monotonic() + timeout
+        guard = watch.armed(timeout) if watch is not None else contextlib.nullcontext()
         try:
-            response = session.get(url, params=params, headers=headers, timeout=timeout)
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            last_problem = f"{type(exc).__name__}: {exc}"
+            with guard:
+                response = session.get(
+                    url, params=params, headers=headers, timeout=timeout, stream=True
+                )
+                try:
+                    status = response.status_code
+                    page = (
+                        _read_body(response, cap=cap, deadline=deadline, spool_dir=spool_dir)
+                        if status == 200
+                        else None
+                    )
+                    body_text = "" if status == 200 else _short_text(response, deadline)
+                finally:
+                    with contextlib.suppress(Exception):
+                        response.close()
+        except _PastDeadline:
+            last_problem = f"no complete response within {timeout:g} s"
+            delay = retry.backoff(attempt)
+        except _ResponseTooLarge:
+            raise
+        except requests.TooManyRedirects as exc:
+            raise ApiError(
+                f"{where}: the reporting API redirected more than {_MAX_REDIRECTS} times "
+                f"({exc}); check the connection's host and path — it may point at a login "
+                "page or a proxy that sends the request back to itself"
+            ) from exc
+        except (requests.ConnectionError, requests.Timeout, Urllib3Error) as exc:
+            last_problem = _transport_problem(exc, timeout, watch)
+            delay = retry.backoff(attempt)
+        except _NotJson as exc:
+            raise ApiError(f"{where}: response is not JSON: {exc}", status=200) from exc
+        except requests.RequestException as exc:
+            # An invalid URL, a missing schema, a body that cannot be sent: not transient.
+            raise ApiError(f"{where}: request failed: {type(exc).__name__}: {exc}") from exc
+        except OSError as exc:
+            last_problem = _transport_problem(exc, timeout, watch)
             delay = retry.backoff(attempt)
         else:
-            status = response.status_code
             if status == 200:
-                try:
-                    page = response.json()
-                except ValueError as exc:
-                    raise ApiError(f"{url}: response is not JSON: {exc}", status=status) from exc
                 if not isinstance(page, dict) or not isinstance(page.get("items"), list):
-                    raise ApiError(f"{url}: response has no 'items' list", status=status)
+                    raise ApiError(f"{where}: response has no 'items' list", status=status)
                 return page
             if status in (401, 403):
                 raise ApiAuthError(
@@ -603,15 +984,39 @@ def _get_page(
             elif status >= 500:
                 delay = retry.backoff(attempt)
                 last_problem = f"{status} {response.reason}"
+            elif status == 400 and params.get("cursor"):
+                raise ApiError(
+                    f"{where}: the reporting API refused the stored cursor "
+                    f"{params['cursor']!r} ({body_text!r}); the cursor file is damaged or "
+                    "belongs to another system: fix it, or remove it to read the feed from "
+                    "the start (what was received already is skipped)",
+                    status=status,
+                )
             else:
-                raise ApiError(f"{url}: {status} {response.text[:300]!r}", status=status)
+                raise ApiError(f"{where}: {status} {body_text!r}", status=status)
         if attempt == retry.max_retries:
             break
         log.warning(
             "reporting API %s (attempt %d); retrying in %.2fs", last_problem, attempt + 1, delay
         )
         sleep(delay)
-    raise ApiError(f"{url}: gave up after {retry.max_retries + 1} attempts: {last_problem}")
+    raise ApiError(f"{where}: gave up after {retry.max_retries + 1} attempts: {last_problem}")
+
+
+def _transport_problem(exc: BaseException, timeout: float, watch: _Watch | None) -> str:
+    if watch is not None and watch.expired:
+        return f"no complete response within {timeout:g} s"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _short_text(response: Any, deadline: float) -> str:
+    """The start of an error response's body, for the message; never more than 300 bytes."""
+    raw = getattr(response, "raw", None)
+    if raw is None or time.monotonic() >= deadline:
+        return ""
+    with contextlib.suppress(Exception):
+        return raw.read(300).decode("utf-8", "replace")
+    return ""
 
 
 def _canonical_json(item: Any) -> bytes:
@@ -698,7 +1103,7 @@ def _received_from_item(
         raw_sha256=raw_sha256,
         raw_path=raw_path,
         received_at=received_at,
-        submitted_at=_parse_timestamp(fields.get("submitted_at")),
+        claimed_at=_parse_timestamp(fields.get("submitted_at")),
         api_version=_int_or_none(fields.get("version")),
         filename=str(filename) if filename else None,
         api_values=values if isinstance(values, dict) else None,
@@ -720,6 +1125,8 @@ def poll_api(
     timeout: float = 30.0,
     sleep: Callable[[float], None] = time.sleep,
     now: datetime | None = None,
+    max_item_bytes: int = DEFAULT_API_MAX_ITEM_BYTES,
+    max_page_bytes: int = DEFAULT_API_MAX_PAGE_BYTES,
 ) -> PollResult:
     """Fetch new items of the reporting API from ``cursor`` on, storing each raw.
 
@@ -730,26 +1137,40 @@ def poll_api(
     those pages next time, which the raw store and the warehouse keys absorb.
     If a page keeps failing, :class:`ApiError` is raised with ``.partial`` set
     to what was stored before it, its cursor pointing at the failing page.
-    """
-    import requests
 
+    Every attempt at a page must be complete within ``timeout`` seconds of wall
+    clock, however slowly the server sends (with a caller's ``session`` the
+    deadline is checked between reads only). A response is read in chunks to a
+    temp file and may hold at most ``max_page_bytes``; a larger page is asked
+    for again one item at a time, and one item may take what a workbook of
+    ``max_item_bytes`` needs. An item whose workbook is larger still is stored
+    raw and comes back in ``rejected``, so the feed goes on past it.
+    """
     retry = retry or RetryPolicy()
     already_seen = _seen_fn(seen, CHANNEL_API)
     received_at = _as_naive_utc(now) if now else utc_now()
     store = RawStore(raw_dir)
     area = f"returns/{CHANNEL_API}"
+    spool_dir = Path(raw_dir)  # same disk as the raw store; nothing is left behind
+    if "://" not in base_url:
+        base_url = reporting_api_base_url(base_url)
     url = base_url.rstrip("/") + "/api/v1/returns"
+    single_item_cap = api_item_budget(max_item_bytes)
     result = PollResult(next_cursor=cursor)
     seen_in_poll: set[tuple[str, str]] = set()
+    watch: _Watch | None = None
     own_session = session is None
-    active = session or requests.Session()
+    if session is None:
+        active, watch = _watched_session()
+    else:
+        active = session
     try:
         while result.pages < max_pages:
             params: dict[str, Any] = {"limit": limit}
             if result.next_cursor:
                 params["cursor"] = result.next_cursor
             try:
-                page = _get_page(
+                page = _get_page_within_cap(
                     active,
                     url,
                     params=params,
@@ -757,6 +1178,10 @@ def poll_api(
                     timeout=timeout,
                     retry=retry,
                     sleep=sleep,
+                    page_cap=max(max_page_bytes, single_item_cap),
+                    item_cap=single_item_cap,
+                    spool_dir=spool_dir,
+                    watch=watch,
                 )
             except ApiError as exc:
                 exc.partial = result
@@ -773,6 +1198,22 @@ def poll_api(
                 sha256 = hashlib.sha256(payload).hexdigest()
                 if already_seen is not None and already_seen(_source_uri(item, sha256), sha256):
                     result.skipped += 1  # known: not even stored again in this partition
+                    continue
+                workbook_bytes = _workbook_size(item)
+                if workbook_bytes > max_item_bytes:
+                    received = _store_item(
+                        store, item, payload, area, partition, received_at, keep_workbook=False
+                    )
+                    result.rejected.append(
+                        QuarantineRecord(
+                            received,
+                            TOO_LARGE,
+                            f"附带的工作簿过大（{workbook_bytes} 字节，上限 {max_item_bytes}）/ "
+                            f"the item's workbook is {workbook_bytes} bytes, more than the "
+                            f"{max_item_bytes} allowed (HUIZONG_API_MAX_ITEM_MIB): no FL-01 "
+                            "workbook is this large; ask the unit to resubmit the form itself",
+                        )
+                    )
                     continue
                 result.received.append(
                     _store_item(store, item, payload, area, partition, received_at)
@@ -794,6 +1235,49 @@ def poll_api(
     return result
 
 
+def _get_page_within_cap(
+    session: requests.Session,
+    url: str,
+    *,
+    params: dict[str, Any],
+    page_cap: int,
+    item_cap: int,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """A page within ``page_cap`` bytes; a larger one again as a single item within ``item_cap``."""
+    try:
+        return _get_page(session, url, params=params, cap=page_cap, **kwargs)
+    except _ResponseTooLarge as too_large:
+        if params.get("limit", 1) > 1:
+            log.warning(
+                "reporting API page at cursor %s is larger than %d bytes; reading it item by item",
+                params.get("cursor") or "start",
+                page_cap,
+            )
+            return _get_page_within_cap(
+                session,
+                url,
+                params={**params, "limit": 1},
+                page_cap=item_cap,
+                item_cap=item_cap,
+                **kwargs,
+            )
+        raise ApiError(
+            f"{url} (cursor {params.get('cursor') or 'start'}): one item of the reporting API "
+            f"is {too_large.size} bytes or more, more than the {item_cap} a workbook of the "
+            "allowed size needs: it was not read. Ask the reporting system's operators to "
+            "remove or fix the item, or raise HUIZONG_API_MAX_ITEM_MIB if such workbooks are "
+            "expected"
+        ) from None
+
+
+def _workbook_size(item: Any) -> int:
+    encoded = item.get("workbook_b64") if isinstance(item, dict) else None
+    if not isinstance(encoded, str):
+        return 0
+    return len(encoded) * 3 // 4
+
+
 def _dedup_key(item: Any) -> tuple[str, str] | None:
     if not isinstance(item, dict) or item.get("id") in (None, ""):
         return None
@@ -801,10 +1285,17 @@ def _dedup_key(item: Any) -> tuple[str, str] | None:
 
 
 def _store_item(
-    store: RawStore, item: Any, payload: bytes, area: str, partition: str, received_at: datetime
+    store: RawStore,
+    item: Any,
+    payload: bytes,
+    area: str,
+    partition: str,
+    received_at: datetime,
+    *,
+    keep_workbook: bool = True,
 ) -> ReceivedReturn:
     fields: Mapping[str, Any] = item if isinstance(item, dict) else {}
-    workbook = _decode_workbook(fields)
+    workbook = _decode_workbook(fields) if keep_workbook else None
     workbook_sha: str | None = None
     if workbook is not None:
         stored_workbook = store.put(
@@ -971,6 +1462,14 @@ def _read_api_item(received: ReceivedReturn) -> _Reading:
         raise _Unreadable(f"原始数据无法读取 / raw API item cannot be read: {exc}") from exc
     if not isinstance(item, dict):
         raise _Unreadable("接口数据不是对象 / the API item is not a JSON object")
+    refused = item.get("workbook_error")
+    if refused:
+        # The reporting system could not (or would not) send the workbook this item
+        # names; what it would have said about itself is unknown, so nothing is loaded.
+        raise _Unreadable(
+            f"报送系统未能提供附带的工作簿 / the reporting system did not send this item's "
+            f"workbook: {str(refused)[:300]}; ask the unit to resubmit the return"
+        )
     form = _canonical_form(str(item.get("form") or received.form or ""))
     workbook_reading: _Reading | None = None
     workbook_problem: str | None = None
@@ -1166,7 +1665,7 @@ def _received_from_record(record: Any) -> ReceivedReturn:
         raw_sha256=str(fields["raw_sha256"]).strip(),
         raw_path=str(fields["raw_path"]),
         received_at=received_at,
-        submitted_at=fields.get("submitted_at"),
+        claimed_at=fields.get("claimed_at"),
         filename=PurePosixPath(source_uri).name if fields["channel"] == CHANNEL_DROP else None,
     )
 

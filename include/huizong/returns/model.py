@@ -23,8 +23,12 @@ class ReceivedReturn:
     period: str
     raw_sha256: str
     raw_path: str
+    # When the platform received it (first landed; its own clocks): drives
+    # timeliness and the order of versions.
     received_at: datetime
-    submitted_at: datetime | None = None
+    # When the file or item says it was submitted (a drop file's modification
+    # time, the API's submitted_at): set by the submitter's side, so information only.
+    claimed_at: datetime | None = None
     api_version: int | None = None  # the reporting system's own version number
     filename: str | None = None
     api_values: dict[str, dict[str, Any]] | None = None  # values by 代码 from an API item

@@ -2,8 +2,10 @@
 
 DDL lives in ``sql/<layer>/NNN_name.sql``. ``migrate()`` applies the layers in
 dependency order; tables are ``IF NOT EXISTS`` and views are dropped and
-re-created, so migrating twice is a no-op. Each applied file is recorded in
-``schema_migration`` with its checksum.
+re-created, so migrating twice is a no-op. A column added to an existing table
+is written ``ALTER TABLE t ADD COLUMN IF NOT EXISTS c …`` after its ``CREATE
+TABLE``; SQLite lacks that clause, so there the column is added only when
+missing. Each applied file is recorded in ``schema_migration`` with its checksum.
 """
 
 from __future__ import annotations
@@ -71,6 +73,23 @@ def is_postgres(engine: Engine) -> bool:
 
 
 _STATEMENT_END = re.compile(r";\s*$", re.MULTILINE)
+_ADD_COLUMN_IF_MISSING = re.compile(
+    r"^ALTER\s+TABLE\s+(\w+)\s+ADD\s+COLUMN\s+IF\s+NOT\s+EXISTS\s+(\w+)\s+(.+)$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _apply(conn: sa.Connection, statement: str, postgres: bool) -> None:
+    added = None if postgres else _ADD_COLUMN_IF_MISSING.match(statement)
+    if added is None:
+        conn.exec_driver_sql(statement)
+        return
+    table, column, definition = added.groups()
+    present = {
+        row[1] for row in conn.exec_driver_sql(f"PRAGMA table_info({table})")
+    }
+    if column not in present:
+        conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
 
 def split_statements(sql: str) -> Iterator[str]:
@@ -132,7 +151,7 @@ def migrate(engine: Engine | None = None) -> list[str]:
                 conn.exec_driver_sql(text)
             else:
                 for statement in split_statements(text):
-                    conn.exec_driver_sql(statement)
+                    _apply(conn, statement, is_postgres(engine))
             digest = hashlib.sha256(text.encode()).hexdigest()
             conn.execute(sa.text("DELETE FROM schema_migration WHERE file = :f"), {"f": rel})
             conn.execute(

@@ -328,12 +328,39 @@ def record_raw_returns(engine: Engine, received: Iterable[ReceivedReturn]) -> in
             "period": r.period,
             "raw_path": str(r.raw_path),
             "received_at": utc_naive(r.received_at),
-            "submitted_at": utc_naive(r.submitted_at),
+            "claimed_at": utc_naive(r.claimed_at),
             "partition_key": _partition_of(r.raw_path),
         }
         for r in received
     ]
     return _insert_new(engine, "raw_return", rows, ["raw_sha256", "channel", "source_uri"])
+
+
+def first_received(
+    engine: Engine, received: Iterable[ReceivedReturn]
+) -> dict[tuple[str, str, str], datetime]:
+    """When each return was first recorded as received, by ``(raw_sha256, channel, source_uri)``.
+
+    A rerun lands the same bytes again at a later clock; the time the platform
+    first had them is the one that counts, so it never moves.
+    """
+    keys = {(r.raw_sha256, r.channel, r.source_uri) for r in received}
+    found: dict[tuple[str, str, str], datetime] = {}
+    shas = sorted({k[0] for k in keys})
+    with engine.connect() as conn:
+        for chunk in _chunks(shas):
+            rows = conn.execute(
+                sa.text(
+                    "SELECT raw_sha256, channel, source_uri, received_at FROM raw_return"
+                    " WHERE raw_sha256 IN :shas"
+                ).bindparams(sa.bindparam("shas", expanding=True)),
+                {"shas": list(chunk)},
+            )
+            for sha, channel, uri, at in rows:
+                key = (str(sha).strip(), channel, uri)
+                if key in keys:
+                    found[key] = _as_datetime(at)
+    return found
 
 
 def record_raw_pages(engine: Engine, pages: Iterable[Any]) -> int:
@@ -456,7 +483,7 @@ def quarantine(engine: Engine, records: Iterable[QuarantineRecord]) -> int:
             "form": r.form,
             "period": r.period,
             "received_at": utc_naive(r.received_at),
-            "submitted_at": utc_naive(r.submitted_at),
+            "claimed_at": utc_naive(r.claimed_at),
             "api_version": r.api_version,
             "filename": r.filename,
             "api_values_json": (
@@ -486,6 +513,59 @@ def quarantine(engine: Engine, records: Iterable[QuarantineRecord]) -> int:
     with engine.begin() as conn:
         conn.execute(stmt, list(rows.values()))
     return len(rows)
+
+
+SUPERSEDED_NOTE = (
+    " — 已由同一来源后来收到的版本取代 / superseded: a later version from the same file or "
+    "item was received and staged"
+)
+
+
+def supersede_held(engine: Engine, staged: Iterable[StagedSubmission]) -> int:
+    """Held returns that a later version from the same source replaced: no longer held.
+
+    A file quarantined while it was half written (or otherwise broken) stays in
+    the folder and is fixed in place; once its new content is staged, the old
+    content's entry is done with. It becomes ``requeued`` (dealt with by intake,
+    not read again) with a note; the same broken bytes arriving again are held
+    again, as any requeued entry is.
+    """
+    newest: dict[tuple[str, str], ReceivedReturn] = {}
+    for sub in staged:
+        r = sub.received
+        known = newest.get((r.channel, r.source_uri))
+        if known is None or utc_naive(r.received_at) > utc_naive(known.received_at):
+            newest[(r.channel, r.source_uri)] = r
+    if not newest:
+        return 0
+    with engine.begin() as conn:
+        # Held entries are few; one read per chunk of sources, writes only for matches.
+        done: list[str] = []
+        for chunk in _chunks(sorted({uri for _, uri in newest})):
+            rows = conn.execute(
+                sa.text(
+                    "SELECT quarantine_id, channel, source_uri, raw_sha256, received_at"
+                    " FROM quarantine WHERE status = 'held' AND source_uri IN :uris"
+                ).bindparams(sa.bindparam("uris", expanding=True)),
+                {"uris": list(chunk)},
+            )
+            for qid, channel, uri, sha, at in rows:
+                later = newest.get((channel, uri))
+                if (
+                    later is not None
+                    and str(sha).strip() != later.raw_sha256
+                    and _as_datetime(at) <= utc_naive(later.received_at)
+                ):
+                    done.append(str(qid).strip())
+        if done:
+            conn.execute(
+                sa.text(
+                    "UPDATE quarantine SET status = 'requeued', released_at = :now,"
+                    " detail = detail || :note WHERE quarantine_id = :q AND status = 'held'"
+                ),
+                [{"q": q, "now": _now(), "note": SUPERSEDED_NOTE} for q in done],
+            )
+    return len(done)
 
 
 def mark_requeued(engine: Engine, quarantine_ids: list[str]) -> int:
@@ -524,7 +604,7 @@ def _entry(row: Mapping[str, Any]) -> QuarantineEntry:
         raw_sha256=str(row["raw_sha256"]).strip(),
         raw_path=row["raw_path"],
         received_at=_as_utc(row["received_at"]),
-        submitted_at=_as_utc(row["submitted_at"]),
+        claimed_at=_as_utc(row.get("claimed_at")),
         api_version=row["api_version"],
         filename=row["filename"],
         api_values=json.loads(row["api_values_json"]) if row["api_values_json"] else None,
@@ -593,8 +673,9 @@ def release_quarantine(engine: Engine, quarantine_id: str) -> QuarantineEntry:
 
 
 def _effective_time(submission: StagedSubmission) -> datetime:
-    r = submission.received
-    return utc_naive(r.submitted_at or r.received_at)
+    # The platform's receipt, never the time the file claims: a backdated file
+    # must neither look on time nor pass for an older version.
+    return utc_naive(submission.received.received_at)
 
 
 @dataclass
@@ -613,7 +694,7 @@ def _existing_versions(
         rows = conn.execute(
             sa.text(
                 "SELECT submission_id, unit_code, form, period, version,"
-                " COALESCE(submitted_at, received_at) AS at"
+                " received_at AS at"
                 " FROM return_submission WHERE unit_code IN :units"
             ).bindparams(sa.bindparam("units", expanding=True)),
             {"units": list(chunk)},
@@ -726,7 +807,7 @@ def stage_returns(engine: Engine, batch_id: str, submissions: Iterable[StagedSub
                     "raw_sha256": r.raw_sha256,
                     "raw_path": str(r.raw_path),
                     "unit_name": s.unit_name,
-                    "submitted_at": utc_naive(r.submitted_at),
+                    "claimed_at": utc_naive(r.claimed_at),
                     "received_at": utc_naive(r.received_at),
                     "submitted_on": china_date(at),
                     "reported_on": _as_date(s.reported_on),
@@ -1151,8 +1232,7 @@ def publish(
             " WHERE s.unit_code = stg_publish_scope.unit_code"
             " AND s.form = stg_publish_scope.form AND s.period = stg_publish_scope.period"
             " AND s.status IN ('staged', 'published', 'published_with_warnings', 'superseded')"
-            " ORDER BY s.version DESC, COALESCE(s.submitted_at, s.received_at) DESC,"
-            " s.received_at DESC, s.submission_id DESC LIMIT 1)"
+            " ORDER BY s.version DESC, s.received_at DESC, s.submission_id DESC LIMIT 1)"
         )
         if is_postgres(engine):
             conn.exec_driver_sql("ANALYZE stg_publish_scope")
