@@ -164,7 +164,8 @@ def undisturbed(request, tmp_path_factory) -> dict:
     _require_servers()
     with PipelineRun(tmp_path_factory.mktemp("undisturbed")) as run:
         stack_harness.trigger_producers(run.stack)
-        stack_harness.wait_for_runs(run.stack)
+        # A retry (a machine under load) still leaves the warehouse a reference.
+        stack_harness.wait_for_runs(run.stack, failing=("failed", "upstream_failed"))
         return _warehouse_snapshot(run.stack)
 
 
