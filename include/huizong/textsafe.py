@@ -114,6 +114,24 @@ def safe_value(value: Any, *, one_line: bool = False) -> Any:
     return value
 
 
+_TOKEN = re.compile(r"-[A-Za-z0-9_\-]+")
+
+
+def page_safe(value: Any) -> Any:
+    """A value for an HTML template (Jinja ``finalize``): controls shown, formulas inert.
+
+    Markup the template already trusts passes unchanged, and so does a bare
+    ``-token`` (a base64url CSRF token or signature may start with ``-``; with no
+    operator, bracket or ``|`` it can reference nothing a spreadsheet runs).
+    """
+    if not isinstance(value, str) or hasattr(value, "__html__"):
+        return value
+    text = visible(value)
+    if looks_like_formula(text) and not _TOKEN.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def safe_json(value: Any) -> Any:
     """A JSON-ready structure with every string (keys too) and float made safe.
 
@@ -133,6 +151,7 @@ __all__ = [
     "has_controls",
     "is_control",
     "looks_like_formula",
+    "page_safe",
     "safe_json",
     "safe_text",
     "safe_value",
