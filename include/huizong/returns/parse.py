@@ -149,6 +149,7 @@ class _Sheet:
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)
     merged_origin: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
     active: bool = False
+    _texts: dict[tuple[int, int], str] = field(default_factory=dict, repr=False)
 
     def raw(self, r: int, c: int) -> Any:
         if 0 <= r < len(self.cells):
@@ -163,7 +164,16 @@ class _Sheet:
         return self.raw(*origin) if origin else self.raw(r, c)
 
     def text(self, r: int, c: int) -> str:
-        return _cell_text(self.resolved(r, c))
+        origin = self.merged_origin.get((r, c), (r, c))
+        return self.raw_text(*origin)
+
+    def raw_text(self, r: int, c: int) -> str:
+        """_cell_text of the cell, computed once: a 3-MB 备注 is normalised one time."""
+        key = (r, c)
+        cached = self._texts.get(key)
+        if cached is None:
+            cached = self._texts[key] = _cell_text(self.raw(r, c))
+        return cached
 
     def ref(self, r: int, c: int) -> str:
         return f"{self.name}!{_column_letter(c)}{r + 1}"
@@ -1053,6 +1063,9 @@ def _header_at(sheet: _Sheet, r: int, width: int) -> _Header | None:
     used_rows: set[int] = set()
     for band_row in (r, r + 1):
         for c in range(width):
+            origin = sheet.merged_origin.get((band_row, c))
+            if band_row == r + 1 and origin is not None and origin[0] <= r:
+                continue  # 指标名称 merged down over both rows is one cell, of the upper row
             found = _classify(sheet.text(band_row, c))
             if band_row == r + 1 and sheet.text(r, c) and sheet.text(band_row, c):
                 # 上年 spanning 同期数, 本年 spanning 累计数: the two rows make one label
@@ -1217,8 +1230,7 @@ def _identity_fields(sheet: _Sheet, rows: list[int]) -> list[_IdentityField]:
             if sheet.merged_origin.get((r, c), (r, c)) != (r, c):
                 c += 1
                 continue
-            value = sheet.raw(r, c)
-            text = _cell_text(value)
+            text = sheet.raw_text(r, c)
             if not text:
                 c += 1
                 continue
@@ -1248,7 +1260,7 @@ def _next_value_cell(sheet: _Sheet, r: int, c: int) -> int | None:
     for target in range(c + 1, min(len(row), c + 8)):
         if sheet.merged_origin.get((r, target), (r, target)) != (r, target):
             continue
-        text = _cell_text(row[target])
+        text = sheet.raw_text(r, target)
         if not text and (r, target) in sheet.formulas:
             return target  # a formula where a name or code belongs: reported, not skipped
         if not text:
@@ -1313,7 +1325,7 @@ class _SheetResult:
 
 
 def _row_is_empty(sheet: _Sheet, r: int) -> bool:
-    return all(_cell_text(v) == "" for v in sheet.cells[r])
+    return all(sheet.raw_text(r, c) == "" for c in range(len(sheet.cells[r])))
 
 
 def _analyse(sheet: _Sheet, header: _Header, form: str = FORM) -> _SheetResult:
@@ -1340,7 +1352,9 @@ def _analyse(sheet: _Sheet, header: _Header, form: str = FORM) -> _SheetResult:
     for r in range(header.last_row + 1, len(sheet.cells)):
         if _row_is_empty(sheet, r):
             continue
-        row_text = " ".join(_cell_text(v) for v in sheet.cells[r] if v is not None)
+        row_text = " ".join(
+            sheet.raw_text(r, c) for c, v in enumerate(sheet.cells[r]) if v is not None
+        )
         if _FOOTER_ROW.search(row_text) or _LABEL_IN_TEXT.search(row_text):
             other_rows.append(r)
             continue
@@ -1583,8 +1597,8 @@ def _apply_identity(
             parsed.reported_on = _parse_date(item.value)
     if parsed.period is None:
         for r in range(header.first_row):
-            for c, value in enumerate(sheet.cells[r]):
-                text = _cell_text(value)
+            for c in range(len(sheet.cells[r])):
+                text = sheet.raw_text(r, c)
                 if text and (found := find_period(text)):
                     parsed.period, period_ref = found, sheet.ref(r, c)
                     break
