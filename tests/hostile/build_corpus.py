@@ -685,6 +685,48 @@ def _refusal_cases() -> list[Case]:
     ]  # fmt: skip
 
 
+def _xls_bytes(sheets: list[tuple[str, list[list[Any]]]], active: int = 0) -> bytes:
+    import xlwt  # a dev dependency (requirements-dev.lock), as for the .xls samples
+
+    workbook = xlwt.Workbook(encoding="utf-8")
+    for index, (name, rows) in enumerate(sheets):
+        ws = workbook.add_sheet(name)
+        ws.set_selected(index == active)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if value is not None:
+                    ws.write(r, c, value)
+    workbook.active_sheet = active
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _xls_cases() -> list[Case]:
+    decoy = [["说明"], ["本表请按要求填写"], ["序号", "内容"], [1, "无"]]
+    many = [(f"附表{i + 1}", decoy) for i in range(149)] + [("FL-01", standard_sheet_rows())]
+    odd = standard_sheet_rows()
+    odd[3][3] = float("nan")
+    odd[4][4] = float("inf")
+    odd[5][5] = float("-inf")
+    odd[6][3] = 1e308
+    hostile = separate_identity_rows("=cmd|' /C calc'!A0\x1b[31m\u202e")
+    hostile[3][6] = "@SUM(1)\x07"
+    hostile[4][3] = "-2+3"
+    return [
+        Case("xls_150_sheets_fl01_last_active.xls", _xls_bytes(many, active=149), "ok",
+             all_of(ALL_FIGURES, field_is("period", "2024Q4"))),
+        Case("xls_non_finite_numbers.xls", _xls_bytes([("Sheet1", odd)]), "ok",
+             all_of(figures(*ALL_CODES[4:]),
+                    problem("Sheet1!D4", "01", "current"), problem("Sheet1!E5", "02", "ytd"),
+                    problem("Sheet1!F6", "03", "last_year"), problem("Sheet1!D7", "04", "current"),
+                    value_is("01", "current", None))),
+        Case("xls_formula_and_control_text.xls", _xls_bytes([("Sheet1", hostile)]), "ok",
+             all_of(figures(*ALL_CODES[2:]), problem("Sheet1!D5", "02", "current"),
+                    field_is("unit_code", UNIT_CODE))),
+    ]  # fmt: skip
+
+
 def _bounded_cases() -> list[Case]:
     def wide_merge(xml: str) -> str:
         xml = re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:A1"/>', xml)
@@ -737,6 +779,7 @@ def cases() -> list[Case]:
         *_header_cases(),
         *_refusal_cases(),
         *_bounded_cases(),
+        *_xls_cases(),
         *_committed_cases(),
     ]
     names = [case.name for case in every]

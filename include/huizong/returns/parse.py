@@ -660,10 +660,14 @@ def _check_content_types(
     if "[Content_Types].xml" not in names:
         raise ReturnFileError(name, _truncated())
     root = _xml_root(zf, "[Content_Types].xml")
-    for override in root.iter("{*}Override"):
-        if override.get("PartName", "").lstrip("/") == workbook_part and "sheet" in override.get(
-            "ContentType", ""
-        ):
+    extension = PurePosixPath(workbook_part).suffix.lstrip(".").lower()
+    for entry in root:
+        part = entry.get("PartName", "").lstrip("/")
+        applies = part == workbook_part or (
+            entry.get("Extension", "").lower() == extension and extension != "xml"
+        )
+        content_type = entry.get("ContentType", "")
+        if applies and ("spreadsheetml" in content_type or "ms-excel" in content_type):
             return
     raise ReturnFileError(
         name,
