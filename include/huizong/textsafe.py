@@ -11,8 +11,10 @@ Two hazards, one place:
   (``=HYPERLINK(…)``, ``=cmd|' /C calc'!A0``). :func:`formula_safe` prefixes such
   text with ``'``, which every spreadsheet shows instead of evaluating. Leading
   blanks are looked through (LibreOffice trims them on import) and the
-  full-width ``＝＋－＠`` count too (WPS reads them as their ASCII twins). A plain
-  number (``-5``, ``+3.5``, ``-12%``) is no formula and is left alone.
+  full-width ``＝＋－＠`` count too (WPS reads them as their ASCII twins). As
+  OWASP says, text such as ``-5`` is prefixed too (a number *value* is not text
+  and stays a number); only :func:`page_safe` lets a plain number through, since
+  a page is no spreadsheet and shows formatted figures such as ``-3.50``.
 * **Control and bidirectional characters**: ESC sequences recolour or rewrite a
   terminal, BEL/BS/NEL move the cursor, RLO (U+202E) and the isolates
   (U+2066…U+2069) reorder what a reader sees on a page or in a mail client
@@ -90,7 +92,7 @@ def looks_like_formula(text: str) -> bool:
     if len(text) < 2:  # a lone "-" or "=" is shown as typed, never run
         return False
     if text[0] in FORMULA_LEADERS:
-        return not _PLAIN_NUMBER.fullmatch(text)
+        return True
     stripped = text.lstrip(_LEADING_BLANKS)
     return stripped != text and looks_like_formula(stripped)
 
@@ -120,14 +122,19 @@ _TOKEN = re.compile(r"-[A-Za-z0-9_\-]+")
 def page_safe(value: Any) -> Any:
     """A value for an HTML template (Jinja ``finalize``): controls shown, formulas inert.
 
-    Markup the template already trusts passes unchanged, and so does a bare
-    ``-token`` (a base64url CSRF token or signature may start with ``-``; with no
-    operator, bracket or ``|`` it can reference nothing a spreadsheet runs).
+    Markup the template already trusts passes unchanged, and so do a formatted
+    figure (``-3.50``, ``-12%``) and a bare ``-token`` (a base64url CSRF token or
+    signature may start with ``-``; with no operator, bracket or ``|`` it can
+    reference nothing a spreadsheet runs).
     """
     if not isinstance(value, str) or hasattr(value, "__html__"):
         return value
     text = visible(value)
-    if looks_like_formula(text) and not _TOKEN.fullmatch(text):
+    if (
+        looks_like_formula(text)
+        and not _TOKEN.fullmatch(text)
+        and not _PLAIN_NUMBER.fullmatch(text)
+    ):
         return "'" + text
     return text
 

@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build_corpus import CONTROL_NAMES, FORMULA_TEXTS
 
 FORMULAS = [*FORMULA_TEXTS.values(), "=1+1", "＋A1", "@A1", "-A1+B1", "\x00=1"]
-PLAIN = ["站儿巷镇妇联", "-5", "+3.5", "-12%", "1,234.50", "-", "=", "a=b", "'=1+1", ""]
+PLAIN = ["站儿巷镇妇联", "1,234.50", "-", "=", "a=b", "'=1+1", ""]
+SIGNED_NUMBERS = ["-5", "+3.5", "-12%", "-1,234.50"]
 
 
 @pytest.mark.parametrize("text", FORMULAS, ids=range(len(FORMULAS)))
@@ -75,6 +76,12 @@ def test_safe_json_is_strict_and_walks_keys_and_values() -> None:
     safe = safe_json(doc)
     assert safe == {"'=k": [None, None, None, 1.5, "'@SUM(1)", {"x": "\u2407"}]}
     json.dumps(safe, allow_nan=False)
+
+
+@pytest.mark.parametrize("text", SIGNED_NUMBERS)
+def test_signed_number_text_is_prefixed_as_owasp_says_but_shown_plain_on_pages(text: str) -> None:
+    assert safe_text(text) == "'" + text
+    assert page_safe(text) == text
 
 
 def test_page_safe_leaves_markup_and_tokens_alone() -> None:
