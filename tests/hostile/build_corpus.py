@@ -727,6 +727,52 @@ def _xls_cases() -> list[Case]:
     ]  # fmt: skip
 
 
+_STRICT = {
+    b"http://schemas.openxmlformats.org/spreadsheetml/2006/main": (
+        b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+    ),
+    b"http://schemas.openxmlformats.org/officeDocument/2006/relationships": (
+        b"http://purl.oclc.org/ooxml/officeDocument/relationships"
+    ),
+}
+
+
+def _strict_ooxml(data: bytes) -> bytes:
+    members = _members(data)
+    for name in members:
+        if name.startswith("xl/"):
+            for old, new in _STRICT.items():
+                members[name] = members[name].replace(old, new)
+    return _zip(members)
+
+
+def _prefixed_sheet(xml: str) -> str:
+    xml = xml.replace('<worksheet xmlns="', '<x:worksheet xmlns:x="', 1)
+    xml = re.sub(r"<(/?)(?!x:)([A-Za-z]+)([ >/])", r"<\1x:\2\3", xml)
+    return xml.replace("</worksheet>", "</x:worksheet>")
+
+
+def _odd_format_cases() -> list[Case]:
+    rows = standard_sheet_rows()
+    rows[4][6] = "注" * 3000
+    tab_text = "\r\n".join("\t".join("" if v is None else str(v) for v in row) for row in rows)
+    nul_late = csv_bytes(standard_sheet_rows()) + b"," * 10_000 + b"\x00\r\n"
+    return [
+        Case("xlsx_strict_ooxml.xlsx", _strict_ooxml(good_xlsx()), "ok", ALL_FIGURES),
+        Case("xlsx_prefixed_namespace.xlsx", patch_sheet(good_xlsx(), _prefixed_sheet), "ok",
+             ALL_FIGURES),
+        Case("xlsx_error_bool_date_cells.xlsx",
+             set_cell(set_cell(set_cell(good_xlsx(), "D4", '<c r="{ref}" t="e"><v>#N/A</v></c>'),
+                               "D5", '<c r="{ref}" t="b"><v>1</v></c>'),
+                      "D6", '<c r="{ref}" t="d"><v>2024-10-01T00:00:00</v></c>'), "ok",
+             all_of(figures(*ALL_CODES[3:]), problem("Sheet1!D4", "01", "current"),
+                    problem("Sheet1!D5", "02", "current"), problem("Sheet1!D6", "03", "current"))),
+        Case("unicode_text_utf16.txt", b"\xff\xfe" + tab_text.encode("utf-16-le"), "ok",
+             ALL_FIGURES),
+        Case("csv_nul_after_4k.csv", nul_late, "ok", ALL_FIGURES),
+    ]  # fmt: skip
+
+
 def _bounded_cases() -> list[Case]:
     def wide_merge(xml: str) -> str:
         xml = re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:A1"/>', xml)
@@ -780,6 +826,7 @@ def cases() -> list[Case]:
         *_refusal_cases(),
         *_bounded_cases(),
         *_xls_cases(),
+        *_odd_format_cases(),
         *_committed_cases(),
     ]
     names = [case.name for case in every]

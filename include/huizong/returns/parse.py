@@ -262,8 +262,6 @@ def _not_a_workbook(what: str) -> str:
 # ----- .xlsx
 
 
-_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _ENTITY_MARKERS = tuple(
     marker.encode(enc)
@@ -348,6 +346,14 @@ def _part_path(base: str, target: str) -> str:
     return "/".join(parts)
 
 
+def _relationship_id(sheet: Any) -> str:
+    # r:id in transitional OOXML, the purl.oclc.org namespace in strict OOXML
+    for name, value in sheet.attrib.items():
+        if name.endswith("}id"):
+            return value
+    return ""
+
+
 @dataclass
 class _XlsxSheetInfo:
     name: str
@@ -373,7 +379,7 @@ def _xlsx_sheet_infos(zf: zipfile.ZipFile, name: str) -> tuple[list[_XlsxSheetIn
             targets[rel.get("Id", "")] = _part_path(workbook_part, rel.get("Target", ""))
     root = _xml_root(zf, workbook_part)
     active = 0
-    for view in root.iter(f"{{{_MAIN_NS}}}workbookView"):
+    for view in root.iter("{*}workbookView"):
         try:
             active = int(view.get("activeTab", "0") or 0)
         except ValueError:
@@ -383,9 +389,9 @@ def _xlsx_sheet_infos(zf: zipfile.ZipFile, name: str) -> tuple[list[_XlsxSheetIn
         _XlsxSheetInfo(
             name=sheet.get("name", ""),
             hidden=sheet.get("state", "visible") != "visible",
-            path=targets.get(sheet.get(f"{{{_REL_NS}}}id", "")),
+            path=targets.get(_relationship_id(sheet)),
         )
-        for sheet in root.iter(f"{{{_MAIN_NS}}}sheet")
+        for sheet in root.iter("{*}sheet")
     ]
     return infos, active, workbook_part
 
@@ -454,13 +460,13 @@ def _xlsx_styles(zf: zipfile.ZipFile, names: set[str]) -> _XlsxStyles:
         return styles
     root = _xml_root(zf, "xl/styles.xml")
     formats: dict[int, str] = dict(BUILTIN_FORMATS)
-    for fmt in root.iter(f"{{{_MAIN_NS}}}numFmt"):
+    for fmt in root.iter("{*}numFmt"):
         try:
             formats[int(fmt.get("numFmtId", ""))] = fmt.get("formatCode", "")
         except ValueError:
             continue
-    for cell_xfs in root.iter(f"{{{_MAIN_NS}}}cellXfs"):
-        for index, xf in enumerate(cell_xfs.iter(f"{{{_MAIN_NS}}}xf")):
+    for cell_xfs in root.iter("{*}cellXfs"):
+        for index, xf in enumerate(cell_xfs.iter("{*}xf")):
             try:
                 code = formats.get(int(xf.get("numFmtId", "0") or 0), "")
             except ValueError:
@@ -498,6 +504,8 @@ def _shared_strings(zf: zipfile.ZipFile, member: str | None) -> list[str]:
         ):
             strings.append(_xml_text(elem))
             elem.clear(keep_tail=True)
+            while elem.getprevious() is not None:  # keep memory flat over a huge table
+                del elem.getparent()[0]
     return strings
 
 
@@ -681,9 +689,7 @@ def _read_xlsx_cells(zf: zipfile.ZipFile, name: str) -> list[_Sheet]:
     names = set(zf.namelist())
     _check_content_types(zf, names, workbook_part, name)
     root = _xml_root(zf, workbook_part)
-    date1904 = any(
-        pr.get("date1904", "0") in ("1", "true") for pr in root.iter(f"{{{_MAIN_NS}}}workbookPr")
-    )
+    date1904 = any(pr.get("date1904", "0") in ("1", "true") for pr in root.iter("{*}workbookPr"))
     shared_part = _related_part(zf, names, workbook_part, "/sharedStrings")
     ctx = _XlsxContext(
         shared=_shared_strings(zf, shared_part), styles=_xlsx_styles(zf, names), date1904=date1904
