@@ -56,7 +56,7 @@ Check = Callable[[dict[str, Any]], None]
 class Case:
     name: str  # the file name written into the corpus folder
     data: bytes
-    expect: str  # "ok" | "refused"
+    expect: str  # "ok" | "refused" | "either" (damaged at random: any clean outcome)
     check: Check | None = None  # more assertions on the JSON of an "ok" file
     refusal: str | None = None  # a fragment the one-line refusal must hold
     why: str = ""
@@ -773,6 +773,28 @@ def _odd_format_cases() -> list[Case]:
     ]  # fmt: skip
 
 
+def _mutated(data: bytes, seed: int, flips: int) -> bytes:
+    rng = random.Random(seed)
+    body = bytearray(data)
+    for _ in range(flips):
+        body[rng.randrange(len(body))] = rng.randrange(256)
+    return bytes(body)
+
+
+def _fuzz_cases() -> list[Case]:
+    """Seeded byte damage: read or refused, but always one of the two, cleanly."""
+    sources = {
+        "xlsx": good_xlsx(),
+        "xls": oa_html(html_table_rows()).encode("gbk"),
+        "csv": csv_bytes(standard_csv_rows()),
+    }
+    return [
+        Case(f"fuzz_{kind}_{seed}.{kind}", _mutated(data, seed, 1 + seed * 7), "either")
+        for kind, data in sources.items()
+        for seed in range(5)
+    ]
+
+
 def _bounded_cases() -> list[Case]:
     def wide_merge(xml: str) -> str:
         xml = re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:A1"/>', xml)
@@ -827,6 +849,7 @@ def cases() -> list[Case]:
         *_bounded_cases(),
         *_xls_cases(),
         *_odd_format_cases(),
+        *_fuzz_cases(),
         *_committed_cases(),
     ]
     names = [case.name for case in every]

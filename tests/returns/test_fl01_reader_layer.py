@@ -129,3 +129,17 @@ def test_a_formula_in_the_unit_name_cell_is_reported_not_read() -> None:
     assert parsed.unit_name is None
     (problem,) = [p for p in parsed.problems if p.column == "unit_name"]
     assert problem.cell == "S!B1" and problem.value.startswith("=HYPERLINK(")
+
+
+def test_a_failure_no_rule_foresaw_is_still_one_clear_line(monkeypatch, capsys) -> None:
+    from huizong.returns import cli
+
+    def explode(path):
+        raise RuntimeError("boom\x1b[2J")
+
+    monkeypatch.setattr(cli, "parse_return", explode)
+    assert cli.main(["returns", "parse", "--json", "r\u202e.xlsx"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()
+    assert "RuntimeError" in line and "resend" in line and "\u202e" not in line

@@ -80,6 +80,14 @@ def run_parse(args: argparse.Namespace) -> int:
         line = f"huizong returns parse: {exc.path}: {exc.message}"
         print(visible(line, one_line=True), file=sys.stderr)
         return EXIT_UNREADABLE
+    except (Exception, MemoryError) as exc:  # a file no rule foresaw: still one clear line
+        line = (
+            f"huizong returns parse: {args.file}: 文件无法读取 / huizong failed on this file "
+            f"({type(exc).__name__}): open it in Excel or WPS, save it as .xlsx and resend; "
+            "if that fails too, send the file to the data engineer"
+        )
+        print(visible(line, one_line=True), file=sys.stderr)
+        return EXIT_UNREADABLE
     if args.json:
         # strict JSON: no NaN/Infinity, no formula-looking or control text
         json.dump(

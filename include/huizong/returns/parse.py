@@ -236,7 +236,16 @@ def _read_sheets(data: bytes, name: str) -> list[_Sheet]:
     if head.startswith(b"%pdf"):
         raise ReturnFileError(name, "不是Excel表格 / this is a PDF, not a workbook: send the .xlsx")
     if _is_html_table_export(head):
-        return _read_html_tables(data, name)
+        try:
+            return _read_html_tables(data, name)
+        except ReturnFileError:
+            raise
+        except Exception as exc:  # lxml on hopeless markup
+            raise ReturnFileError(
+                name,
+                "不是Excel表格 / a web page saved with a spreadsheet name that cannot be read "
+                f"({type(exc).__name__}): open it in Excel or WPS and save it as .xlsx",
+            ) from exc
     if head.startswith(b"<") and (b"<html" in head or b"<table" in head or b"<?xml" in head):
         raise ReturnFileError(
             name,
