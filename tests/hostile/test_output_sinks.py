@@ -185,3 +185,38 @@ def test_digest_email_never_carries_controls_or_formulas() -> None:
     for line in body.splitlines():
         assert not looks_like_formula(line.strip()), line
     assert "'=cmd|' /C calc'!A0" in body
+
+
+def test_quarantine_list_shows_submitted_names_inert(monkeypatch, capsys) -> None:
+    from datetime import datetime
+
+    from huizong.returns.model import QuarantineRecord, ReceivedReturn
+    from huizong.warehouse import cli, load
+
+    received = ReceivedReturn(
+        channel="drop",
+        source_uri="621228101000/FL-01/2024Q4/\x1b]0;owned\x07FL-01\u202exslx.exe",
+        submitted_unit_code="621228101000",
+        form="FL-01",
+        period="2024Q4",
+        raw_sha256="0" * 64,
+        raw_path="/tmp/x",
+        received_at=datetime(2025, 1, 10),
+    )
+    entry = load.QuarantineEntry(
+        quarantine_id="q" * 64,
+        status="held",
+        reason="unreadable",
+        detail="FL-01\u202exslx.exe: 文件已损坏\x1b[2J",
+        created_at=datetime(2025, 1, 10),
+        released_at=None,
+        record=QuarantineRecord(received, "unreadable", "x"),
+    )
+    monkeypatch.setattr(load, "list_quarantine", lambda engine, status=None: [entry])
+    monkeypatch.setattr(cli, "_engine", lambda args: None)
+    import argparse
+
+    assert cli.cmd_quarantine_list(argparse.Namespace(status="all", verbose=True)) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\u202e" not in out and "\x07" not in out
+    assert "[U+202E]" in out

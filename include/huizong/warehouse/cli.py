@@ -260,7 +260,8 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
     write_table(columns, rows, sys.stdout)
     if args.verbose:
         for e in entries:
-            print(f"\n{e.quarantine_id}\n  {e.detail}\n  raw: {e.received.raw_path}")
+            detail = visible(e.detail, one_line=True)  # quotes what the submitter sent
+            print(f"\n{e.quarantine_id}\n  {detail}\n  raw: {e.received.raw_path}")
     return 0
 
 
