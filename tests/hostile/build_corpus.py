@@ -507,6 +507,22 @@ def _html_cases() -> list[Case]:
         Case("html_named_xlsx.xlsx", b"<html><body>not a workbook</body></html>", "refused",
              refusal="web page"),
     ]  # fmt: skip
+    # Excel's export of formula cells: x:fmla beside the shown result
+    with_formulas = html_table_rows().replace(
+        '<td x:num="10" class="xl65">10</td>',
+        '<td x:num="10" x:fmla="=D4*10" class="xl65">10</td>', 1,
+    ).replace(
+        '<td x:num="102" class="xl65">102</td>',
+        '<td x:str="点我" x:fmla="=HYPERLINK(&quot;http://e.example&quot;,&quot;点我&quot;)">'
+        "点我</td>", 1,
+    )  # fmt: skip
+    cases.append(
+        Case("oa_export_formula_cells.xls", oa_html(with_formulas).encode("gbk"), "ok",
+             all_of(figures(*ALL_CODES[2:]), value_is("01", "ytd", 10),
+                    value_is("02", "last_year", None),
+                    problem("oa_export_formula_cells#1!E4", "01", "ytd", "never recalculated"),
+                    problem("oa_export_formula_cells#1!F5", "02", "last_year")))
+    )  # fmt: skip
     # formula text and controls inside the HTML export
     rows_html = html_table_rows().replace(
         "<td>村（社区）妇联组织数</td>", "<td>村（社区）妇联组织数\u202e</td>", 1

@@ -926,6 +926,7 @@ def _span(cell: Any, attribute: str, limit: int) -> int:
 def _html_table_sheet(table: Any, sheet_name: str) -> _Sheet:
     grid: dict[tuple[int, int], Any] = {}
     percent: set[tuple[int, int]] = set()
+    formulas: dict[tuple[int, int], str] = {}
     merges: list[tuple[int, int, int, int]] = []
     occupied: set[tuple[int, int]] = set()
     rows = table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
@@ -940,6 +941,11 @@ def _html_table_sheet(table: Any, sheet_name: str) -> _Sheet:
             colspan = _span(cell, "colspan", MAX_COLUMNS - c)
             rowspan = _span(cell, "rowspan", MAX_ROWS - r)
             value = _html_cell_value(cell)
+            formula = cell.get("x:fmla")  # Excel's export keeps a formula beside its result
+            if formula is not None:
+                formulas[(r, c)] = formula if formula.startswith("=") else "=" + formula
+                if not is_plain_number(value):
+                    value = None
             if value is not None:
                 grid[(r, c)] = value
             style = (cell.get("style") or "") + (cell.get("class") or "")
@@ -966,6 +972,7 @@ def _html_table_sheet(table: Any, sheet_name: str) -> _Sheet:
         hidden=False,
         cells=cells,
         percent_cells=percent,
+        formulas=formulas,
         merged_origin=_merge_map(merges, len(cells)),
     )
 
