@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from huizong.alerts.recipients import Recipient, list_recipients
+from huizong.textsafe import safe_text
 from huizong.web.auth import LINK_DAYS
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ class Digest:
 
     @property
     def subject(self) -> str:
-        units = "、".join(self.unit_names)
+        units = "、".join(safe_text(name, one_line=True) for name in self.unit_names)
         parts = []
         if self.new:
             parts.append(f"{len(self.new)}个新问题")
@@ -164,13 +165,14 @@ class Digest:
             "Questions: contact your parent federation's statistics liaison. "
             "This message was sent automatically.",
         ]
-        return "\n".join(lines) + "\n"
+        # names, messages and evidence quote what units typed: shown, never obeyed
+        return "\n".join(safe_text(line, one_line=True) for line in lines) + "\n"
 
     def to_message(self) -> EmailMessage:
         message = EmailMessage()
         message["Subject"] = self.subject
         message["From"] = formataddr(("妇联统计汇总平台 huizong", self.sender))
-        message["To"] = formataddr((self.name, self.recipient))
+        message["To"] = formataddr((safe_text(self.name, one_line=True), self.recipient))
         message["Date"] = format_datetime(datetime.now(UTC))
         message["Message-ID"] = self.message_id
         message["Auto-Submitted"] = "auto-generated"

@@ -24,6 +24,7 @@ from typing import Any
 
 from huizong.catalog import indicators
 from huizong.returns.parse import FORM, ParsedReturn, ReturnFileError, parse_return
+from huizong.textsafe import safe_json, safe_text, visible
 
 EXIT_OK = 0
 EXIT_UNREADABLE = 2
@@ -75,10 +76,24 @@ def run_parse(args: argparse.Namespace) -> int:
     try:
         parsed = parse_return(args.file)
     except ReturnFileError as exc:
-        print(f"huizong returns parse: {exc.path}: {exc.message}", file=sys.stderr)
+        # one line: the file, why it is refused, what to do — nothing a terminal obeys
+        line = f"huizong returns parse: {exc.path}: {exc.message}"
+        print(visible(line, one_line=True), file=sys.stderr)
+        return EXIT_UNREADABLE
+    except (Exception, MemoryError) as exc:  # a file no rule foresaw: still one clear line
+        line = (
+            f"huizong returns parse: {args.file}: 文件无法读取 / huizong failed on this file "
+            f"({type(exc).__name__}): open it in Excel or WPS, save it as .xlsx and resend; "
+            "if that fails too, send the file to the data engineer"
+        )
+        print(visible(line, one_line=True), file=sys.stderr)
         return EXIT_UNREADABLE
     if args.json:
-        json.dump(parsed.to_json_dict(), sys.stdout, ensure_ascii=False, indent=2)
+        # strict JSON: no NaN/Infinity, no formula-looking or control text
+        json.dump(
+            safe_json(parsed.to_json_dict()), sys.stdout, ensure_ascii=False, indent=2,
+            allow_nan=False,
+        )  # fmt: skip
         sys.stdout.write("\n")
     else:
         sys.stdout.write(format_table(parsed))
@@ -103,14 +118,20 @@ def _pad(text: str, width: int, right: bool = False) -> str:
     return gap + text if right else text + gap
 
 
+def _term(text: object) -> str:
+    """Submitted text for a terminal line: controls shown, formulas inert."""
+    return safe_text(str(text), one_line=True)
+
+
 def format_table(parsed: ParsedReturn) -> str:
     """The parsed return as a readable table, problems listed below it."""
     catalog = indicators(parsed.form)
+    unit_line = f"{_term(parsed.unit_name or '—')} ({_term(parsed.unit_code or 'no 单位代码')})"
     lines = [
-        f"填报单位 unit:   {parsed.unit_name or '—'} ({parsed.unit_code or 'no 单位代码'})",
+        f"填报单位 unit:   {unit_line}",
         f"表号 form:       {parsed.form}",
         f"统计期 period:   {parsed.period or '—'}",
-        f"工作表 sheet:    {parsed.sheet or '—'}"
+        f"工作表 sheet:    {_term(parsed.sheet or '—')}"
         + (f"    报出日期 reported on: {parsed.reported_on}" if parsed.reported_on else ""),
         "",
     ]
@@ -138,10 +159,10 @@ def format_table(parsed: ParsedReturn) -> str:
     if parsed.problems:
         lines.append(f"问题 problems ({len(parsed.problems)}):")
         for problem in parsed.problems:
-            where = problem.cell or "-"
+            where = _term(problem.cell or "-")
             row = f"{problem.row} {problem.column}" if problem.row else problem.column or ""
-            shown = f" [{problem.value}]" if problem.value is not None else ""
-            lines.append(f"  {where} {row}{shown}: {problem.message}")
+            shown = f" [{_term(problem.value)}]" if problem.value is not None else ""
+            lines.append(f"  {where} {row}{shown}: {_term(problem.message)}")
     else:
         lines.append("问题 problems: none")
     return "\n".join(lines) + "\n"

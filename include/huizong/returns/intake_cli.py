@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from huizong.returns.cli import returns_subcommands
+from huizong.textsafe import safe_json, visible
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -107,9 +108,12 @@ def run_scan(args: argparse.Namespace) -> int:
             print(f"huizong returns scan: {exc}", file=sys.stderr)
             return 2
     for line in lines:
+        # file names, units and details come from submitters: shown, never obeyed
+        line = safe_json(line)
         if args.json:
-            print(json.dumps(line, ensure_ascii=False))
+            print(json.dumps(line, ensure_ascii=False, allow_nan=False))
             continue
+        line = {k: visible(v, one_line=True) if isinstance(v, str) else v for k, v in line.items()}
         where = line["source"] or "."
         if line["outcome"] in ("receive", "stage"):
             extra = f"  ({line['problems']} cell problems)" if line.get("problems") else ""

@@ -20,12 +20,12 @@ name disagreeing), ``unit_code`` / ``period`` for the return's identity.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import io
 import re
 import unicodedata
-import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -35,7 +35,14 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from huizong.catalog import Indicator, code_for_name, indicators, normalize_name
-from huizong.returns.periods import PeriodError, find_period, normalize_period
+from huizong.returns.periods import PeriodError, find_period, normalize_period, period_start
+from huizong.returns.sheet_values import (
+    BadNumber,
+    clean_cell_text,
+    is_plain_number,
+    normalise_cell,
+    number_from_xml,
+)
 from huizong.returns.values import clean_text, is_not_reported, parse_value, unit_scale
 
 FORM = "FL-01"
@@ -66,6 +73,13 @@ class ReturnFileError(Exception):
         self.message = message
 
 
+_VALUE_LIMIT = 200
+
+
+def _brief(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 @dataclass(frozen=True)
 class Problem:
     row: str | None
@@ -73,6 +87,11 @@ class Problem:
     cell: str | None
     value: str | None
     message: str
+
+    def __post_init__(self) -> None:
+        # a 100,000-character cell is named, not repeated, in the problem
+        if self.value is not None and len(self.value) > _VALUE_LIMIT:
+            object.__setattr__(self, "value", _brief(self.value, _VALUE_LIMIT))
 
     def to_json_dict(self) -> dict[str, Any]:
         return {
@@ -125,9 +144,12 @@ class _Sheet:
     hidden: bool
     cells: list[list[Any]]
     percent_cells: set[tuple[int, int]] = field(default_factory=set)
-    uncached_formulas: dict[tuple[int, int], str] = field(default_factory=dict)
+    # every formula cell -> its text; the value is the saved result only when
+    # that is a plain number (sheet_values.is_plain_number), else None
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
     merged_origin: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
     active: bool = False
+    _texts: dict[tuple[int, int], str] = field(default_factory=dict, repr=False)
 
     def raw(self, r: int, c: int) -> Any:
         if 0 <= r < len(self.cells):
@@ -142,7 +164,16 @@ class _Sheet:
         return self.raw(*origin) if origin else self.raw(r, c)
 
     def text(self, r: int, c: int) -> str:
-        return _cell_text(self.resolved(r, c))
+        origin = self.merged_origin.get((r, c), (r, c))
+        return self.raw_text(*origin)
+
+    def raw_text(self, r: int, c: int) -> str:
+        """_cell_text of the cell, computed once: a 3-MB 备注 is normalised one time."""
+        key = (r, c)
+        cached = self._texts.get(key)
+        if cached is None:
+            cached = self._texts[key] = _cell_text(self.raw(r, c))
+        return cached
 
     def ref(self, r: int, c: int) -> str:
         return f"{self.name}!{_column_letter(c)}{r + 1}"
@@ -160,8 +191,10 @@ def _column_letter(c: int) -> str:
 def _cell_text(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         return str(int(value))
+    if isinstance(value, float):
+        return format(value, ".15g")
     if isinstance(value, datetime):
         return value.date().isoformat() if value.time() == datetime.min.time() else str(value)
     return clean_text(str(value))
@@ -202,6 +235,17 @@ def _read_sheets(data: bytes, name: str) -> list[_Sheet]:
     head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(b"%pdf"):
         raise ReturnFileError(name, "不是Excel表格 / this is a PDF, not a workbook: send the .xlsx")
+    if _is_html_table_export(head):
+        try:
+            return _read_html_tables(data, name)
+        except ReturnFileError:
+            raise
+        except Exception as exc:  # lxml on hopeless markup
+            raise ReturnFileError(
+                name,
+                "不是Excel表格 / a web page saved with a spreadsheet name that cannot be read "
+                f"({type(exc).__name__}): open it in Excel or WPS and save it as .xlsx",
+            ) from exc
     if head.startswith(b"<") and (b"<html" in head or b"<table" in head or b"<?xml" in head):
         raise ReturnFileError(
             name,
@@ -227,8 +271,6 @@ def _not_a_workbook(what: str) -> str:
 # ----- .xlsx
 
 
-_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _ENTITY_MARKERS = tuple(
     marker.encode(enc)
@@ -313,6 +355,14 @@ def _part_path(base: str, target: str) -> str:
     return "/".join(parts)
 
 
+def _relationship_id(sheet: Any) -> str:
+    # r:id in transitional OOXML, the purl.oclc.org namespace in strict OOXML
+    for name, value in sheet.attrib.items():
+        if name.endswith("}id"):
+            return value
+    return ""
+
+
 @dataclass
 class _XlsxSheetInfo:
     name: str
@@ -320,7 +370,7 @@ class _XlsxSheetInfo:
     path: str | None
 
 
-def _xlsx_sheet_infos(zf: zipfile.ZipFile, name: str) -> tuple[list[_XlsxSheetInfo], int]:
+def _xlsx_sheet_infos(zf: zipfile.ZipFile, name: str) -> tuple[list[_XlsxSheetInfo], int, str]:
     names = set(zf.namelist())
     workbook_part = "xl/workbook.xml"
     if "_rels/.rels" in names:
@@ -338,72 +388,21 @@ def _xlsx_sheet_infos(zf: zipfile.ZipFile, name: str) -> tuple[list[_XlsxSheetIn
             targets[rel.get("Id", "")] = _part_path(workbook_part, rel.get("Target", ""))
     root = _xml_root(zf, workbook_part)
     active = 0
-    for view in root.iter(f"{{{_MAIN_NS}}}workbookView"):
-        active = int(view.get("activeTab", "0") or 0)
+    for view in root.iter("{*}workbookView"):
+        try:
+            active = int(view.get("activeTab", "0") or 0)
+        except ValueError:
+            active = 0
         break
     infos = [
         _XlsxSheetInfo(
             name=sheet.get("name", ""),
             hidden=sheet.get("state", "visible") != "visible",
-            path=targets.get(sheet.get(f"{{{_REL_NS}}}id", "")),
+            path=targets.get(_relationship_id(sheet)),
         )
-        for sheet in root.iter(f"{{{_MAIN_NS}}}sheet")
+        for sheet in root.iter("{*}sheet")
     ]
-    return infos, active
-
-
-def _scan_sheet_xml(
-    zf: zipfile.ZipFile, member: str
-) -> tuple[list[tuple[int, int, int, int]], dict[tuple[int, int], str]]:
-    """Merged ranges and formulas without a cached value, streamed from the sheet XML."""
-    from lxml import etree
-    from openpyxl.utils.cell import (
-        column_index_from_string,
-        coordinate_from_string,
-        range_boundaries,
-    )
-
-    merges: list[tuple[int, int, int, int]] = []
-    uncached: dict[tuple[int, int], str] = {}
-    with zf.open(member) as fh:
-        for _, elem in etree.iterparse(
-            fh,
-            events=("end",),
-            tag=("{*}c", "{*}mergeCell", "{*}row"),
-            resolve_entities=False,
-            no_network=True,
-            huge_tree=False,
-        ):
-            local = etree.QName(elem).localname
-            if local == "c":
-                formula = value = None
-                for child in elem:
-                    child_name = etree.QName(child).localname
-                    if child_name == "f":
-                        formula = child
-                    elif child_name == "v":
-                        value = child
-                if formula is not None and (value is None or not (value.text or "").strip()):
-                    ref = elem.get("r")
-                    if ref:
-                        col, row = coordinate_from_string(ref)
-                        uncached[(row - 1, column_index_from_string(col) - 1)] = "=" + (
-                            formula.text or ""
-                        )
-            elif local == "mergeCell":
-                ref = elem.get("ref", "")
-                try:
-                    c1, r1, c2, r2 = range_boundaries(ref)
-                except (ValueError, TypeError):
-                    continue
-                if None not in (c1, r1, c2, r2):
-                    merges.append((r1 - 1, c1 - 1, r2 - 1, c2 - 1))
-            elif local == "row":
-                elem.clear(keep_tail=True)
-                parent = elem.getparent()
-                while parent is not None and elem.getprevious() is not None:
-                    del parent[0]
-    return merges, uncached
+    return infos, active, workbook_part
 
 
 def _merge_map(
@@ -431,8 +430,7 @@ def _read_xlsx(data: bytes, name: str) -> list[_Sheet]:
     with zf:
         try:
             _check_zip(zf, name)
-            infos, active = _xlsx_sheet_infos(zf, name)
-            return _read_xlsx_cells(zf, data, infos, active)
+            return _read_xlsx_cells(zf, name)
         except ReturnFileError:
             raise
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
@@ -446,57 +444,295 @@ def _read_xlsx(data: bytes, name: str) -> list[_Sheet]:
             ) from exc
 
 
-def _read_xlsx_cells(
-    zf: zipfile.ZipFile, data: bytes, infos: list[_XlsxSheetInfo], active: int
-) -> list[_Sheet]:
-    import openpyxl
+def _sheet_order(count: int, active: int) -> list[int]:
+    """Indexes of the sheets to read: the active one first, then the rest in order.
 
-    by_name = {info.name: info for info in infos}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        workbook = openpyxl.load_workbook(
-            io.BytesIO(data), read_only=True, data_only=True, keep_links=False
-        )
-    sheets: list[_Sheet] = []
+    A workbook of hundreds of sheets is read only to :data:`MAX_SHEETS`, and the
+    active sheet (where the submitter left the FL-01) is never the one cut off.
+    """
+    active = active if 0 <= active < count else 0
+    order = [active] + [i for i in range(count) if i != active]
+    return order[:MAX_SHEETS]
+
+
+@dataclass
+class _XlsxStyles:
+    percent_xf: set[int] = field(default_factory=set)
+    date_xf: set[int] = field(default_factory=set)
+
+
+def _xlsx_styles(zf: zipfile.ZipFile, names: set[str]) -> _XlsxStyles:
+    from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
+
+    styles = _XlsxStyles()
+    if "xl/styles.xml" not in names:
+        return styles
+    root = _xml_root(zf, "xl/styles.xml")
+    formats: dict[int, str] = dict(BUILTIN_FORMATS)
+    for fmt in root.iter("{*}numFmt"):
+        try:
+            formats[int(fmt.get("numFmtId", ""))] = fmt.get("formatCode", "")
+        except ValueError:
+            continue
+    for cell_xfs in root.iter("{*}cellXfs"):
+        for index, xf in enumerate(cell_xfs.iter("{*}xf")):
+            try:
+                code = formats.get(int(xf.get("numFmtId", "0") or 0), "")
+            except ValueError:
+                continue
+            if "%" in code:
+                styles.percent_xf.add(index)
+            elif code and is_date_format(code):
+                styles.date_xf.add(index)
+        break
+    return styles
+
+
+def _xml_text(elem: Any) -> str:
+    """Text of an <si> or <is>: its <t> runs, without phonetic (<rPh>) guides."""
+    from lxml import etree
+
+    parts: list[str] = []
+    for t in elem.iter("{*}t"):
+        parent = t.getparent()
+        if parent is not None and etree.QName(parent).localname == "rPh":
+            continue
+        parts.append(t.text or "")
+    return "".join(parts)
+
+
+def _shared_strings(zf: zipfile.ZipFile, member: str | None) -> list[str]:
+    from lxml import etree
+
+    if member is None:
+        return []
+    strings: list[str] = []
+    with zf.open(member) as fh:
+        for _, elem in etree.iterparse(
+            fh, events=("end",), tag="{*}si", resolve_entities=False, no_network=True
+        ):
+            strings.append(_xml_text(elem))
+            elem.clear(keep_tail=True)
+            while elem.getprevious() is not None:  # keep memory flat over a huge table
+                del elem.getparent()[0]
+    return strings
+
+
+_CELL_REF = re.compile(r"([A-Za-z]{1,3})(\d{1,7})$")
+
+
+def _cell_position(ref: str | None, row: int, previous_col: int) -> tuple[int, int]:
+    if ref:
+        match = _CELL_REF.match(ref)
+        if match:
+            col = 0
+            for ch in match.group(1).upper():
+                col = col * 26 + ord(ch) - 64
+            return int(match.group(2)) - 1, col - 1
+    return row, previous_col + 1
+
+
+@dataclass
+class _XlsxContext:
+    shared: list[str]
+    styles: _XlsxStyles
+    date1904: bool
+
+
+def _xlsx_cell_value(elem: Any, ctx: _XlsxContext) -> tuple[Any, str | None, bool]:
+    """(normalised value, formula text or None, percent-formatted) of one <c>."""
+    from lxml import etree
+
+    kind = elem.get("t", "n")
+    formula: str | None = None
+    raw: str | None = None
+    inline: Any = None
+    for child in elem:
+        local = etree.QName(child).localname
+        if local == "f":
+            formula = "=" + (child.text or "(shared formula)")
+        elif local == "v":
+            raw = child.text
+        elif local == "is":
+            inline = child
     try:
-        for index, ws in enumerate(workbook.worksheets[:MAX_SHEETS]):
-            info = by_name.get(ws.title)
-            if hasattr(ws, "reset_dimensions"):
-                ws.reset_dimensions()  # a wrong <dimension> would cut columns off
-            cells: list[list[Any]] = []
-            percent: set[tuple[int, int]] = set()
-            for r, row in enumerate(ws.iter_rows()):
-                if r >= MAX_ROWS:
-                    break
-                values: list[Any] = []
-                for c, cell in enumerate(row[:MAX_COLUMNS]):
-                    value = cell.value
-                    if (
-                        isinstance(value, float | int)
-                        and not isinstance(value, bool)
-                        and "%" in (getattr(cell, "number_format", "") or "")
-                    ):
+        style = int(elem.get("s", "0") or 0)
+    except ValueError:
+        style = 0
+    value: Any
+    if kind == "s":
+        try:
+            value = ctx.shared[int((raw or "").strip())]
+        except (ValueError, IndexError):
+            value = None
+        value = normalise_cell(value, excel_escapes=True)
+    elif kind == "inlineStr":
+        value = normalise_cell(
+            _xml_text(inline) if inline is not None else None, excel_escapes=True
+        )
+    elif kind in ("str", "e"):
+        value = normalise_cell(raw, excel_escapes=True)
+    elif kind == "b":
+        value = (raw or "").strip() in ("1", "true")
+    elif kind == "d":
+        value = _iso_datetime(raw)
+    else:
+        value = number_from_xml(raw)
+        if is_plain_number(value) and style in ctx.styles.date_xf:
+            value = _excel_datetime(value, ctx.date1904)
+    percent = is_plain_number(value) and style in ctx.styles.percent_xf
+    return value, formula, percent
+
+
+def _iso_datetime(text: str | None) -> Any:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.strip().rstrip("Z"))
+    except ValueError:
+        return normalise_cell(text)
+
+
+def _excel_datetime(number: float, date1904: bool) -> Any:
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
+
+    try:
+        moment = from_excel(number, CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900)
+    except (ValueError, OverflowError, TypeError):
+        return number
+    return moment if moment is not None else number
+
+
+def _read_xlsx_sheet(zf: zipfile.ZipFile, member: str, ctx: _XlsxContext) -> dict[str, Any]:
+    """Cells (to MAX_ROWS × MAX_COLUMNS), merged ranges and formulas of one sheet,
+    streamed from its XML so a huge sheet costs no more memory than a small one."""
+    from lxml import etree
+
+    grid: dict[int, dict[int, Any]] = {}
+    percent: set[tuple[int, int]] = set()
+    formulas: dict[tuple[int, int], str] = {}
+    merges: list[tuple[int, int, int, int]] = []
+    row_index, col_index = -1, -1
+    with zf.open(member) as fh:
+        for event, elem in etree.iterparse(
+            fh,
+            events=("start", "end"),
+            tag=("{*}c", "{*}mergeCell", "{*}row"),
+            resolve_entities=False,
+            no_network=True,
+            huge_tree=False,
+        ):
+            local = etree.QName(elem).localname
+            if local == "row":
+                if event == "start":
+                    try:
+                        row_index = int(elem.get("r", "")) - 1
+                    except ValueError:
+                        row_index += 1
+                    col_index = -1
+                else:
+                    elem.clear(keep_tail=True)
+                    parent = elem.getparent()
+                    while parent is not None and elem.getprevious() is not None:
+                        del parent[0]
+                continue
+            if event != "end":
+                continue
+            if local == "c":
+                r, c = _cell_position(elem.get("r"), max(row_index, 0), col_index)
+                col_index = c
+                if 0 <= r < MAX_ROWS and 0 <= c < MAX_COLUMNS:
+                    value, formula, is_percent = _xlsx_cell_value(elem, ctx)
+                    if formula is not None and not is_plain_number(value):
+                        value = None  # a formula's text result is never taken as data
+                    if value is not None:
+                        grid.setdefault(r, {})[c] = value
+                    if formula is not None:
+                        formulas[(r, c)] = formula
+                    if is_percent:
                         percent.add((r, c))
-                    values.append(value)
-                cells.append(values)
-            merges: list[tuple[int, int, int, int]] = []
-            uncached: dict[tuple[int, int], str] = {}
-            if info and info.path and info.path in zf.namelist():
-                merges, uncached = _scan_sheet_xml(zf, info.path)
-            sheets.append(
-                _Sheet(
-                    name=ws.title,
-                    hidden=bool(info.hidden) if info else ws.sheet_state != "visible",
-                    cells=cells,
-                    percent_cells=percent,
-                    uncached_formulas=uncached,
-                    merged_origin=_merge_map(merges, len(cells)),
-                    active=index == active,
-                )
+            elif local == "mergeCell":
+                from openpyxl.utils.cell import range_boundaries
+
+                try:
+                    c1, r1, c2, r2 = range_boundaries(elem.get("ref", ""))
+                except (ValueError, TypeError):
+                    continue
+                if None not in (c1, r1, c2, r2):
+                    merges.append((r1 - 1, c1 - 1, r2 - 1, c2 - 1))
+    n_rows = max(grid, default=-1) + 1
+    cells: list[list[Any]] = []
+    for r in range(n_rows):
+        row = grid.get(r, {})
+        width = max(row, default=-1) + 1
+        cells.append([row.get(c) for c in range(width)])
+    return {"cells": cells, "percent": percent, "formulas": formulas, "merges": merges}
+
+
+def _check_content_types(
+    zf: zipfile.ZipFile, names: set[str], workbook_part: str, name: str
+) -> None:
+    # Excel, WPS and openpyxl find the workbook through [Content_Types].xml; a
+    # package whose content types do not declare a spreadsheet is damaged.
+    if "[Content_Types].xml" not in names:
+        raise ReturnFileError(name, _truncated())
+    root = _xml_root(zf, "[Content_Types].xml")
+    extension = PurePosixPath(workbook_part).suffix.lstrip(".").lower()
+    for entry in root:
+        part = entry.get("PartName", "").lstrip("/")
+        applies = part == workbook_part or (
+            entry.get("Extension", "").lower() == extension and extension != "xml"
+        )
+        content_type = entry.get("ContentType", "")
+        if applies and ("spreadsheetml" in content_type or "ms-excel" in content_type):
+            return
+    raise ReturnFileError(
+        name,
+        "文件已损坏 / the workbook's [Content_Types].xml declares no spreadsheet: "
+        "open it in Excel or WPS, save it again as .xlsx and resend",
+    )
+
+
+def _read_xlsx_cells(zf: zipfile.ZipFile, name: str) -> list[_Sheet]:
+    infos, active, workbook_part = _xlsx_sheet_infos(zf, name)
+    names = set(zf.namelist())
+    _check_content_types(zf, names, workbook_part, name)
+    root = _xml_root(zf, workbook_part)
+    date1904 = any(pr.get("date1904", "0") in ("1", "true") for pr in root.iter("{*}workbookPr"))
+    shared_part = _related_part(zf, names, workbook_part, "/sharedStrings")
+    ctx = _XlsxContext(
+        shared=_shared_strings(zf, shared_part), styles=_xlsx_styles(zf, names), date1904=date1904
+    )
+    sheets: list[_Sheet] = []
+    for index in _sheet_order(len(infos), active):
+        info = infos[index]
+        content: dict[str, Any] = {"cells": [], "percent": set(), "formulas": {}, "merges": []}
+        if info.path and info.path in names:
+            content = _read_xlsx_sheet(zf, info.path, ctx)
+        sheets.append(
+            _Sheet(
+                name=clean_cell_text(info.name) or f"Sheet{index + 1}",
+                hidden=info.hidden,
+                cells=content["cells"],
+                percent_cells=content["percent"],
+                formulas=content["formulas"],
+                merged_origin=_merge_map(content["merges"], len(content["cells"])),
+                active=index == active,
             )
-    finally:
-        workbook.close()
+        )
     return sheets
+
+
+def _related_part(
+    zf: zipfile.ZipFile, names: set[str], workbook_part: str, type_suffix: str
+) -> str | None:
+    rels_part = _part_path(workbook_part, "_rels/" + PurePosixPath(workbook_part).name + ".rels")
+    if rels_part in names:
+        for rel in _xml_root(zf, rels_part).iter(f"{{{_PKG_REL_NS}}}Relationship"):
+            if rel.get("Type", "").endswith(type_suffix):
+                target = _part_path(workbook_part, rel.get("Target", ""))
+                return target if target in names else None
+    return None
 
 
 # ----- legacy .xls and OLE containers
@@ -545,9 +781,14 @@ def _read_xls_book(book: Any, name: str) -> list[_Sheet]:
         fmt = book.format_map.get(xf.format_key)
         if fmt is not None and "%" in fmt.format_str:
             percent_xf.add(index)
-    active = next((i for i, s in enumerate(book.sheets()) if getattr(s, "sheet_selected", 0)), 0)
+    active = 0
+    for index in range(book.nsheets):
+        if book.sheet_by_index(index).sheet_selected:
+            active = index
+            break
+        book.unload_sheet(index)
     sheets: list[_Sheet] = []
-    for index in range(min(book.nsheets, MAX_SHEETS)):
+    for index in _sheet_order(book.nsheets, active):
         sheet = book.sheet_by_index(index)
         cells: list[list[Any]] = []
         percent: set[tuple[int, int]] = set()
@@ -572,12 +813,12 @@ def _read_xls_book(book: Any, name: str) -> list[_Sheet]:
                     value = cell.value
                     if ctype == xlrd.XL_CELL_NUMBER and cell.xf_index in percent_xf:
                         percent.add((r, c))
-                values.append(value)
+                values.append(normalise_cell(value))
             cells.append(values)
         merges = [(r1, c1, r2 - 1, c2 - 1) for r1, r2, c1, c2 in sheet.merged_cells]
         sheets.append(
             _Sheet(
-                name=sheet.name,
+                name=clean_cell_text(sheet.name) or f"Sheet{index + 1}",
                 hidden=bool(sheet.visibility),
                 cells=cells,
                 percent_cells=percent,
@@ -587,6 +828,153 @@ def _read_xls_book(book: Any, name: str) -> list[_Sheet]:
         )
         book.unload_sheet(index)
     return sheets
+
+
+# ----- .xls that is an HTML table (OA systems and Excel's "Web page" export)
+
+_HTML_HEAD = re.compile(
+    rb"^(?:<!--.*?-->\s*|<!doctype[^>]*>\s*|<\?xml[^>]*>\s*)*<(?:html|table|head|meta|body)\b",
+    re.S,
+)
+_HTML_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+_ENCODING_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030"}
+MAX_HTML_TABLES = MAX_SHEETS
+
+
+def _is_html_table_export(head: bytes) -> bool:
+    """True when the (lower-cased) start of the file is an HTML document or table."""
+    return bool(_HTML_HEAD.match(head))
+
+
+def _html_encoding(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    declared = _HTML_CHARSET.search(data[:8192])
+    if declared:
+        encoding = declared.group(1).decode("ascii").lower()
+        encoding = _ENCODING_ALIASES.get(encoding, encoding)
+        try:
+            codecs.lookup(encoding)
+            return encoding
+        except LookupError:
+            pass
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "gb18030"
+
+
+def _read_html_tables(data: bytes, name: str) -> list[_Sheet]:
+    """Each <table> of an HTML ".xls" as a sheet, with colspan/rowspan as merges.
+
+    OA systems export reports this way (GB2312 <meta>, GBK bytes, Excel's
+    ``xmlns:x="urn:schemas-microsoft-com:office:excel"``); Excel opens them as a
+    workbook, so they are read as the table they are. Excel's own ``x:num``
+    attribute carries the unformatted number of a cell and is preferred.
+    """
+    import lxml.html
+
+    encoding = _html_encoding(data)
+    text = data.decode(encoding, errors="replace")
+    text = re.sub(r"^\s*<\?xml[^>]*>", "", text)  # lxml refuses a str with an encoding decl
+    if not text.strip():
+        raise ReturnFileError(name, "空文件 / the file is empty: send the filled-in workbook")
+    try:
+        document = lxml.html.document_fromstring(text)
+    except Exception as exc:  # lxml raises ParserError/ValueError on hopeless markup
+        raise ReturnFileError(
+            name,
+            "不是Excel表格 / a web page saved with a spreadsheet name that cannot be read: "
+            "open it in Excel or WPS and save it as .xlsx",
+        ) from exc
+    tables = document.xpath("//table")
+    if not tables:
+        raise ReturnFileError(
+            name,
+            "不是Excel表格 / a web page saved with a spreadsheet name, holding no table: "
+            "open it in Excel or WPS and save it as .xlsx",
+        )
+    stem = PurePosixPath(name.replace("\\", "/")).stem if name != "<bytes>" else "Sheet"
+    sheets: list[_Sheet] = []
+    for index, table in enumerate(tables[:MAX_HTML_TABLES]):
+        sheets.append(_html_table_sheet(table, f"{clean_cell_text(stem) or 'Sheet'}#{index + 1}"))
+        sheets[-1].active = index == 0
+    return sheets
+
+
+def _html_cell_value(cell: Any) -> Any:
+    number = cell.get("x:num")
+    if number is not None and number.strip():
+        value = number_from_xml(number)
+        if value is not None:
+            return value
+    for br in cell.iter("br"):
+        br.tail = "\n" + (br.tail or "")
+    return normalise_cell(cell.text_content())
+
+
+def _span(cell: Any, attribute: str, limit: int) -> int:
+    try:
+        return max(1, min(int(cell.get(attribute, "1") or 1), limit))
+    except ValueError:
+        return 1
+
+
+def _html_table_sheet(table: Any, sheet_name: str) -> _Sheet:
+    grid: dict[tuple[int, int], Any] = {}
+    percent: set[tuple[int, int]] = set()
+    formulas: dict[tuple[int, int], str] = {}
+    merges: list[tuple[int, int, int, int]] = []
+    occupied: set[tuple[int, int]] = set()
+    rows = table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
+    n_rows = 0
+    for r, tr in enumerate(rows[:MAX_ROWS]):
+        c = 0
+        for cell in tr.xpath("./td|./th"):
+            while (r, c) in occupied:
+                c += 1
+            if c >= MAX_COLUMNS:
+                break
+            colspan = _span(cell, "colspan", MAX_COLUMNS - c)
+            rowspan = _span(cell, "rowspan", MAX_ROWS - r)
+            value = _html_cell_value(cell)
+            formula = cell.get("x:fmla")  # Excel's export keeps a formula beside its result
+            if formula is not None:
+                formulas[(r, c)] = formula if formula.startswith("=") else "=" + formula
+                if not is_plain_number(value):
+                    value = None
+            if value is not None:
+                grid[(r, c)] = value
+            style = (cell.get("style") or "") + (cell.get("class") or "")
+            if is_plain_number(value) and cell.get("x:num") is not None and "%" in style:
+                percent.add((r, c))
+            if colspan > 1 or rowspan > 1:
+                merges.append((r, c, r + rowspan - 1, c + colspan - 1))
+                for dr in range(rowspan):
+                    for dc in range(colspan):
+                        if len(occupied) < MAX_MERGED_CELLS:
+                            occupied.add((r + dr, c + dc))
+            c += colspan
+        n_rows = r + 1
+    by_row: dict[int, dict[int, Any]] = {}
+    for (r, c), value in grid.items():
+        by_row.setdefault(r, {})[c] = value
+    n_rows = max([n_rows, *(r + 1 for r in by_row)])
+    cells = [
+        [by_row.get(r, {}).get(c) for c in range(max(by_row.get(r, {}), default=-1) + 1)]
+        for r in range(n_rows)
+    ]
+    return _Sheet(
+        name=sheet_name,
+        hidden=False,
+        cells=cells,
+        percent_cells=percent,
+        formulas=formulas,
+        merged_origin=_merge_map(merges, len(cells)),
+    )
 
 
 # ----- .csv
@@ -618,13 +1006,25 @@ def _read_csv(data: bytes, name: str) -> list[_Sheet]:
     delimiter = max(",\t;", key=sample.count)
     if sample.count(delimiter) == 0:
         delimiter = ","
+    # A 备注 may be longer than the csv module's default field limit (128 KiB);
+    # the file itself is bounded by MAX_FILE_BYTES, so that is the field bound.
+    if csv.field_size_limit() < MAX_FILE_BYTES:
+        csv.field_size_limit(MAX_FILE_BYTES)
     cells: list[list[Any]] = []
-    for r, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter)):
-        if r >= MAX_ROWS:
-            break
-        cells.append([value if value != "" else None for value in row[:MAX_COLUMNS]])
+    r = -1
+    try:
+        for r, row in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter)):
+            if r >= MAX_ROWS:
+                break
+            cells.append([normalise_cell(value) for value in row[:MAX_COLUMNS]])
+    except csv.Error as exc:
+        raise ReturnFileError(
+            name,
+            f"CSV无法读取 / the CSV cannot be read at line {r + 2} ({exc}): "
+            "save the return from Excel or WPS as .xlsx and resend",
+        ) from exc
     stem = PurePosixPath(name.replace("\\", "/")).stem if name != "<bytes>" else "Sheet1"
-    return [_Sheet(name=stem or "Sheet1", hidden=False, cells=cells, active=True)]
+    return [_Sheet(name=clean_cell_text(stem) or "Sheet1", hidden=False, cells=cells, active=True)]
 
 
 # --------------------------------------------------------------------------- layout
@@ -689,7 +1089,15 @@ def _header_at(sheet: _Sheet, r: int, width: int) -> _Header | None:
     used_rows: set[int] = set()
     for band_row in (r, r + 1):
         for c in range(width):
+            origin = sheet.merged_origin.get((band_row, c))
+            if band_row == r + 1 and origin is not None and origin[0] <= r:
+                continue  # 指标名称 merged down over both rows is one cell, of the upper row
             found = _classify(sheet.text(band_row, c))
+            if band_row == r + 1 and sheet.text(r, c) and sheet.text(band_row, c):
+                # 上年 spanning 同期数, 本年 spanning 累计数: the two rows make one label
+                spanned = _classify(sheet.text(r, c) + sheet.text(band_row, c))
+                if spanned is not None and (found is None or spanned[1] >= found[1]):
+                    found = spanned
             if found is None:
                 continue
             kind, rank = found
@@ -848,8 +1256,7 @@ def _identity_fields(sheet: _Sheet, rows: list[int]) -> list[_IdentityField]:
             if sheet.merged_origin.get((r, c), (r, c)) != (r, c):
                 c += 1
                 continue
-            value = sheet.raw(r, c)
-            text = _cell_text(value)
+            text = sheet.raw_text(r, c)
             if not text:
                 c += 1
                 continue
@@ -879,7 +1286,9 @@ def _next_value_cell(sheet: _Sheet, r: int, c: int) -> int | None:
     for target in range(c + 1, min(len(row), c + 8)):
         if sheet.merged_origin.get((r, target), (r, target)) != (r, target):
             continue
-        text = _cell_text(row[target])
+        text = sheet.raw_text(r, target)
+        if not text and (r, target) in sheet.formulas:
+            return target  # a formula where a name or code belongs: reported, not skipped
         if not text:
             continue
         if _LABEL_ONLY.match(text) or _LABEL_IN_TEXT.match(text):
@@ -942,7 +1351,7 @@ class _SheetResult:
 
 
 def _row_is_empty(sheet: _Sheet, r: int) -> bool:
-    return all(_cell_text(v) == "" for v in sheet.cells[r])
+    return all(sheet.raw_text(r, c) == "" for c in range(len(sheet.cells[r])))
 
 
 def _analyse(sheet: _Sheet, header: _Header, form: str = FORM) -> _SheetResult:
@@ -969,7 +1378,9 @@ def _analyse(sheet: _Sheet, header: _Header, form: str = FORM) -> _SheetResult:
     for r in range(header.last_row + 1, len(sheet.cells)):
         if _row_is_empty(sheet, r):
             continue
-        row_text = " ".join(_cell_text(v) for v in sheet.cells[r] if v is not None)
+        row_text = " ".join(
+            sheet.raw_text(r, c) for c, v in enumerate(sheet.cells[r]) if v is not None
+        )
         if _FOOTER_ROW.search(row_text) or _LABEL_IN_TEXT.search(row_text):
             other_rows.append(r)
             continue
@@ -994,7 +1405,7 @@ def _analyse(sheet: _Sheet, header: _Header, form: str = FORM) -> _SheetResult:
         if code is None:
             numbering_row = label in _COLUMN_NUMBERING or re.fullmatch(r"[A-Za-z]", label)
             if has_values and not numbering_row:
-                shown = label or _cell_text(code_cell)
+                shown = _brief(label or _cell_text(code_cell))
                 problems.append(
                     Problem(
                         row=None,
@@ -1019,8 +1430,9 @@ def _analyse(sheet: _Sheet, header: _Header, form: str = FORM) -> _SheetResult:
                     cell=sheet.ref(r, columns["code"]),
                     value=_cell_text(code_cell),
                     message=(
-                        f"代码{by_code}与指标名称“{label}”（{by_name}）不符，按代码读入 / "
-                        f"代码 {by_code} does not match the name {label!r} (row {by_name}); "
+                        f"代码{by_code}与指标名称“{_brief(label)}”（{by_name}）不符，按代码读入 / "
+                        f"代码 {by_code} does not match the name {_brief(label)!r} "
+                        f"(row {by_name}); "
                         "read as the 代码 says: check which is right"
                     ),
                 )
@@ -1081,8 +1493,8 @@ def _read_figure(
     problems: list[Problem],
 ) -> int | float | None:
     raw = sheet.raw(r, c)
-    formula = sheet.uncached_formulas.get((r, c))
-    if formula is not None:
+    formula = sheet.formulas.get((r, c))
+    if formula is not None and not is_plain_number(raw):
         problems.append(
             Problem(
                 row=code,
@@ -1090,9 +1502,22 @@ def _read_figure(
                 cell=sheet.ref(r, c),
                 value=formula,
                 message=(
-                    "公式没有保存计算结果 / the formula has no saved result, and huizong never "
-                    "recalculates: open the file in Excel or WPS, let it calculate, save, resend"
+                    "公式没有保存数字结果 / the formula has no saved result that is a number, and "
+                    "huizong never recalculates: open the file in Excel or WPS, let it "
+                    "calculate, save, resend — or type the figure instead of the formula"
                 ),
+            )
+        )
+        return None
+    if isinstance(raw, BadNumber):
+        problems.append(
+            Problem(
+                code,
+                kind,
+                sheet.ref(r, c),
+                raw.text,
+                f"{indicator.name}：非数字 / the cell holds {raw.text}, which is not a finite "
+                "number (NaN, infinity or beyond any double): enter the figure",
             )
         )
         return None
@@ -1118,23 +1543,56 @@ def _read_figure(
                 f"{indicator.name}：{result.problem}",
             )
         )
+    elif formula is not None and result.value is not None:
+        # The saved result of a formula is used only because it is a plain
+        # number; the row is flagged so a person confirms what was never recalculated.
+        problems.append(
+            Problem(
+                code,
+                kind,
+                sheet.ref(r, c),
+                formula,
+                f"{indicator.name}：本格为公式，已读入其保存的结果 {_shown(raw, False)} / the cell "
+                f"is a formula; its saved result {_shown(raw, False)} was read, never "
+                "recalculated: check the figure, or type it as a number",
+            )
+        )
     return result.value
 
 
 def _shown(raw: Any, percent: bool) -> str:
     if percent and isinstance(raw, int | float):
         return f"{raw * 100:g}%"
+    if isinstance(raw, float) and abs(raw) >= 1e16:
+        return format(raw, ".15g")  # 1e308 as written, not its 309 digits
     if isinstance(raw, float) and raw.is_integer():
         return str(int(raw))
     return str(raw)
+
+
+_FIELD_NAMES = {"unit_name": "填报单位", "unit_code": "单位代码", "period": "统计期"}
 
 
 def _apply_identity(
     parsed: ParsedReturn, sheet: _Sheet, header: _Header, identity: list[_IdentityField]
 ) -> None:
     period_problem: Problem | None = None
+    period_ref: str | None = None
     for item in identity:
         text = _cell_text(item.value)
+        formula = sheet.formulas.get((item.r, item.c))
+        if formula is not None and item.field in ("unit_name", "unit_code", "period"):
+            parsed.problems.append(
+                Problem(
+                    None,
+                    item.field,
+                    sheet.ref(item.r, item.c),
+                    formula,
+                    f"{_FIELD_NAMES[item.field]}是公式，未读入 / the {item.field} cell holds a "
+                    "formula, which huizong never evaluates: type the text itself",
+                )
+            )
+            continue
         if item.field == "unit_name" and parsed.unit_name is None:
             name, embedded_code = _clean_unit_name(text)
             parsed.unit_name = name
@@ -1154,38 +1612,50 @@ def _apply_identity(
                     )
                 )
         elif item.field == "period" and parsed.period is None:
+            period_ref = sheet.ref(item.r, item.c)
             try:
                 parsed.period = normalize_period(item.value)
             except PeriodError as exc:
                 parsed.period = find_period(text)
                 if parsed.period is None and period_problem is None:
-                    period_problem = Problem(
-                        None, "period", sheet.ref(item.r, item.c), text, str(exc)
-                    )
+                    period_problem = Problem(None, "period", period_ref, text, str(exc))
         elif item.field == "reported_on" and parsed.reported_on is None:
             parsed.reported_on = _parse_date(item.value)
     if parsed.period is None:
         for r in range(header.first_row):
-            for value in sheet.cells[r]:
-                text = _cell_text(value)
+            for c in range(len(sheet.cells[r])):
+                text = sheet.raw_text(r, c)
                 if text and (found := find_period(text)):
-                    parsed.period = found
+                    parsed.period, period_ref = found, sheet.ref(r, c)
                     break
             if parsed.period:
                 break
     if parsed.period is None:
         parsed.period = find_period(sheet.name)
+        period_ref = f"{sheet.name}!(sheet name)"
     if parsed.period is None:
         parsed.problems.append(
             period_problem
             or Problem(
                 None,
                 "period",
-                None,
+                sheet.ref(0, 0),
                 None,
                 "未填写统计期 / the return states no period: fill in 统计期, e.g. 2024年第四季度",
             )
         )
+    elif period_start(parsed.period) > date.today():
+        parsed.problems.append(
+            Problem(
+                None,
+                "period",
+                period_ref,
+                parsed.period,
+                f"统计期{parsed.period}尚未开始，未读入 / the period {parsed.period} has not begun "
+                "yet, so no return can be for it: correct 统计期 (e.g. 2024年第四季度)",
+            )
+        )
+        parsed.period = None
 
 
 # --------------------------------------------------------------------------- entry point
@@ -1203,6 +1673,13 @@ def parse_return(source: str | Path | bytes, *, filename: str | None = None) -> 
         result = _analyse(sheet, header)
         key = (result.matched_rows >= 3, not sheet.hidden, result.matched_rows, sheet.active)
         candidates.append((key, -index, result))
+    is_html = _is_html_table_export(data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower())
+    if not candidates and is_html:
+        raise ReturnFileError(
+            name,
+            f"未找到{FORM}报表 / this web page saved as a spreadsheet holds no {FORM} table "
+            "(a header row with 指标名称 or 代码 and 本期数): send the filled-in FL-01 form",
+        )
     if (
         not candidates
         and not data.startswith((*_ZIP_MAGICS, _OLE_MAGIC))

@@ -406,6 +406,8 @@ def _layout_table(
                 typed_current = _money_typed(current, in_wan) if indicator.is_money else current
                 earlier = Decimal(str(typed_number)) - Decimal(str(typed_current))
                 grid.formulas[(r, c)] = (f"{_ref(r, col['current'])}+{earlier}", typed_number)
+                # the parser reads the saved result and flags the row (never recalculated)
+                problem_cells.add((code, column))
                 # the current cell is referenced by the formula, so keep it numeric
                 continue
             if column == "current" and layout.formulas and layout.fmt == "xlsx":

@@ -129,10 +129,17 @@ def _text_to_decimal(text: str) -> Decimal | None:
     return None
 
 
+_DISPLAY_LIMIT = 60
+
+
 def _display(raw: object) -> str:
-    if isinstance(raw, float) and raw.is_integer():
+    """The cell as a message shows it: 1e308 not its 309 digits, long text cut short."""
+    if isinstance(raw, float) and raw.is_integer() and abs(raw) < 1e16:
         return str(int(raw))
-    return str(raw)
+    if isinstance(raw, float):
+        return format(raw, ".15g")
+    text = str(raw)
+    return text if len(text) <= _DISPLAY_LIMIT else text[:_DISPLAY_LIMIT] + "…"
 
 
 def parse_value(
@@ -179,7 +186,7 @@ def parse_value(
         text, suffix_scale = _strip_unit_suffix(text, unit)
         if suffix_scale is None:
             return _refuse(
-                f"单位与本行不符 / {raw!r} carries a unit that does not fit this row "
+                f"单位与本行不符 / {_display(raw)!r} carries a unit that does not fit this row "
                 f"({unit or 'count'}): enter the figure in {unit or 'the row unit'}"
             )
         if suffix_scale != 1:
@@ -188,14 +195,14 @@ def parse_value(
         if number is None:
             lowered = text.lower().lstrip("+-")
             if lowered in {"nan", "inf", "infinity"}:
-                return _refuse(f"非数字 / {raw!r} is not a number: enter the figure")
+                return _refuse(f"非数字 / {_display(raw)!r} is not a number: enter the figure")
             kind = "金额" if money else "计数"
             return _refuse(
                 f"{kind}行不能填文字 / a {'money' if money else 'count'} row cannot hold text "
-                f"{raw!r}: enter a number, or leave it blank if not reported"
+                f"{_display(raw)!r}: enter a number, or leave it blank if not reported"
             )
     else:
-        return _refuse(f"无法读取的单元格 / unreadable cell value {raw!r}")
+        return _refuse(f"无法读取的单元格 / unreadable cell value {_display(raw)!r}")
 
     if not number.is_finite():
         return _refuse(f"非数字 / {_display(raw)} is not a number: enter the figure")

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from sqlalchemy.engine import Engine
 
-_FORMULA_LEADERS = ("=", "+", "-", "@", "\t", "\r")
+from huizong.textsafe import safe_text, visible
 
 
 def _warehouse_url(args: argparse.Namespace) -> str:
@@ -117,8 +117,8 @@ def csv_safe(value: Any) -> str:
     ``'``. Numbers stay as they are: ``-5`` cannot carry a formula.
     """
     text = _cell_text(value)
-    if isinstance(value, str) and text.startswith(_FORMULA_LEADERS):
-        return "'" + text
+    if isinstance(value, str):
+        return safe_text(text)  # also shows control/bidi characters (huizong.textsafe)
     return text
 
 
@@ -133,7 +133,9 @@ def _pad(text: str, width: int, right: bool) -> str:
 
 def write_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO) -> None:
     """An aligned text table; numbers right-aligned, CJK counted as double width."""
-    texts = [[_cell_text(v).replace("\n", " ") for v in row] for row in rows]
+    texts = [
+        [visible(_cell_text(v).replace("\n", " "), one_line=True) for v in row] for row in rows
+    ]
     widths = [
         max([_display_width(c)] + [_display_width(r[i]) for r in texts])
         for i, c in enumerate(columns)
@@ -214,7 +216,8 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
     write_table(columns, rows, sys.stdout)
     if args.verbose:
         for e in entries:
-            print(f"\n{e.quarantine_id}\n  {e.detail}\n  raw: {e.received.raw_path}")
+            detail = visible(e.detail, one_line=True)  # quotes what the submitter sent
+            print(f"\n{e.quarantine_id}\n  {detail}\n  raw: {e.received.raw_path}")
     return 0
 
 

@@ -26,6 +26,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 
+from huizong.textsafe import page_safe
 from huizong.web import actions, queries
 from huizong.web.auth import (
     SESSION_COOKIE,
@@ -151,6 +152,8 @@ def create_app(
     app = FastAPI(title="huizong 妇联统计报表", docs_url=None, redoc_url=None, openapi_url=None)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
+    # every {{ … }} on every page: submitted names and notes shown, never obeyed
+    templates.env.finalize = page_safe
     templates.env.filters["num"] = _fmt
     templates.env.filters["bjtime"] = _beijing_time
     templates.env.globals["status_labels"] = queries.STATUS_LABELS

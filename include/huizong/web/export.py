@@ -16,12 +16,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from huizong.textsafe import safe_text
 
 
 def csv_safe(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+    if isinstance(value, str):
+        return safe_text(value)  # formulas inert, control/bidi shown (huizong.textsafe)
     return value
 
 
