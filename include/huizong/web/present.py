@@ -34,7 +34,11 @@ def hierarchy_rows(finding: dict[str, Any], cons: queries.Consolidation) -> list
 def hierarchy_headline(unit_name: str, cons: queries.Consolidation,
                        rows: list[dict[str, Any]]) -> str:
     counted = len(cons.children_counted)
-    text = (f"{unit_name} {vocab.period_label(cons.period)}：{len(rows)}行本级数与下级合计不一致"
+    differing = sum(1 for r in rows if r["diff"] not in (None, 0))
+    if not differing:
+        return (f"{unit_name} {vocab.period_label(cons.period)}：按目前的报表，这些行的本级数与"
+                "下级合计已经一致；下次核查时这条问题将自动解决。")
+    text = (f"{unit_name} {vocab.period_label(cons.period)}：{differing}行本级数与下级合计不一致"
             f"（{counted}/{cons.children_expected} 个下级已报")
     if cons.blocked_children:
         text += f"，含{len(cons.blocked_children)}份未通过审核的报表"
@@ -90,9 +94,13 @@ def describe(
             if key not in cache:
                 cache[key] = queries.consolidation(engine, unit_code, form, str(f["period"]))
             cons = cache[key]
-            view["table"] = hierarchy_rows(f, cons)
-            view["message"] = hierarchy_headline(view["unit_name"], cons, view["table"])
-            view["note"] = cons.note
+            rows = hierarchy_rows(f, cons)
+            if any(r["value_current"] is not None for r in rows):
+                view["table"] = rows
+                view["message"] = hierarchy_headline(view["unit_name"], cons, rows)
+                view["note"] = cons.note
+            else:  # no counted return of its own any more: what the check saw is all there is
+                view["evidence_text"] = vocab.evidence_zh(evidence, lambda c: names.get(c, c))
         elif m := _QUOTE.match(evidence):
             view["quote"] = m["quote"]
             view["notice_id"] = queries.notice_for_url(engine, m["url"])

@@ -60,7 +60,7 @@ class SampleWarehouse:
         ``blocked`` return gets no facts, as publishing does with a return that
         failed its checks: its figures live on only in the raw file.
         """
-        raw_path = self._write_raw(unit_code, period, values, version, last_year)
+        raw_path = self.write_raw(unit_code, period, values, version, last_year)
         raw_sha = hashlib.sha256(raw_path.read_bytes()).hexdigest()
         source_uri = f"drop://{unit_code}/{FORM}/{period}/return_v{version}.csv"
         submission_id = _sha(f"drop|{source_uri}|{raw_sha}")
@@ -138,7 +138,7 @@ class SampleWarehouse:
                 )
         return submission_id
 
-    def _write_raw(self, unit_code: str, period: str, values: dict[str, float | None],
+    def write_raw(self, unit_code: str, period: str, values: dict[str, float | None],
                    version: int, last_year: dict[str, float | None] | None) -> Path:
         from huizong.returns.samples import LayoutOptions, write_return
 
