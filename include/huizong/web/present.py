@@ -43,7 +43,11 @@ def hierarchy_headline(unit_name: str, cons: queries.Consolidation,
     if cons.blocked_children:
         text += f"，含{len(cons.blocked_children)}份未通过审核的报表"
     text += "）。"
-    if cons.children_missing:
+    over = any(r["diff"] is not None and r["diff"] < 0 for r in rows)
+    if cons.children_missing and over:
+        text += (f"已报下级之和已超过本级数（未报：{'、'.join(cons.children_missing)}），"
+                 "请核对本级或下级报表。")
+    elif cons.children_missing:
         text += (f"未报：{'、'.join(cons.children_missing)}；请督促下级报送，报齐后将再次核对。")
     else:
         text += "下级已全部报送，请核对本级或下级报表并更正。"
