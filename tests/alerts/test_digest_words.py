@@ -35,7 +35,7 @@ def test_digest_speaks_the_pages_words(engine):
     digest = _digest(engine)
     body = digest.body()
     assert RUN_ID not in body and "scheduled" not in body
-    assert RUN_ID == digest.to_message()["X-Huizong-Run-Id"]  # kept for engineers
+    assert digest.to_message()["X-Huizong-Run-Id"] == RUN_ID  # kept for engineers
     assert "[警告]" in body and "提示" not in body
     assert "与本单位以往数据差异大" in body and "第06行「" in body
     assert "未报单位：西坡镇" in body and XIPO not in body.split("http")[0]

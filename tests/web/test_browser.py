@@ -211,7 +211,8 @@ def test_period_menu_offers_the_year_holding_the_emails_warnings(world, server, 
 
 
 def test_counts_agree_between_finding_table_and_return_table(world, server, browser):
-    from tests.web.test_consistency import COUNTY, PERIOD as Q4, _issue_scenario
+    from tests.web.test_consistency import COUNTY, _issue_scenario
+    from tests.web.test_consistency import PERIOD as Q4
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     _issue_scenario(world)
@@ -236,7 +237,8 @@ def test_counts_agree_between_finding_table_and_return_table(world, server, brow
 
 
 def test_phone_layout_has_no_sideways_scrolling(world, server, browser):
-    from tests.web.test_consistency import COUNTY, PERIOD as Q4, _issue_scenario
+    from tests.web.test_consistency import COUNTY, _issue_scenario
+    from tests.web.test_consistency import PERIOD as Q4
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     towns, _ = _issue_scenario(world)

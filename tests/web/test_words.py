@@ -64,7 +64,8 @@ def test_evidence_names_units_and_dates_in_chinese(world):
         world.engine, queries.unit_findings(world.engine, HETANG, FORM, PERIOD)
         + queries.unit_findings(world.engine, towns[2], FORM, PERIOD))}
     assert views["completeness_summary"]["evidence_text"] == "未报单位：荷塘区第3镇、荷塘区第2镇"
-    assert views["completeness_missing"]["evidence_text"] == "截止日期 2025-01-10（默认：期末后10日）"
+    due = views["completeness_missing"]["evidence_text"]
+    assert due == "截止日期 2025-01-10（默认：期末后10日）"
     assert vocab.evidence_zh("下级 children: 某镇(621228101000) 12；未报 missing: 乙镇") == (
         "下级：某镇 12；未报：乙镇")
 
