@@ -583,17 +583,31 @@ def _counted_submissions(
     return latest
 
 
-def _published_values(engine: Engine, ids: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
-    out: dict[str, dict[str, dict[str, Any]]] = {i: {} for i in ids}
-    if not ids:
+def _published_values(
+    engine: Engine, chosen: list[dict[str, Any]], form: str, indicator: str | None = None
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """The facts of the chosen submissions, read by the facts' key (unit, form, …, period)."""
+    out: dict[str, dict[str, dict[str, Any]]] = {r["submission_id"]: {} for r in chosen}
+    if not chosen:
         return out
+    only = " AND indicator_code = :ind" if indicator else ""
     stmt = sa.text(
         "SELECT source_ref, indicator_code, value_current, value_ytd, value_last_year "
-        "FROM fact_indicator_value WHERE source = 'return' AND source_ref IN :ids"
-    ).bindparams(sa.bindparam("ids", expanding=True))
+        "FROM fact_indicator_value WHERE unit_code IN :units AND form = :form "
+        f"AND period IN :periods AND source = 'return'{only}"
+    ).bindparams(sa.bindparam("units", expanding=True), sa.bindparam("periods", expanding=True))
+    params = {
+        "units": sorted({r["unit_code"] for r in chosen}),
+        "periods": sorted({str(r["period"]) for r in chosen}),
+        "form": form,
+        "ind": indicator,
+    }
     with engine.connect() as conn:
-        for r in conn.execute(stmt, {"ids": ids}):
-            out.setdefault(str(r.source_ref).strip(), {})[str(r.indicator_code)] = {
+        for r in conn.execute(stmt, params):
+            ref = str(r.source_ref).strip()
+            if ref not in out:
+                continue  # an older or newer version's facts
+            out[ref][str(r.indicator_code)] = {
                 "current": _plain(r.value_current),
                 "ytd": _plain(r.value_ytd),
                 "last_year": _plain(r.value_last_year),
@@ -637,12 +651,16 @@ def _read_blocked(row: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
 
 
 def counted_returns(
-    engine: Engine, code: str, form: str, periods: list[str], *, with_children: bool = True
+    engine: Engine, code: str, form: str, periods: list[str], *, with_children: bool = True,
+    indicator: str | None = None,
 ) -> dict[tuple[str, str], CountedReturn]:
-    """The counted return of ``code`` (and each child) per period: see ``COUNTED_STATUSES``."""
+    """The counted return of ``code`` (and each child) per period: see ``COUNTED_STATUSES``.
+
+    ``indicator`` limits the published figures read to one row (a chart needs one).
+    """
     chosen = _counted_submissions(engine, code, form, periods, with_children=with_children)
     published = _published_values(
-        engine, [r["submission_id"] for r in chosen.values() if r["status"] != "blocked"]
+        engine, [r for r in chosen.values() if r["status"] != "blocked"], form, indicator
     )
     out: dict[tuple[str, str], CountedReturn] = {}
     for key, r in chosen.items():
@@ -679,16 +697,28 @@ def _annual(temporal: str, parts: list[dict[str, Any] | None], column: str) -> A
     return _plain(sum(Decimal(str(v)) for v in values))
 
 
-def consolidation(engine: Engine, code: str, form: str, period: str) -> Consolidation:
+def consolidation(
+    engine: Engine, code: str, form: str, period: str, *, indicator: str | None = None
+) -> Consolidation:
     """``code``'s own figures and its children's sum for ``period``: what counts, once.
 
     A year of a quarterly form is built from the quarters (see :func:`year_quarters`).
+    ``indicator`` computes that one row only (the same way).
     """
     quarters = year_quarters(engine, form, period)
-    periods = quarters or [period]
     kids = children(engine, code)
-    counted = counted_returns(engine, code, form, periods)
-    indicators = _indicator_rows(engine, form)
+    counted = counted_returns(engine, code, form, quarters or [period], indicator=indicator)
+    indicators = [i for i in _indicator_rows(engine, form)
+                  if indicator is None or i["indicator_code"] == indicator]
+    return _consolidate(code, form, period, quarters, kids, counted, indicators)
+
+
+def _consolidate(
+    code: str, form: str, period: str, quarters: list[str], kids: list[dict[str, Any]],
+    counted: dict[tuple[str, str], CountedReturn], indicators: list[dict[str, Any]],
+) -> Consolidation:
+    """:func:`consolidation` from what it read (the charts read many periods at once)."""
+    periods = quarters or [period]
 
     def figures(unit_code: str) -> tuple[dict[str, dict[str, Any]], list[CountedReturn]]:
         parts = [counted.get((unit_code, p)) for p in periods]
@@ -941,11 +971,21 @@ def previous_periods(engine: Engine, period: str, n: int = TREND_PERIODS) -> lis
 def trend(
     engine: Engine, code: str, form: str, indicator_code: str, periods: Iterable[str]
 ) -> dict[str, dict[str, float | None]]:
-    """Own figure and the children's sum per period, for one indicator, as pages count them."""
+    """Own figure and the children's sum per period, for one indicator, as pages count them.
+
+    The same :func:`consolidation`, with every period's returns read in one go.
+    """
+    periods = list(periods)
+    quarters = {p: year_quarters(engine, form, p) for p in periods}
+    needed = sorted({q for p in periods for q in (quarters[p] or [p])})
+    kids = children(engine, code)
+    counted = counted_returns(engine, code, form, needed, indicator=indicator_code) if needed \
+        else {}
+    indicators = [i for i in _indicator_rows(engine, form) if i["indicator_code"] == indicator_code]
     series: dict[str, dict[str, float | None]] = {}
     for p in periods:
-        row = next((r for r in consolidation(engine, code, form, p).rows
-                    if r["indicator_code"] == indicator_code), {})
+        rows = _consolidate(code, form, p, quarters[p], kids, counted, indicators).rows
+        row = rows[0] if rows else {}
         series[p] = {"own": row.get("value_current"), "children": row.get("sum_children")}
     return series
 
