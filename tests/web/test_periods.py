@@ -131,3 +131,17 @@ def test_a_link_cannot_open_a_unit_outside_its_scope_or_a_made_up_period(world, 
         assert target.startswith(f"/subtree/{town}") or target.startswith(f"/unit/{town}"), (
             query, target)
         assert "evil" not in target and "2099" not in target
+
+
+def test_a_quarterly_forms_year_is_approved_quarter_by_quarter(world, login):
+    from tests.web.conftest import csrf_of
+
+    town = world.hetang_towns[1]
+    client = login(HETANG)
+    html = client.get(f"/unit/{town}", params={"period": YEAR}).text
+    assert "请在各季度的页面分别审核" in html and 'name="confirm"' not in html
+    assert "全年由各季度的报表组成" in html
+    response = client.post(f"/unit/{town}/approve", data={
+        "csrf_token": csrf_of(client, HETANG), "period": YEAR, "form": FORM, "confirm": "yes"})
+    assert response.status_code == 409
+    assert not queries.is_locked(world.engine, town, FORM, YEAR)
