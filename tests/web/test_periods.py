@@ -72,6 +72,19 @@ def test_year_status_comes_from_the_quarters_returns(world, login):
                                                                         "2023")}
     assert county_rows["08"]["sum_children"] == 20
 
+    # A sibling that returns the year itself is judged and counted by that return, and
+    # the quarterly town stays judged by its quarters.
+    annual = "430211101000"
+    world.warehouse.add_unit(annual, "天元区第2镇", "town", county)
+    world.warehouse.submit(annual, "2023", {"01": 3.0, "08": 7.0}, submitted_on=date(2024, 1, 5))
+    assert queries.unit_status(engine, annual, FORM, "2023",
+                               as_of=date(2025, 2, 1)).timeliness == "on_time"
+    assert queries.unit_status(engine, town, FORM, "2023",
+                               as_of=date(2025, 2, 1)).timeliness == "on_time"
+    county_rows = {r["indicator_code"]: r for r in queries.return_rows(engine, county, FORM,
+                                                                        "2023")}
+    assert county_rows["08"]["sum_children"] == 27 and county_rows["08"]["children_reported"] == 2
+
     # A quarter missing makes the year missing; one late, late.
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM return_submission WHERE unit_code = :u "

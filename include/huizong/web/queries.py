@@ -380,18 +380,13 @@ def _status_rows(
 def year_quarters(engine: Engine, form: str, period: str) -> list[str]:
     """The quarters a year is returned in, when ``form`` is returned by quarter.
 
-    Empty for a period that is not a year, and for a year that units return
-    directly (an annual return exists for it): then the year stands on its own.
+    Empty for a period that is not a year, or a form nobody returns by quarter.
+    A unit that did send a return for the year itself is judged and counted by
+    that return; the quarters stand in for the year only where it did not.
     """
     if not (len(period) == 4 and period.isdigit()):
         return []
     with engine.connect() as conn:
-        direct = conn.execute(
-            sa.text("SELECT 1 FROM return_submission WHERE form = :f AND period = :p LIMIT 1"),
-            {"f": form, "p": period},
-        ).first()
-        if direct is not None:
-            return []
         quarterly = conn.execute(
             sa.text(
                 "SELECT 1 FROM return_submission WHERE form = :f AND period LIKE :q LIMIT 1"
@@ -707,7 +702,7 @@ def consolidation(
     """
     quarters = year_quarters(engine, form, period)
     kids = children(engine, code)
-    counted = counted_returns(engine, code, form, quarters or [period], indicator=indicator)
+    counted = counted_returns(engine, code, form, [period, *quarters], indicator=indicator)
     indicators = [i for i in _indicator_rows(engine, form)
                   if indicator is None or i["indicator_code"] == indicator]
     return _consolidate(code, form, period, quarters, kids, counted, indicators)
@@ -718,13 +713,13 @@ def _consolidate(
     counted: dict[tuple[str, str], CountedReturn], indicators: list[dict[str, Any]],
 ) -> Consolidation:
     """:func:`consolidation` from what it read (the charts read many periods at once)."""
-    periods = quarters or [period]
 
     def figures(unit_code: str) -> tuple[dict[str, dict[str, Any]], list[CountedReturn]]:
-        parts = [counted.get((unit_code, p)) for p in periods]
+        direct = counted.get((unit_code, period))
+        if direct is not None or not quarters:
+            return (direct.values, [direct]) if direct is not None else ({}, [])
+        parts = [counted.get((unit_code, q)) for q in quarters]
         present = [p for p in parts if p is not None]
-        if not quarters:
-            return (present[0].values if present else {}), present
         by_code: dict[str, dict[str, Any]] = {}
         for ind in indicators:
             c = ind["indicator_code"]
@@ -977,7 +972,7 @@ def trend(
     """
     periods = list(periods)
     quarters = {p: year_quarters(engine, form, p) for p in periods}
-    needed = sorted({q for p in periods for q in (quarters[p] or [p])})
+    needed = sorted({q for p in periods for q in (p, *quarters[p])})
     kids = children(engine, code)
     counted = counted_returns(engine, code, form, needed, indicator=indicator_code) if needed \
         else {}
