@@ -127,6 +127,8 @@ def test_the_parent_sum_finding_and_the_page_count_the_same_returns(world, login
     name = queries.unit(engine, towns[10])["name"]
     assert name in re.search(r'class="muted count-note">(.*?)</p>', html, re.S)[1]
     assert "(11/12)" in html and "(10/12)" not in html
+    subtree = login(COUNTY).get(f"/subtree/{COUNTY}", params={"period": PERIOD}).text
+    assert "已报 <b>11</b>（含1份未通过审核的报表）" in subtree
     table = "".join(re.findall(r'<table class="finding-rows stack">.*?</table>', html, re.S))
     assert f"{int(rows['08']['value_current']):,}" in table
     assert f"{int(rows['08']['sum_children']):,}" in table

@@ -264,6 +264,7 @@ class Rollup:
     open_warnings: int = 0
     explained: int = 0
     approved: int = 0
+    blocked: int = 0  # reported, latest return 未通过审核 (counted, with its figures)
 
     def add(self, s: UnitStatus) -> None:
         self.expected += 1
@@ -274,6 +275,7 @@ class Rollup:
         self.open_warnings += s.open_warnings
         self.explained += s.explained
         self.approved += s.approved
+        self.blocked += s.latest_status == "blocked"
 
 
 @dataclass
