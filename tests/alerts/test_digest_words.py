@@ -42,7 +42,7 @@ def test_digest_speaks_the_pages_words(engine):
     for english in ("Evidence", "observed", "expected", "EN:", "Warnings", "Results",
                     "data quality digest", "far from median"):
         assert english not in body and english not in digest.subject, english
-    assert "填报值 900；参照值 120" in body
+    assert "填报值 900；参照值 120" in body and "依据：报表单元格 Sheet1!D11" in body
 
 
 def test_parent_sum_finding_in_the_email_is_the_pages_table(engine, tmp_path):

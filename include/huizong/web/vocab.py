@@ -181,6 +181,7 @@ def indicator_label(code: str | None, name: str | None) -> str:
 _MISSING = re.compile(r"^missing: (?P<codes>[\d, ]+)$")
 _DUE = re.compile(r"^due (?P<due>\d{4}-\d{2}-\d{2}) \((?P<source>\w+)(?:, notice \w+)?\)$")
 _RECEIVED = re.compile(r"^received (?P<got>\d{4}-\d{2}-\d{2}), due (?P<due>\d{4}-\d{2}-\d{2})$")
+_CELLS = re.compile(r"^[^!/]+![A-Z]{1,3}\d+(?: / [^!/]+![A-Z]{1,3}\d+)*$")
 _BILINGUAL = re.compile(r"(下级|未报) (?:children|missing): ")
 _UNIT_CODE = re.compile(r"\((\d{12})\)")
 
@@ -201,6 +202,8 @@ def evidence_zh(evidence: str | None, unit_name: Callable[[str], str] | None = N
         return f"截止日期 {m['due']}（{DUE_DATE_SOURCES.get(m['source'], m['source'])}）"
     if m := _RECEIVED.match(evidence):
         return f"报送日期 {m['got']}，截止日期 {m['due']}"
+    if _CELLS.match(evidence):
+        return f"报表单元格 {evidence}"
     text = _BILINGUAL.sub(lambda m: f"{m[1]}：", evidence)
     # 某镇(621228101000) 12 → 某镇 12: the name is what the official knows.
     return _UNIT_CODE.sub("", text)
