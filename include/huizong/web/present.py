@@ -36,8 +36,8 @@ def hierarchy_headline(unit_name: str, cons: queries.Consolidation,
     counted = len(cons.children_counted)
     differing = sum(1 for r in rows if r["diff"] not in (None, 0))
     if not differing:
-        return (f"{unit_name} {vocab.period_label(cons.period)}：按目前的报表，这些行的本级数与"
-                "下级合计已经一致；下次核查时这条问题将自动解决。")
+        return (f"{unit_name} {vocab.period_label(cons.period)}：核查时这些行的本级数与下级合计"
+                "不一致；按目前计入的报表（见下表）已经一致，请核对后视情况填写说明或联系上级。")
     text = (f"{unit_name} {vocab.period_label(cons.period)}：{differing}行本级数与下级合计不一致"
             f"（{counted}/{cons.children_expected} 个下级已报")
     if cons.blocked_children:

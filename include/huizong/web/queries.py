@@ -561,21 +561,24 @@ def _counted_submissions(
     found = _rows(
         engine,
         "SELECT s.submission_id, s.unit_code, s.period, s.version, s.status, s.channel, "
-        "s.source_uri, s.raw_sha256, s.raw_path, s.received_at, s.submitted_at "
+        "s.source_uri, s.raw_sha256, s.raw_path, s.received_at, s.submitted_at, "
+        "COALESCE(s.submitted_at, s.received_at) AS submitted_or_received "
         "FROM return_submission AS s WHERE s.form = :form "
         f"AND s.period IN ({', '.join(':' + k for k in keys)}) AND ({units}) "
         f"AND s.status IN ({', '.join(repr(x) for x in COUNTED_STATUSES)})",
         {"code": code, "form": form, **keys},
     )
+    # The order publishing picks its winner by: version, then submission time.
+    def rank(r: dict[str, Any]) -> tuple:
+        return (int(r["version"]), str(r["submitted_or_received"]), str(r["received_at"]),
+                r["submission_id"])
+
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for r in found:
         r["unit_code"] = str(r["unit_code"]).strip()
         r["submission_id"] = str(r["submission_id"]).strip()
         key = (r["unit_code"], str(r["period"]))
-        rank = (int(r["version"]), str(r["received_at"]), r["submission_id"])
-        kept = latest.get(key)
-        if kept is None or rank > (int(kept["version"]), str(kept["received_at"]),
-                                   kept["submission_id"]):
+        if key not in latest or rank(r) > rank(latest[key]):
             latest[key] = r
     return latest
 
