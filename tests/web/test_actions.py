@@ -17,6 +17,8 @@ def _finding(world, unit: str, severity: str) -> str:
 
 
 def _post(client, path: str, token: str, **data):
+    if path.endswith("/approve"):
+        data.setdefault("confirm", "yes")  # the ticked "我已核对" box
     return client.post(path, data={"csrf_token": token, "period": PERIOD, "form": FORM, **data},
                        follow_redirects=False)
 
@@ -209,3 +211,19 @@ def test_explained_ids_ignore_findings_that_became_errors(world, login):
         conn.execute(sa.text("UPDATE finding SET severity = 'error' WHERE finding_id = :f"),
                      {"f": warning})
     assert queries.explained_finding_ids(world.engine) == set()
+
+
+def test_approval_without_the_ticked_box_changes_nothing(world, login):
+    clean = world.hetang_towns[1]
+    client = login(HETANG, "county@hetang.cn")
+    page = client.get(f"/unit/{clean}", params={"period": PERIOD}).text
+    assert 'name="confirm" value="yes" required' in page and "data-confirm=" in page
+    token = csrf_of(client, HETANG)
+    for unticked in ("", "no", "on"):
+        refused = _post(client, f"/unit/{clean}/approve", token, confirm=unticked)
+        assert refused.status_code == 409
+        assert "请勾选" in refused.text
+    assert not queries.is_locked(world.engine, clean, FORM, PERIOD)
+    assert _audit(world) == []
+    assert _post(client, f"/unit/{clean}/approve", token).status_code == 303
+    assert queries.is_locked(world.engine, clean, FORM, PERIOD)

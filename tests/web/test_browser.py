@@ -146,7 +146,7 @@ def test_official_explains_and_parent_approves(world, server, browser, monkeypat
     assert "说明已保存" in town_page.get_by_role("status").inner_text()
     assert "本季度全镇集中开展宣讲培训" in town_page.locator("article.finding.warn").inner_text()
     town_page.locator("#findings").screenshot(path=ARTIFACTS / "03-town-explained.png")
-    # Not wider than the phone: the tables scroll inside their cards.
+    # Not wider than the phone: the tables stack into cards.
     assert town_page.evaluate("document.documentElement.scrollWidth") <= 390
 
     # Back at the county: the explanation shows, and the county approves the town.
@@ -155,6 +155,8 @@ def test_official_explains_and_parent_approves(world, server, browser, monkeypat
     page.get_by_role("link", name="荷塘区第2镇").click()
     page.wait_for_url(f"**/unit/{town}?*")
     assert "本季度全镇集中开展宣讲培训" in page.locator("#findings").inner_text()
+    page.get_by_label("我已核对该报表").check()
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="审核通过").click()
     page.get_by_role("status").wait_for()
     assert "已审核" in page.locator("#approval").inner_text()
@@ -173,3 +175,134 @@ def test_official_explains_and_parent_approves(world, server, browser, monkeypat
     county.close()
     phone.close()
     assert SECRET not in (ARTIFACTS / "01-county-subtree.png").read_bytes().decode("latin-1")
+
+
+def _phone(browser):
+    return browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
+                               is_mobile=True, has_touch=True, device_scale_factor=2)
+
+
+def _no_sideways_scroll(page) -> bool:
+    return page.evaluate(
+        "document.documentElement.scrollWidth <= window.innerWidth"
+        " && document.body.scrollWidth <= window.innerWidth")
+
+
+def test_period_menu_offers_the_year_holding_the_emails_warnings(world, server, browser):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    town = world.hetang_towns[1]
+    for n in range(4):
+        world.warehouse.finding(town, "2024", f"notice_vs_return{n}", "warn",
+                                message_zh=f"全年第{n + 1}条警告")
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(server + link_path("town2@hetang.cn", town))
+    page.goto(f"{server}/unit/{town}")
+    menu = page.get_by_label("统计期")
+    labels = menu.locator("option").all_inner_texts()
+    assert labels[:3] == ["2024年（全年）", "2024年第四季度", "2024年第三季度"]
+    menu.select_option("2024")
+    page.get_by_role("button", name="查看").click()
+    page.wait_for_url("**period=2024*")
+    assert page.locator("article.finding.warn").count() == 4
+    assert "未报" not in page.locator("#approval").inner_text()
+    page.screenshot(path=ARTIFACTS / "06-year-findings.png", full_page=True)
+    context.close()
+
+
+def test_counts_agree_between_finding_table_and_return_table(world, server, browser):
+    from tests.web.test_consistency import COUNTY, _issue_scenario
+    from tests.web.test_consistency import PERIOD as Q4
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    _issue_scenario(world)
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(server + link_path("county@liangdang.cn", COUNTY))
+    page.goto(f"{server}/unit/{COUNTY}?period={Q4}")
+    assert "含1份未通过审核的报表" in page.locator("#rows .count-note").inner_text()
+    for finding_row in page.locator("table.finding-rows tbody tr").all():
+        label = finding_row.locator("td").nth(0).inner_text()
+        code = label[1:3]
+        own, total, diff = (finding_row.locator("td").nth(i).inner_text() for i in (1, 2, 3))
+        table_row = page.locator("table.rows tbody tr").filter(
+            has=page.locator(f"td:text-is('{code}')"))
+        cells = table_row.locator("td")
+        assert cells.nth(3).inner_text() == own
+        assert cells.nth(6).inner_text().split(" ")[0] == total
+        assert "(11/12)" in cells.nth(6).inner_text()
+        assert cells.nth(7).inner_text() == diff
+    page.locator("#findings").screenshot(path=ARTIFACTS / "07-consistent-counts.png")
+    context.close()
+
+
+def test_phone_layout_has_no_sideways_scrolling(world, server, browser):
+    from tests.web.test_consistency import COUNTY, _issue_scenario
+    from tests.web.test_consistency import PERIOD as Q4
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    towns, _ = _issue_scenario(world)
+    context = _phone(browser)
+    page = context.new_page()
+    page.goto(server + link_path("county@liangdang.cn", COUNTY))
+    for n, path in enumerate((f"/subtree/{COUNTY}?period={Q4}", f"/unit/{COUNTY}?period={Q4}",
+                              f"/unit/{towns[10]}?period={Q4}", f"/unit/{towns[0]}?period=2024")):
+        page.goto(server + path)
+        assert page.evaluate("window.innerWidth") == 390
+        assert _no_sideways_scroll(page), path
+        page.screenshot(path=ARTIFACTS / f"08-phone-{n}.png", full_page=True)
+    # Stacked rows: each cell carries its heading, numbers still right-aligned.
+    cell = page.locator("table.rows tbody tr").first.locator("td.n").first
+    assert cell.evaluate("td => getComputedStyle(td).textAlign") == "right"
+    assert cell.evaluate("td => getComputedStyle(td, '::before').content") == '"本期数"'
+    context.close()
+
+
+def test_approval_asks_for_confirmation(world, server, browser):
+    from huizong.web import queries
+
+    town = world.hetang_towns[1]
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(server + link_path("county@hetang.cn", HETANG))
+    page.goto(f"{server}/unit/{town}?period={PERIOD}")
+    button = page.get_by_role("button", name="审核通过")
+
+    # Without the ticked box the browser does not submit (and the server would refuse).
+    button.click()
+    page.wait_for_timeout(300)
+    assert page.get_by_role("status").count() == 0
+    assert not queries.is_locked(world.engine, town, "FL-01", PERIOD)
+
+    # Ticked, the confirm() dialog says what approving does; cancelling changes nothing.
+    page.get_by_label("我已核对该报表").check()
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    button.click()
+    page.wait_for_timeout(300)
+    assert asked and "锁定" in asked[0]
+    assert not queries.is_locked(world.engine, town, "FL-01", PERIOD)
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    button.click()
+    page.get_by_role("status").wait_for()
+    assert "已审核" in page.locator("#approval").inner_text()
+    assert queries.is_locked(world.engine, town, "FL-01", PERIOD)
+
+    # Without JavaScript the ticked box alone is the confirmation step.
+    from tests.web.conftest import LUSONG
+
+    nojs = browser.new_context(java_script_enabled=False, locale="zh-CN")
+    other = nojs.new_page()
+    other.goto(server + link_path("county@lusong.cn", LUSONG))
+    clean = world.lusong_towns[1]
+    other.goto(f"{server}/unit/{clean}?period={PERIOD}")
+    other.get_by_role("button", name="审核通过").click()
+    other.wait_for_timeout(300)
+    assert not queries.is_locked(world.engine, clean, "FL-01", PERIOD)
+    other.get_by_label("我已核对该报表").check()
+    other.get_by_role("button", name="审核通过").click()
+    other.get_by_role("status").wait_for()
+    assert queries.is_locked(world.engine, clean, "FL-01", PERIOD)
+    nojs.close()
+    context.close()

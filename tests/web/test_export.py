@@ -68,10 +68,10 @@ def test_every_table_downloads_as_csv_and_parquet(world, login):
         client.get(f"/table/{HETANG}/rows.parquet", params={"period": PERIOD}).content))
     assert rows.num_rows == 24
     frame = rows.to_pylist()
-    assert next(r for r in frame if r["indicator_code"] == "08")["diff"] == 17
+    assert next(r for r in frame if r["行次"] == "08")["差额"] == 17
     children = pq.read_table(io.BytesIO(
         client.get(f"/table/{HETANG}/children.parquet", params={"period": PERIOD}).content))
-    assert sorted(children.column("unit_code").to_pylist()) == world.hetang_towns
+    assert sorted(children.column("单位代码").to_pylist()) == world.hetang_towns
     assert client.get(f"/table/{HETANG}/secrets.csv").status_code == 404
     assert client.get(f"/table/{HETANG}/rows.xlsx").status_code == 404
 

@@ -79,7 +79,7 @@ def test_versions_and_quarantine_are_listed(world, login):
     world.warehouse.submit(town, PERIOD, {"01": 12.0}, version=2)
     world.warehouse.quarantine(town, PERIOD, "locked", "报表已审核，重新报送须先撤销审核")
     html = login(HETANG).get(f"/unit/{town}", params={"period": PERIOD}).text
-    assert html.count("/raw/") == 2 and "superseded" in html
+    assert html.count("/raw/") == 2 and "已被新版本取代" in html and "superseded" not in html
     assert "报表已审核，重新报送须先撤销审核" in html
     subtree = login(HETANG).get(f"/subtree/{HETANG}", params={"period": PERIOD}).text
     assert "已隔离" in _row(subtree, "荷塘区第2镇")
@@ -132,11 +132,15 @@ def test_engineer_session_sees_every_top_unit(world, app):
     assert "审核通过" not in page and "提交说明" not in page  # engineers only read
 
 
-def test_return_rows_agree_with_v_consolidated(world):
+def test_return_rows_agree_with_v_consolidated_plus_blocked_returns(world):
+    """The page counts what the view counts, and also the blocked returns it leaves out."""
     import sqlalchemy as sa
 
     world.warehouse.submit(world.hetang_towns[2], PERIOD, {"01": 5.0, "02": None})
-    for code in (HETANG, world.hetang_towns[0], CITY):
+    blocked_town = world.hetang_towns[0]  # its 2024Q4 return was blocked: no facts
+    blocked = queries.consolidation(world.engine, blocked_town, FORM, PERIOD)
+    assert blocked.own_blocked and blocked.rows[0]["value_current"] is not None
+    for code in (HETANG, blocked_town, CITY):
         rows = {r["indicator_code"]: r for r in queries.return_rows(world.engine, code, FORM,
                                                                      PERIOD)}
         with world.engine.connect() as conn:
@@ -144,10 +148,17 @@ def test_return_rows_agree_with_v_consolidated(world):
                 "SELECT indicator_code, own_value, sum_children, diff, children_reported, "
                 "children_expected FROM v_consolidated WHERE unit_code = :u AND period = :p "
                 "AND temporal <> 'derived'"), {"u": code, "p": PERIOD}).all()
-        assert view or code == CITY
+        assert view or code in (CITY, blocked_town)
         for r in view:
             mine = rows[r.indicator_code]
-            assert (mine["value_current"], mine["sum_children"], mine["diff"],
-                    mine["children_reported"], mine["children_expected"]) == (
-                queries._plain(r.own_value), queries._plain(r.sum_children),
-                queries._plain(r.diff), r.children_reported, r.children_expected), (code, r)
+            extra = blocked.rows[int(r.indicator_code) - 1]["value_current"] or 0
+            counted_blocked = code == HETANG
+            assert mine["value_current"] == queries._plain(r.own_value), (code, r)
+            assert mine["children_expected"] == r.children_expected
+            assert mine["children_reported"] == r.children_reported + (
+                1 if counted_blocked and extra else 0)
+            if counted_blocked and r.sum_children is not None:
+                assert mine["sum_children"] == queries._plain(r.sum_children) + extra, r
+                assert mine["diff"] == queries._plain(r.diff) - extra, r
+            elif r.sum_children is not None:
+                assert mine["sum_children"] == queries._plain(r.sum_children), r

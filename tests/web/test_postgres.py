@@ -63,10 +63,11 @@ def test_flow_on_postgres(pg_world):
 
     token = csrf_of(county, HETANG)
     data = {"csrf_token": token, "period": PERIOD}
-    assert county.post(f"/unit/{towns[1]}/approve", data=data,
+    assert county.post(f"/unit/{towns[1]}/approve", data={**data, "confirm": "yes"},
                        follow_redirects=False).status_code == 303
     assert queries.is_locked(engine, towns[1], "FL-01", PERIOD)
-    assert county.post(f"/unit/{towns[0]}/approve", data=data).status_code == 409
+    assert county.post(f"/unit/{towns[0]}/approve",
+                       data={**data, "confirm": "yes"}).status_code == 409
     assert county.post(f"/unit/{towns[1]}/withdraw", data={**data, "reason": "重报"},
                        follow_redirects=False).status_code == 303
     assert not queries.is_locked(engine, towns[1], "FL-01", PERIOD)

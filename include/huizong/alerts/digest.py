@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from huizong.alerts.recipients import Recipient, list_recipients
 from huizong.textsafe import safe_text
+from huizong.web import present, vocab
 from huizong.web.auth import LINK_DAYS
 
 log = logging.getLogger(__name__)
@@ -93,11 +95,14 @@ class Digest:
     name: str
     unit_codes: list[str]
     unit_names: list[str]
-    run_id: str
+    run_id: str  # in a header for engineers (X-Huizong-Run-Id), never in the text
     new: list[dict] = field(default_factory=list)
     resolved: list[dict] = field(default_factory=list)
     sender: str = DEFAULT_SENDER
     links: list[str] = field(default_factory=list)  # signed sign-in links, one per unit
+    # (unit name, period, count, link): links that open the page holding those findings
+    finding_links: list[tuple[str, str, int, str]] = field(default_factory=list)
+    web_base: str = ""  # where the officials' pages are, for quote links
 
     @property
     def message_id(self) -> str:
@@ -114,7 +119,7 @@ class Digest:
             parts.append(f"{len(self.new)}个新问题")
         if self.resolved:
             parts.append(f"{len(self.resolved)}个已解决")
-        return f"【妇联统计汇总】{units}：{'，'.join(parts)} / data quality digest"
+        return f"【妇联统计汇总】{units}：{'，'.join(parts)}"
 
     def body(self) -> str:
         errors = [f for f in self.new if f["severity"] == "error" and not _is_completeness(f)]
@@ -123,47 +128,38 @@ class Digest:
         lines = [
             f"{self.name}：您好！",
             "",
-            f"以下是本次（{self.run_id}）统计数据核查中与{'、'.join(self.unit_names)}及下属单位有关的结果。",
-            f"Results of check run {self.run_id} for"
-            f" {', '.join(self.unit_codes)} and its subordinate units.",
+            f"以下是最近一次统计数据核查中与{'、'.join(self.unit_names)}及下属单位有关的结果。",
             "",
         ]
         if self.links:
             lines += [
                 f"在线查看、填写说明与审核（链接{LINK_DAYS}天内有效，请勿转发）：",
-                f"Your page, to see, explain and approve (valid {LINK_DAYS} days, do not forward):",
                 *self.links,
                 "",
             ]
+        if self.finding_links:
+            lines.append("各单位、各统计期的问题，点击直接打开所在页面：")
+            for unit_name, period, count, link in self.finding_links:
+                lines.append(f"· {unit_name} {vocab.period_label(period)}（{count}条）：{link}")
+            lines.append("")
         sections = (
-            (
-                "一、需要更正的问题（错误：该报表暂不发布）",
-                "Errors: the return is held until corrected",
-                errors,
-            ),
-            (
-                "二、请核实的问题（提示：报表已发布，带标记）",
-                "Warnings: published with a flag, please verify",
-                warns,
-            ),
-            ("三、未按时报送的下级单位", "Missing or late subordinate units", late),
+            ("一、需要更正的问题（错误：该报表暂不发布，更正后重新报送）", errors),
+            ("二、请核实的问题（警告：报表已发布，请核实；属实的请在页面上填写上报说明）", warns),
+            ("三、未按时报送的下级单位", late),
         )
-        for title_zh, title_en, items in sections:
+        for title, items in sections:
             if not items:
                 continue
-            lines += [title_zh, title_en, ""]
+            lines += [title, ""]
             for n, item in enumerate(items, start=1):
-                lines += _item_lines(n, item)
+                lines += _item_lines(n, item, self.web_base)
         if self.resolved:
-            lines += ["四、已解决的问题", "Resolved since the last digest", ""]
+            lines += ["四、已解决的问题", ""]
             for n, item in enumerate(self.resolved, start=1):
                 lines.append(f"{n}. 已解决：{item['message_zh']}")
-                lines.append(f"   Resolved: {item['message_en']}")
                 lines.append("")
         lines += [
             "如对以上结果有疑问，请与上级妇联统计联络员联系。本邮件由系统自动发送，请勿直接回复。",
-            "Questions: contact your parent federation's statistics liaison. "
-            "This message was sent automatically.",
         ]
         # names, messages and evidence quote what units typed: shown, never obeyed
         return "\n".join(safe_text(line, one_line=True) for line in lines) + "\n"
@@ -171,7 +167,7 @@ class Digest:
     def to_message(self) -> EmailMessage:
         message = EmailMessage()
         message["Subject"] = self.subject
-        message["From"] = formataddr(("妇联统计汇总平台 huizong", self.sender))
+        message["From"] = formataddr(("妇联统计汇总平台", self.sender))
         message["To"] = formataddr((safe_text(self.name, one_line=True), self.recipient))
         message["Date"] = format_datetime(datetime.now(UTC))
         message["Message-ID"] = self.message_id
@@ -189,18 +185,34 @@ def _fmt(value) -> str:
     if value is None:
         return "—"
     number = float(value)
-    return f"{int(number)}" if number.is_integer() else f"{number:.2f}"
+    return f"{int(number):,}" if number.is_integer() else f"{number:,.2f}"
 
 
-def _item_lines(n: int, item: dict) -> list[str]:
-    tag = {"error": "错误", "warn": "提示"}.get(item["severity"], item["severity"])
-    lines = [f"{n}. [{tag}] {item['message_zh']}"]
-    if item.get("evidence"):
-        lines.append(f"   依据 Evidence: {item['evidence']}")
-    if item.get("observed") is not None or item.get("expected") is not None:
-        lines.append(f"   填报值 observed: {_fmt(item.get('observed'))}；应为/参照 expected: "
-                     f"{_fmt(item.get('expected'))}")  # fmt: skip
-    lines.append(f"   EN: {item['message_en']}")
+def _item_lines(n: int, item: dict, web_base: str = "") -> list[str]:
+    """One finding in the words of the pages (:mod:`huizong.web.vocab`), figures as they count."""
+    tag = item.get("severity_label") or vocab.severity_label(item["severity"])
+    check = item.get("check_label") or vocab.check_label(item.get("check_name"))[0]
+    where = " · ".join(
+        x for x in (item.get("unit_name"), vocab.period_label(item.get("period")),
+                    item.get("place")) if x
+    )
+    lines = [f"{n}. [{tag}] {check}：{where}", f"   {item.get('message') or item['message_zh']}"]
+    if item.get("table"):
+        lines += present.table_lines(item["table"], _fmt)
+        if item.get("note"):
+            lines.append(f"   {item['note']}")
+    elif item.get("quote"):
+        lines.append(f"   依据：通知/报道原文「{item['quote']}」")
+        if item.get("notice_id") and web_base:
+            lines.append(f"   平台保存的原文：{web_base.rstrip('/')}/notice/{item['notice_id']}")
+    elif item.get("evidence_text") or item.get("evidence"):
+        lines.append(f"   依据：{item.get('evidence_text') or item['evidence']}")
+    if not item.get("table") and not _is_completeness(item) and (
+        item.get("observed") is not None or item.get("expected") is not None
+    ):
+        lines.append(f"   填报值 {_fmt(item.get('observed'))}；参照值 {_fmt(item.get('expected'))}")
+    if item.get("check_hint"):
+        lines.append(f"   （{item['check_hint']}）")
     lines.append("")
     return lines
 
@@ -213,22 +225,65 @@ WEB_BASE_URL_ENV = "HUIZONG_WEB_BASE_URL"
 DEFAULT_WEB_BASE_URL = "http://127.0.0.1:8080/huizong"
 
 
+def _web_secret() -> str | None:
+    from huizong.web.auth import SecretMissing, resolve_secret
+
+    try:
+        return resolve_secret()
+    except SecretMissing:
+        log.warning("no HUIZONG_WEB_SECRET: digests go out without sign-in links")
+        return None
+
+
+def web_base_url() -> str:
+    return os.environ.get(WEB_BASE_URL_ENV, DEFAULT_WEB_BASE_URL)
+
+
 def sign_in_links(email: str, unit_codes: list[str]) -> list[str]:
     """Links to the officials' pages, scoped to each unit's subtree, or none without a secret."""
     from datetime import timedelta
 
-    from huizong.web.auth import SecretMissing, make_link, resolve_secret
+    from huizong.web.auth import make_link
 
-    try:
-        secret = resolve_secret()
-    except SecretMissing:
-        log.warning("no HUIZONG_WEB_SECRET: digests go out without sign-in links")
+    secret = _web_secret()
+    if secret is None:
         return []
-    base_url = os.environ.get(WEB_BASE_URL_ENV, DEFAULT_WEB_BASE_URL)
     return [
-        make_link(email, code, timedelta(days=LINK_DAYS), secret=secret, base_url=base_url)
+        make_link(email, code, timedelta(days=LINK_DAYS), secret=secret, base_url=web_base_url())
         for code in unit_codes
     ]
+
+
+def finding_links(
+    engine: Engine, email: str, unit_codes: list[str], items: list[dict]
+) -> list[tuple[str, str, int, str]]:
+    """One sign-in link per (unit, period) with findings, opening the page that holds them.
+
+    The link is signed for the recipient's own unit (their scope); ``unit`` and
+    ``period`` only say where it opens, and the app checks the unit is in scope.
+    """
+    from datetime import timedelta
+
+    from huizong.web.auth import make_link
+    from huizong.web.queries import in_subtree
+
+    secret = _web_secret()
+    if secret is None:
+        return []
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for item in items:
+        groups.setdefault((str(item["unit_code"]).strip(), str(item["period"])), []).append(item)
+    out = []
+    for (unit_code, period), found in groups.items():
+        scope = next((c for c in unit_codes if in_subtree(engine, c, unit_code)), None)
+        if scope is None:
+            continue
+        link = make_link(email, scope, timedelta(days=LINK_DAYS), secret=secret,
+                         base_url=web_base_url())
+        query = urlencode({"unit": unit_code, "period": period})
+        name = found[0].get("unit_name") or unit_code
+        out.append((name, period, len(found), f"{link}?{query}"))
+    return out
 
 
 def build_digests(engine: Engine, *, run_id: str, sender: str | None = None) -> list[Digest]:
@@ -241,6 +296,7 @@ def build_digests(engine: Engine, *, run_id: str, sender: str | None = None) -> 
 
     # A warning its unit has explained on the officials' pages is not news any more.
     explained = explained_finding_ids(engine)
+    counted: dict = {}  # (unit, period) → consolidation, shared by every recipient's digest
     digests: list[Digest] = []
     with engine.connect() as conn:
         names = {
@@ -258,6 +314,8 @@ def build_digests(engine: Engine, *, run_id: str, sender: str | None = None) -> 
             resolved = _rows(conn, RESOLVED_SQL, email)
             if not new and not resolved:
                 continue
+            # In the pages' words and with the figures as the pages count them.
+            new = present.describe(engine, new, consolidations=counted)
             codes = [r.unit_code for r in registrations]
             digests.append(
                 Digest(
@@ -270,6 +328,8 @@ def build_digests(engine: Engine, *, run_id: str, sender: str | None = None) -> 
                     resolved=resolved,
                     sender=sender,
                     links=sign_in_links(email, codes),
+                    finding_links=finding_links(engine, email, codes, new),
+                    web_base=web_base_url(),
                 )
             )
     return digests

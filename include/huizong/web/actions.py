@@ -134,6 +134,9 @@ def approval_blockers(engine: Engine, session: Session, unit_code: str, form: st
         return ["只有直属上级妇联可以审核本单位的报表"]
     if queries.active_approval(engine, unit_code, form, period) is not None:
         return ["已经审核"]
+    if queries.year_quarters(engine, form, period):
+        # Intake locks what is approved per period returned: the quarters, not the year.
+        return ["本报表按季度报送，请在各季度的页面分别审核"]
     status = queries.unit_status(engine, unit_code, form, period)
     if status is None or status.latest_status is None:
         reasons.append("尚未收到本期报表")

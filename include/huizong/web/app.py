@@ -11,10 +11,10 @@ This module imports nothing from Airflow.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 
 from huizong.textsafe import page_safe
-from huizong.web import actions, queries
+from huizong.web import actions, present, queries, vocab
 from huizong.web.auth import (
     SESSION_COOKIE,
     LinkInvalid,
@@ -59,7 +59,7 @@ _SECURITY_HEADERS = {
     # The Airflow UI shows the pages in an iframe of its own origin; nobody else may.
     "X-Frame-Options": "SAMEORIGIN",
     "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
         "form-action 'self'; frame-ancestors 'self'; base-uri 'none'"
     ),
     "Cache-Control": "no-store",
@@ -131,13 +131,7 @@ def _fmt(value: Any) -> str:
 
 def _beijing_time(value: Any) -> str:
     """A warehouse timestamp (UTC) as Beijing time, to the minute."""
-    if value in (None, ""):
-        return "—"
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
-        return str(value)
-    return (moment + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+    return vocab.beijing_time(value) or "—"
 
 
 def create_app(
@@ -156,7 +150,9 @@ def create_app(
     templates.env.finalize = page_safe
     templates.env.filters["num"] = _fmt
     templates.env.filters["bjtime"] = _beijing_time
-    templates.env.globals["status_labels"] = queries.STATUS_LABELS
+    templates.env.globals["status_labels"] = vocab.STATUS_LABELS
+    templates.env.globals["vocab"] = vocab
+    templates.env.filters["period"] = vocab.period_label
     app.state.config = cfg
 
     @app.middleware("http")
@@ -265,7 +261,27 @@ def create_app(
         if queries.unit(cfg.engine, session.unit_code) is None:
             raise PageError(404, "没有找到", "链接中的单位不存在。")
         # Redirect so the token leaves the address bar and browser history.
-        return set_session(request, session, f"{_base(request)}/subtree/{session.unit_code}")
+        return set_session(request, session, landing(request, session))
+
+    def landing(request: Request, session: Session) -> str:
+        """Where a link from a digest opens: the unit and period it names, if in scope.
+
+        Only a unit code and a period are taken from the link, never a path: an
+        unknown period or a unit outside the session's subtree opens the
+        official's own subtree instead.
+        """
+        target = f"{_base(request)}/subtree/{session.unit_code}"
+        unit_code = request.query_params.get("unit", "")
+        period = request.query_params.get("period", "")
+        if period and queries.period_info(cfg.engine, period) is None:
+            period = ""
+        query = f"?{urlencode({'period': period})}" if period else ""
+        if unit_code.isdigit() and len(unit_code) == 12 and queries.in_subtree(
+            cfg.engine, session.unit_code, unit_code
+        ):
+            anchor = "#findings" if period else ""
+            return f"{_base(request)}/unit/{unit_code}{query}{anchor}"
+        return target + query
 
     def sign_in_engineer(request: Request, user_name: str) -> Response:
         return set_session(request, engineer_session(user_name), f"{_base(request)}/")
@@ -314,7 +330,7 @@ def create_app(
         report = queries.subtree_report(cfg.engine, code, form, period)
         return render(request, "subtree.html", {
             "session": session, "unit": root, "report": report, "form": form,
-            "period": period, "periods": queries.periods_with_returns(cfg.engine, form),
+            "period": period, "periods": queries.unit_periods(cfg.engine, code, form),
             "crumbs": nav(session, code), "query": urlencode({"period": period, "form": form}),
         })
 
@@ -326,16 +342,23 @@ def create_app(
         parent = (target["parent_code"] or "").strip()
         is_parent_official = not session.is_engineer and session.unit_code == parent
         approval = queries.active_approval(engine, code, form, period)
+        cons = queries.consolidation(engine, code, form, period)
+        findings = present.describe(
+            engine, queries.unit_findings(engine, code, form, period),
+            consolidations={(code, period): cons},
+        )
         return {
             "session": session,
             "unit": target,
             "form": form,
             "period": period,
-            "periods": queries.periods_with_returns(engine, form),
+            "periods": queries.unit_periods(engine, code, form),
             "crumbs": nav(session, code),
             "status": queries.unit_status(engine, code, form, period),
-            "rows": queries.return_rows(engine, code, form, period),
-            "findings": queries.unit_findings(engine, code, form, period),
+            "cons": cons,
+            "rows": cons.rows,
+            "findings": findings,
+            "quarter_findings": quarter_findings(code, form, period, cons),
             "versions": queries.unit_versions(engine, code, form, period),
             "quarantine": queries.unit_quarantine(engine, code, form, period),
             "audit": queries.unit_audit(engine, code),
@@ -351,6 +374,17 @@ def create_app(
             "query": urlencode({"period": period, "form": form}),
             "done": _DONE_MESSAGES.get(request.query_params.get("done", "")),
         }
+
+    def quarter_findings(code: str, form: str, period: str,
+                         cons: queries.Consolidation) -> list[dict[str, Any]]:
+        """For a year built from quarters: each quarter with its open findings, to link to."""
+        out = []
+        for quarter in cons.quarters:
+            found = [f for f in queries.unit_findings(cfg.engine, code, form, quarter)
+                     if f["resolved_at"] is None]
+            if found:
+                out.append({"period": quarter, "open": len(found)})
+        return out
 
     @app.get("/unit/{code}", response_class=HTMLResponse)
     def unit_page(request: Request, code: str, period: str | None = None,
@@ -400,6 +434,10 @@ def create_app(
     @app.post("/unit/{code}/approve")
     async def approve(request: Request, code: str):
         def act(session: Session, fields: dict[str, str], form: str, period: str) -> None:
+            # Approving locks the return: the page asks for a ticked box (and, with
+            # JavaScript, a confirm() dialog); a post without the box changes nothing.
+            if fields.get("confirm") != "yes":
+                raise actions.ActionRefused("审核会锁定该报表：请勾选“我已核对”后再点“审核通过”")
             actions.approve(cfg.engine, session, code, form, period)
 
         return await unit_action(request, code, "approve", act)
@@ -432,15 +470,38 @@ def create_app(
             headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
         )
 
+    @app.get("/notice/{notice_id}")
+    def stored_notice(request: Request, notice_id: str):
+        """The copy of a notice's page the platform kept, by the notice's id only.
+
+        A notice is public, but this serves nothing but stored pages: the id
+        must be a notice's, its body a file in the raw landing. The page is
+        sandboxed (no script, no forms, its own origin) so a portal's markup
+        cannot act inside the officials' app.
+        """
+        session_of(request)
+        if not re.fullmatch(r"[0-9a-f]{64}", notice_id):
+            raise PageError(404, "没有找到", "没有这份通知。")
+        stored = queries.stored_notice_page(cfg.engine, notice_id)
+        path = safe_raw_path(cfg.raw_dir, str(stored["raw_path"])) if stored else None
+        if path is None:
+            raise PageError(404, "没有找到", "平台没有保存这份通知的原文。")
+        charset = str(stored.get("encoding") or "utf-8")
+        return FileResponse(path, media_type=f"text/html; charset={charset}", headers={
+            "Content-Security-Policy": "sandbox; default-src 'none'; img-src data:; "
+                                       "style-src 'unsafe-inline'",
+        })
+
     def table(session: Session, code: str, name: str, period: str,
               form: str) -> tuple[list[str], list[dict[str, Any]]]:
+        """A page's table for download, in the officials' words (see :mod:`vocab`)."""
         engine = cfg.engine
         if name == "children":
             report = queries.subtree_report(engine, code, form, period)
             rows = []
             for status, rollup in report.children:
                 rows.append({
-                    "unit_code": status.unit_code, "unit_name": status.name,
+                    "unit_name": status.name, "unit_code": status.unit_code,
                     "period": period, "form": form, "due_date": status.due_date,
                     "due_date_source": status.due_date_source,
                     "first_submitted_on": status.first_submitted_on,
@@ -453,17 +514,43 @@ def create_app(
                     "subtree_with_errors": rollup.with_errors,
                     "subtree_approved": rollup.approved,
                 })
-            return (list(rows[0]) if rows else ["unit_code"]), rows
-        if name == "rows":
-            rows = queries.return_rows(engine, code, form, period)
+            columns = list(rows[0]) if rows else ["unit_name", "unit_code"]
+        elif name == "rows":
+            cons = queries.consolidation(engine, code, form, period)
+            status = ("blocked" if cons.own_blocked
+                      else cons.own[-1].status if cons.own else None)
+            rows = [{**r, "period": period, "return_status": status,
+                     "children_blocked": len(cons.blocked_children)} for r in cons.rows]
+            columns = ["period", "indicator_code", "indicator_name", "unit", "value_current",
+                       "value_ytd", "value_last_year", "sum_children", "diff",
+                       "children_reported", "children_expected", "children_blocked",
+                       "return_status"]
         elif name == "findings":
-            rows = queries.unit_findings(engine, code, form, period)
+            rows = []
+            for f in present.describe(engine, queries.unit_findings(engine, code, form, period)):
+                state = ("已解决" if f["resolved_at"] else "已说明" if f["explanation"]
+                         else "未解决")
+                rows.append({
+                    "period": f["period"], "severity": f["severity"], "check": f["check_label"],
+                    "indicator_code": f["indicator_code"], "message": f["message"],
+                    "evidence": f["evidence_text"] or f["quote"] or "", "state": state,
+                    "explanation": f["explanation"], "explained_by": f["explained_by"],
+                    "explained_at": vocab.beijing_time(f["explained_at"]),
+                    "first_seen": vocab.beijing_time(f["first_seen"]),
+                })
+            columns = ["period", "severity", "check", "indicator_code", "message", "evidence",
+                       "state", "explanation", "explained_by", "explained_at", "first_seen"]
         elif name == "versions":
-            rows = queries.unit_versions(engine, code, form, period)
+            rows = [{**v, "period": period,
+                     "submitted_at": vocab.beijing_time(v["submitted_at"] or v["received_at"])}
+                    for v in queries.unit_versions(engine, code, form, period)]
+            columns = ["period", "version", "channel", "status", "submitted_at", "source_uri"]
         else:
-            rows = queries.unit_audit(engine, code)
-        columns = list(rows[0]) if rows else []
-        return columns, rows
+            rows = [{**a, "created_at": vocab.beijing_time(a["created_at"])}
+                    for a in queries.unit_audit(engine, code)]
+            columns = ["created_at", "action", "period", "actor_email", "detail"]
+        translated = [vocab.translate_row(r, columns) for r in rows]
+        return [vocab.COLUMNS.get(c, c) for c in columns], translated
 
     @app.get("/table/{code}/{filename}")
     def download_table(request: Request, code: str, filename: str, period: str | None = None,

@@ -93,9 +93,9 @@ def _revoke(args: argparse.Namespace) -> int:
     engine = get_engine()
     migrate(engine)
     if args.link:
-        link_id = args.link if len(args.link) == 32 and "/" not in args.link else (
-            link_id_of(args.link)
-        )
+        # A digest's links may carry ?unit=…&period=… (where they open): not part of the token.
+        link = args.link.split("#", 1)[0].split("?", 1)[0]
+        link_id = link if len(link) == 32 and "/" not in link else link_id_of(link)
         revoke_link(engine, link_id, reason=args.reason)
         print(f"revoked link {link_id}")
     else:

@@ -54,31 +54,35 @@ class SampleWarehouse:
         status: str = "published",
         last_year: dict[str, float | None] | None = None,
     ) -> str:
-        """A return: raw file, submission row and its latest facts (older versions superseded)."""
-        body = ("\n".join(f"{k},{v}" for k, v in sorted(values.items())) + "\n").encode()
-        raw_sha = hashlib.sha256(body + f"{unit_code}{period}{version}".encode()).hexdigest()
-        raw_path = self.raw_dir / "returns" / "drop" / "2025-01-01" / f"{raw_sha}.csv"
-        raw_path.parent.mkdir(parents=True, exist_ok=True)
-        raw_path.write_bytes(body)
+        """A return: raw file, submission row and its latest facts (older versions superseded).
+
+        The raw file is a real FL-01 workbook (CSV) the intake's parser reads. A
+        ``blocked`` return gets no facts, as publishing does with a return that
+        failed its checks: its figures live on only in the raw file.
+        """
+        raw_path = self.write_raw(unit_code, period, values, version, last_year)
+        raw_sha = hashlib.sha256(raw_path.read_bytes()).hexdigest()
         source_uri = f"drop://{unit_code}/{FORM}/{period}/return_v{version}.csv"
         submission_id = _sha(f"drop|{source_uri}|{raw_sha}")
         submitted_on = submitted_on or date(2025, 1, 5)
         submitted_at = datetime.combine(submitted_on, datetime.min.time()) + timedelta(hours=1)
+        blocked = status == "blocked"
         with self.engine.begin() as conn:
-            conn.execute(
-                sa.text(
-                    "UPDATE return_submission SET status = 'superseded' WHERE unit_code = :u "
-                    "AND form = :f AND period = :p AND version < :v"
-                ),
-                {"u": unit_code, "f": FORM, "p": period, "v": version},
-            )
-            conn.execute(
-                sa.text(
-                    "UPDATE fact_indicator_value SET is_latest = FALSE WHERE unit_code = :u "
-                    "AND form = :f AND period = :p AND source = 'return'"
-                ),
-                {"u": unit_code, "f": FORM, "p": period},
-            )
+            if not blocked:
+                conn.execute(
+                    sa.text(
+                        "UPDATE return_submission SET status = 'superseded' WHERE unit_code = :u "
+                        "AND form = :f AND period = :p AND version < :v AND status <> 'blocked'"
+                    ),
+                    {"u": unit_code, "f": FORM, "p": period, "v": version},
+                )
+                conn.execute(
+                    sa.text(
+                        "UPDATE fact_indicator_value SET is_latest = FALSE WHERE unit_code = :u "
+                        "AND form = :f AND period = :p AND source = 'return'"
+                    ),
+                    {"u": unit_code, "f": FORM, "p": period},
+                )
             upsert(
                 conn,
                 "return_submission",
@@ -125,13 +129,39 @@ class SampleWarehouse:
                 }
                 for code, value in sorted(values.items())
             ]
-            upsert(
-                conn,
-                "fact_indicator_value",
-                facts,
-                ["unit_code", "form", "indicator_code", "period", "source", "source_ref"],
-            )
+            if not blocked:
+                upsert(
+                    conn,
+                    "fact_indicator_value",
+                    facts,
+                    ["unit_code", "form", "indicator_code", "period", "source", "source_ref"],
+                )
         return submission_id
+
+    def write_raw(self, unit_code: str, period: str, values: dict[str, float | None],
+                   version: int, last_year: dict[str, float | None] | None) -> Path:
+        from huizong.returns.samples import LayoutOptions, write_return
+
+        with self.engine.connect() as conn:
+            name = conn.execute(
+                sa.text("SELECT name FROM dim_org_unit WHERE unit_code = :u AND valid_to IS NULL"),
+                {"u": unit_code},
+            ).scalar() or unit_code
+        # Rows the return leaves out are blank cells of the workbook.
+        rows = {
+            code: {"current": values.get(code), "ytd": values.get(code),
+                   "last_year": (last_year or {}).get(code)}
+            for code in catalog.indicators(FORM)
+        }
+        folder = self.raw_dir / "returns" / "drop" / "2025-01-01"
+        folder.mkdir(parents=True, exist_ok=True)
+        scratch = folder / f"{unit_code}-{period}-v{version}.tmp.csv"
+        write_return(scratch, unit_code=unit_code, unit_name=name, period=period, rows=rows,
+                     layout=LayoutOptions(fmt="csv"))
+        # Content-addressed like the raw landing.
+        path = folder / f"{hashlib.sha256(scratch.read_bytes()).hexdigest()}.csv"
+        scratch.replace(path)
+        return path
 
     def finding(
         self,
