@@ -41,7 +41,7 @@ def _through_the_pipeline(world, unit: str, values: dict) -> str:
         channel="drop", source_uri=f"{unit}/{FORM}/{PERIOD}/{raw.name}",
         submitted_unit_code=unit, form=FORM, period=PERIOD,
         raw_sha256=hashlib.sha256(raw.read_bytes()).hexdigest(), raw_path=str(raw),
-        received_at=moment, submitted_at=moment, filename=raw.name,
+        received_at=moment, claimed_at=moment, filename=raw.name,
     )  # fmt: skip
     staged = triage(received, as_of=date(2025, 1, 6))
     assert isinstance(staged, StagedSubmission), staged
