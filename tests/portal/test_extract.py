@@ -5,16 +5,9 @@ import json
 from pathlib import Path
 
 import pytest
-from huizong.portal.extract import (
-    _AFTER_DIGITS,
-    _FIGURE,
-    _NUMERAL_RUN,
-    PageExtraction,
-    Statistic,
-    _figure_from_match,
-    _new_statistic,
-    extract_page,
-)
+from huizong.portal.extract import PageExtraction, Statistic, extract_page
+from huizong.portal.extract.figures import AFTER_DIGITS, FIGURE, NUMERAL_RUN, figure_from_match
+from huizong.portal.extract.model import new_statistic
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "include" / "huizong" / "data" / "corpus"
@@ -246,12 +239,12 @@ def test_digit_runs_skipped_by_the_prefilter_make_no_figure() -> None:
     # full pattern must agree: the match ends with the run and gives no figure.
     for code_point in range(0x20, 0x10000):
         char = chr(code_point)
-        if 0xD800 <= code_point <= 0xDFFF or char in _AFTER_DIGITS or _NUMERAL_RUN.match(char):
+        if 0xD800 <= code_point <= 0xDFFF or char in AFTER_DIGITS or NUMERAL_RUN.match(char):
             continue
         text = f"共2021{char}项"
-        match = _FIGURE.match(text, 1)
+        match = FIGURE.match(text, 1)
         assert match is not None and match.end() == 5, repr(char)
-        assert _figure_from_match(text, match, set()) is None, repr(char)
+        assert figure_from_match(text, match, set()) is None, repr(char)
 
 
 def test_statistic_built_for_the_figure_loop_equals_the_dataclass() -> None:
@@ -271,6 +264,6 @@ def test_statistic_built_for_the_figure_loop_equals_the_dataclass() -> None:
         "period": "2021",
         "kind": "prose",
     }
-    fast = _new_statistic(values)
+    fast = new_statistic(values)
     slow = Statistic(**values)  # type: ignore[arg-type]
     assert fast == slow and vars(fast) == vars(slow) and hash(fast) == hash(slow)

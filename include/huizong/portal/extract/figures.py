@@ -1,0 +1,524 @@
+"""Figures in running text: numbers, units, multipliers and qualifiers.
+
+A figure is a number with its measure word, percentage, 万/亿 multiplier and
+the qualifier words around it (约, 余, 以上, …); this module finds them and
+says what they are worth, nothing about what they count or whose they are.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from dataclasses import dataclass
+
+from huizong.portal.numbers import (
+    CANONICAL_UNIT,
+    UNIT_WORDS,
+    decimals_of,
+    parse_amount,
+    parse_percent,
+    to_number,
+)
+
+UNIT_PATTERN = "|".join(UNIT_WORDS)
+
+
+_CN = "零〇一二两三四五六七八九十百千万亿"
+
+
+FIGURE = re.compile(
+    # percentages first: they share digits with counts
+    r"(?P<pct>"
+    r"(?P<pct_num>\d+(?:\.\d+)?)\s*%"
+    f"|百分之[{_CN}\\d.点]+"
+    r"|(?<![一\d])(?:[二三四五六七八九]|十)成(?![员立为果绩效功本熟长都就交型年人千])"
+    f"|(?<![\\d/.])\\d{{1,3}}/\\d{{1,3}}(?![\\d/])"
+    f"|[{_CN}]{{1,3}}分之[{_CN}]{{1,3}}"
+    r")"
+    r"|(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+    f"|[{_CN}]+(?=[余多来万亿]|{UNIT_PATTERN}))"
+    r"(?P<q1>余|多|来)?"
+    r"(?P<mult>(?:十|百|千)?(?:万|亿)+|千|百)?"
+    r"(?P<q2>余|多)?"
+    f"(?P<unit>{UNIT_PATTERN})?"
+)
+
+
+NUMERAL_RUN = re.compile(f"[\\d{_CN}]+")
+
+
+# What can follow a run of ASCII digits inside a _FIGURE match: a percent sign
+# (spaces allowed before it), a decimal point, a thousands comma, a fraction
+# slash, 余/多/来, a measure word. Most runs are bare digits followed by
+# anything else (dates, years, phone and hotline numbers), which never make a
+# figure, so they skip the full pattern.
+AFTER_DIGITS = frozenset("%.,/余多来" + "".join(word[0] for word in UNIT_WORDS))
+
+
+_SPACED_PERCENT = re.compile(r"\s+%")
+
+
+_SUFFIX_QUALIFIER = re.compile(r"(以上|左右|以内|以下|之多|上下|有余)")
+
+
+PREFIX_QUALIFIERS: tuple[tuple[str, str], ...] = (
+    ("不超过", "at_most"),
+    ("不多于", "at_most"),
+    ("不高于", "at_most"),
+    ("少于", "at_most"),
+    ("不少于", "at_least"),
+    ("不低于", "at_least"),
+    ("超过了", "at_least"),
+    ("超过", "at_least"),
+    ("突破", "at_least"),
+    ("至少", "at_least"),
+    ("逾", "at_least"),
+    ("超", "at_least"),
+    ("上", "at_least"),
+    ("大约", "approx"),
+    ("约", "approx"),
+    ("将近", "at_most"),
+    ("接近", "at_most"),
+    ("不足", "at_most"),
+    ("不到", "at_most"),
+    ("最多", "at_most"),
+    ("近", "at_most"),
+)
+
+
+PREFIX_QUALIFIERS = tuple(sorted(PREFIX_QUALIFIERS, key=lambda item: len(item[0]), reverse=True))
+
+
+SUFFIX_TO_QUALIFIER = {
+    "以上": "at_least",
+    "之多": "at_least",
+    "有余": "at_least",
+    "左右": "approx",
+    "上下": "approx",
+    "以内": "at_most",
+    "以下": "at_most",
+}
+
+
+_INFIX_TO_QUALIFIER = {"余": "at_least", "多": "at_least", "来": "approx"}
+
+
+_STRONG_SINGLE_CN_UNITS = frozenset(
+    [
+        "人",
+        "名",
+        "户",
+        "人次",
+        "场",
+        "场次",
+        "期",
+        "家",
+        "次",
+        "件",
+        "篇",
+        "条",
+        "起",
+        "例",
+        "元",
+        "批",
+        "轮",
+        "项",
+        "支",
+        "所",
+    ]
+)
+
+
+_LIST_JOIN = re.compile(r"^\s*(?:、|和|及|与|以及|,|，|至|到|-|~|—|～)\s*$")
+
+
+# 个月/个人/名单/次日: the measure word starts another word.
+_UNIT_IN_WORD = frozenset(
+    [
+        "个月",
+        "个人",
+        "名单",
+        "次日",
+        "次年",
+        "期间",
+        "家庭",
+        "家长",
+        "份额",
+        "条件",
+        "件事",
+        "位于",
+        "条例",
+        "分钟",
+        "场所",
+        "期刊",
+    ]
+)
+
+
+_TIGHT_LIST_JOIN = re.compile(r"^\s*(?:、|和|及|与|以及)\s*$")
+
+
+_TIME_AFTER = re.compile(r"^(?:\d+\s*秒|钟|\d+\s*分)")
+
+
+_PROGRAMME_ADJACENT = "+＋×*"
+
+
+_QUOTE_PAIRS = {"《": "》", "“": "”", "「": "」", "〈": "〉"}
+
+
+_SHORT_QUOTE = 14
+
+
+def _quoted_positions(text: str) -> set[int]:
+    """Positions inside 《…》 and inside short “…” names, where figures are names.
+
+    A set, not spans: every candidate figure asks, and the quoted characters
+    of a page are few (a quote closes within 80 characters).
+    """
+    positions: set[int] = set()
+    for opener, closer in _QUOTE_PAIRS.items():
+        start = text.find(opener)
+        while start >= 0:
+            end = text.find(closer, start + 1, start + 80)
+            if end < 0:
+                start = text.find(opener, start + 1)
+                continue
+            if opener == "《" or end - start - 1 <= _SHORT_QUOTE:
+                positions.update(range(start + 1, end))
+            start = text.find(opener, end + 1)
+    return positions
+
+
+def _inside_any(spans: list[tuple[int, int]], pos: int) -> bool:
+    return any(start <= pos < end for start, end in spans)
+
+
+# Built positionally where figures are found: keyword arguments cost a
+# third of the call there.
+@dataclass
+class Figure:
+    start: int
+    end: int
+    number_start: int
+    value: float
+    unit: str | None
+    qualifier: str
+    has_unit: bool
+    is_percent: bool
+    mult: str | None
+    decimals: int
+    raw_number: str
+
+
+_NOT_APPROX_BEFORE_YUE = frozenset("签合公预条制相节契履违特邀婚誓和")
+
+
+_FRACTION_LEAD = re.compile(r"(?:占|达|超过|超|近|约|的|为|达到)\s*$")
+
+
+_BARE_MULTIPLIER_LEAD = re.compile(r"(?:近|上|逾|超|约)$")
+
+
+_ROUND_THE_CLOCK_LEAD = re.compile(r"(?:累计|共|时长|合计)\S{0,4}$")
+
+
+# The same words keyed by length, longest first: a window lookup per length
+# instead of an endswith per word (this runs for every candidate figure).
+_PREFIX_BY_LENGTH: tuple[tuple[int, dict[str, str]], ...] = tuple(
+    (length, {word: qualifier for word, qualifier in PREFIX_QUALIFIERS if len(word) == length})
+    for length in sorted({len(word) for word, _ in PREFIX_QUALIFIERS}, reverse=True)
+)
+
+
+# The word ends right before the figure; most figures follow none of these.
+_PREFIX_LAST_CHARS = frozenset(word[-1] for word, _qualifier in PREFIX_QUALIFIERS)
+
+
+def _prefix_qualifier(text: str, pos: int) -> tuple[str, int]:
+    if not pos or text[pos - 1] not in _PREFIX_LAST_CHARS:
+        return "exact", pos
+    window = text[max(0, pos - 3) : pos]
+    for length, words in _PREFIX_BY_LENGTH:
+        if len(window) < length:
+            continue
+        word = window[-length:]
+        qualifier = words.get(word)
+        if qualifier is None:
+            continue
+        if word == "上" and text[pos : pos + 1] not in ("万", "千", "百"):
+            continue
+        if word == "约" and len(window) >= 2 and window[-2] in _NOT_APPROX_BEFORE_YUE:
+            continue
+        if word == "超" and len(window) >= 2 and window[-2] in "赶高":
+            continue
+        return qualifier, pos - length
+    return "exact", pos
+
+
+def _reject(text: str, match: re.Match[str], quoted: set[int]) -> bool:
+    start, end = match.span()
+    before = text[start - 1] if start else ""
+    after = text[end] if end < len(text) else ""
+    if start in quoted:
+        return True
+    # (before/after are "" at the ends of the text, and "" is in every string)
+    if (before and before in _PROGRAMME_ADJACENT) or (after and after in _PROGRAMME_ADJACENT):
+        return True
+    if (before.isascii() and before.isalpha()) or (after.isascii() and after.isalpha()):
+        return True
+    if before == "第" or text[max(0, start - 2) : start] in ("排名", "名列", "位列"):
+        return True
+    if before in ".-/:" and start >= 2 and text[start - 2].isdigit():
+        return True
+    return (
+        after in "-/."
+        and end + 1 < len(text)
+        and text[end + 1].isdigit()
+        and not match.group("unit")
+    )
+
+
+def figure_from_match(text: str, match: re.Match[str], quoted: set[int]) -> Figure | None:
+    pct, _pct_num, number, q1, mult, q2, unit_word = match.groups()
+    if (
+        not pct
+        and not unit_word
+        and not mult
+        and (number[0].isdigit() or not number.endswith(("万", "亿")))
+    ):
+        return None
+    start, end = match.span()
+    if pct:
+        if _reject(text, match, quoted):
+            return None
+        if "/" in pct and not _FRACTION_LEAD.search(text[max(0, start - 3) : start]):
+            return None
+        value = parse_percent(pct)
+        if value is None:
+            return None
+        qualifier, figure_start = _prefix_qualifier(text, start)
+        suffix = _SUFFIX_QUALIFIER.match(text, end)
+        if suffix:
+            qualifier = SUFFIX_TO_QUALIFIER[suffix.group(1)]
+            end = suffix.end()
+        return Figure(
+            figure_start, end, start, value, "%", qualifier, True, True, None, decimals_of(pct), pct
+        )
+    infix = q1 or q2
+    is_chinese = not number[0].isdigit()
+    if is_chinese:
+        if number.startswith("一") and len(number) == 1:
+            return None
+        if len(number) == 1 and number in "十百千万亿":
+            pre_window = text[max(0, start - 2) : start]
+            if not infix and not _BARE_MULTIPLIER_LEAD.search(pre_window):
+                return None
+        elif len(number) == 1 and (unit_word is None or unit_word not in _STRONG_SINGLE_CN_UNITS):
+            return None
+        if unit_word is None and not mult and not number.endswith(("万", "亿")):
+            return None
+        if any(ch not in _CN for ch in number):
+            return None
+        if number[0] in "〇零":
+            return None
+    if unit_word is None and not mult and not (is_chinese and number.endswith(("万", "亿"))):
+        return None
+    # After the checks on the match alone: most candidates fail those cheaper.
+    if _reject(text, match, quoted):
+        return None
+    if unit_word == "分" and (
+        _TIME_AFTER.match(text[end : end + 4]) or text[max(0, start - 1) : start] in ("时", "点")
+    ):
+        return None
+    if (
+        unit_word == "小时"
+        and number == "24"
+        and not _ROUND_THE_CLOCK_LEAD.search(text[max(0, start - 6) : start])
+    ):
+        return None
+    if unit_word is not None and text[end : end + 1] and unit_word + text[end] in _UNIT_IN_WORD:
+        return None
+    amount = parse_amount(number + mult if mult else number)
+    if amount is None:
+        return None
+    if not is_chinese and unit_word is None and mult is None:
+        return None
+    qualifier, figure_start = _prefix_qualifier(text, start)
+    if infix:
+        qualifier = _INFIX_TO_QUALIFIER[infix]
+    figure_end = end
+    suffix = _SUFFIX_QUALIFIER.match(text, end)
+    if suffix and (unit_word or mult):
+        qualifier = SUFFIX_TO_QUALIFIER[suffix.group(1)]
+        figure_end = suffix.end()
+    unit = CANONICAL_UNIT.get(unit_word) if unit_word else None
+    if unit is None and number.isdigit() and len(number) == 4 and number[:2] in ("19", "20"):
+        return None
+    return Figure(
+        figure_start,
+        figure_end,
+        start,
+        amount,
+        unit,
+        qualifier,
+        unit_word is not None,
+        False,
+        mult,
+        decimals_of(number),
+        number,
+    )
+
+
+_LIST_JOIN_TAIL = re.compile(r"(、|和|及|与|以及|,|，|至|到|-|~|—|～)\s*$")
+
+
+_RESPECTIVELY = re.compile(r"分别|依次")
+
+
+_BARE_LIST_ITEM = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(?P<q>余|多)?(?P<mult>万|亿)?\s*$")
+
+
+def _share_list_units(text: str, figures: list[Figure]) -> list[Figure]:
+    """``分别为12、15、20人`` / ``3000-10000元``: bare numbers take the list's unit."""
+    extra: list[Figure] = []
+    for figure in figures:
+        if not figure.has_unit or figure.is_percent:
+            continue
+        cursor = figure.number_start
+        while True:
+            head = text[max(0, cursor - 16) : cursor]
+            join = _LIST_JOIN_TAIL.search(head)
+            if not join:
+                break
+            before = head[: join.start()]
+            item = _BARE_LIST_ITEM.search(before)
+            if not item:
+                break
+            item_start = cursor - len(head) + item.start()
+            previous_char = text[item_start - 1] if item_start > 0 else ""
+            if previous_char in ("第", "+") or (
+                previous_char.isascii() and previous_char.isalpha()
+            ):
+                break
+            value = parse_amount(item.group(1) + (item.group("mult") or figure.mult or ""))
+            if value is None:
+                break
+            if join.group(1) in ",，" and not _RESPECTIVELY.search(
+                text[max(0, item_start - 12) : item_start]
+            ):
+                break
+            qualifier, prefix_start = _prefix_qualifier(text, item_start)
+            if item.group("q"):
+                qualifier = "at_least"
+            extra.append(
+                Figure(
+                    start=prefix_start,
+                    end=cursor - len(head) + item.end(),
+                    number_start=item_start,
+                    value=value,
+                    unit=figure.unit,
+                    qualifier=qualifier,
+                    has_unit=False,
+                    is_percent=False,
+                    mult=item.group("mult") or figure.mult,
+                    decimals=decimals_of(item.group(1)),
+                    raw_number=item.group(1),
+                )
+            )
+            cursor = item_start
+    return extra
+
+
+def _propagate_list_qualifiers(text: str, figures: list[Figure]) -> None:
+    """``分别在70%、60%和40%以上``: a closing qualifier covers the whole list."""
+    for index in range(len(figures) - 1, 0, -1):
+        last = figures[index]
+        if last.qualifier == "exact" or text[last.end - 2 : last.end] not in SUFFIX_TO_QUALIFIER:
+            continue
+        cursor = index
+        while cursor > 0:
+            previous = figures[cursor - 1]
+            between = text[previous.end : figures[cursor].start]
+            if previous.unit != last.unit or not _TIGHT_LIST_JOIN.match(between):
+                break
+            if previous.qualifier == "exact":
+                previous.qualifier = last.qualifier
+            cursor -= 1
+
+
+def find_figures(text: str, masked: list[tuple[int, int]]) -> list[Figure]:
+    quoted = _quoted_positions(text)
+    figures: list[Figure] = []
+    resume = 0
+    # A cheap scan for runs of numerals, then the full pattern anchored at each.
+    for run in NUMERAL_RUN.finditer(text):
+        start, end = run.span()
+        if start < resume:
+            continue
+        numeral = run.group()
+        if numeral == "一":
+            continue
+        if numeral.isascii() and numeral.isdigit():
+            following = text[end : end + 1]
+            if following not in AFTER_DIGITS and not (
+                following.isspace() and _SPACED_PERCENT.match(text, end)
+            ):
+                continue
+        match = FIGURE.match(text, start)
+        if match is None:
+            continue
+        resume = match.end()
+        if masked and _inside_any(masked, start):
+            continue
+        figure = figure_from_match(text, match, quoted)
+        if figure is not None:
+            figures.append(figure)
+    shared = [f for f in _share_list_units(text, figures) if not _inside_any(masked, f.start)]
+    if shared:
+        # 10万-15万元: the bare 10万 found on its own now has the list's unit.
+        figures = [
+            f
+            for f in figures
+            if f.has_unit or not any(x.start <= f.number_start < x.end for x in shared)
+        ]
+        figures.extend(shared)
+    figures.sort(key=lambda f: f.start)
+    _propagate_list_qualifiers(text, figures)
+    return figures
+
+
+def _figure_start(figure: Figure) -> int:
+    return figure.start
+
+
+def percentage_checks(
+    figures: list[Figure], index: int, sentence_start: int
+) -> tuple[dict[str, object], ...]:
+    """``1390个…完成1364个,占比98.13%``: recompute the rate from its parts."""
+    stated = figures[index]
+    # Figures are sorted by start: the sentence's ones are a slice, found by bisection.
+    first = bisect_left(figures, sentence_start, 0, index, key=_figure_start)
+    earlier = [f for f in figures[first:index] if not f.is_percent]
+    if len(earlier) < 2:
+        return ()
+    part = earlier[-1]
+    total = next(
+        (f for f in reversed(earlier[:-1]) if f.unit == part.unit and f.value >= part.value > 0),
+        None,
+    )
+    if total is None or total.value == 0:
+        return ()
+    computed = part.value / total.value * 100
+    tolerance = 0.5 * 10 ** (-stated.decimals) + 1e-9
+    status = "match" if abs(computed - stated.value) <= tolerance else "mismatch"
+    return (
+        {
+            "check": "percentage_of_parts",
+            "part": to_number(part.value),
+            "total": to_number(total.value),
+            "computed": round(computed, max(2, stated.decimals)),
+            "stated": to_number(stated.value),
+            "status": status,
+        },
+    )
