@@ -233,6 +233,24 @@ CANONICAL_UNIT: dict[str, str] = {
     "节": "节",
     "堂": "堂",
     "分": "分",
+    # Rates besides %: one unit each, never 个 (提高1.2个百分点).
+    "个百分点": "个百分点",
+    "百分点": "个百分点",
+    "倍": "倍",
+    "‰": "‰",
+    "岁": "岁",
+    "株": "株",
+    "棵": "棵",
+    "头": "头",
+    "辆": "辆",
+    "台": "台",
+    "首": "首",
+    "幅": "幅",
+    "枚": "枚",
+    "栋": "栋",
+    "公顷": "公顷",
+    "千米": "公里",
+    "平方公里": "平方公里",
 }
 UNIT_WORDS: tuple[str, ...] = tuple(sorted(CANONICAL_UNIT, key=len, reverse=True))
 PERCENT_UNIT = "%"

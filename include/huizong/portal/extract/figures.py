@@ -76,6 +76,10 @@ PREFIX_QUALIFIERS: tuple[tuple[str, str], ...] = (
     ("超", "at_least"),
     ("上", "at_least"),
     ("大约", "approx"),
+    ("约占", "approx"),
+    ("约为", "approx"),
+    ("约有", "approx"),
+    ("近占", "at_most"),
     ("约", "approx"),
     ("将近", "at_most"),
     ("接近", "at_most"),
@@ -133,6 +137,8 @@ _LIST_JOIN = re.compile(r"^\s*(?:、|和|及|与|以及|,|，|至|到|-|~|—|�
 
 
 # 个月/个人/名单/次日: the measure word starts another word.
+# 两个, 四个, 三位: counts when no fixed expression follows (see _FIXED_AFTER_NUMERAL).
+_COUNTED_SINGLE_CN_UNITS = frozenset(["个", "位", "家", "所", "处", "份", "场次", "篇", "倍"])
 _UNIT_IN_WORD = frozenset(
     [
         "个月",
@@ -279,6 +285,74 @@ def _reject(text: str, match: re.Match[str], quoted: set[int]) -> bool:
     )
 
 
+# Page furniture: view counters (浏览次数：418, 阅读 1024).
+_COUNTER_LEAD = re.compile(
+    r"(?:浏览|阅读|点击|访问|访问量|浏览量|阅读量|点击量|点击率|次数|人气)\s*[:：]?\s*$"
+)
+# Quotas and requirements, not achievements: 名额3名, 限报1个, 一式两份, 每村推荐2户.
+_QUOTA_LEAD = re.compile(
+    r"(?:名额|限报|限额|限|一式|每人|每户|每组|每单位|每篇|每件)\s*[:：为]?\s*$"
+)
+# A bound (不少于5人) is a requirement when the clause asks for it.
+_BOUND_WORDS = frozenset(["不少于", "不低于", "不超过", "不多于", "不高于", "少于", "至少", "最多"])
+_REQUIREMENT = re.compile(
+    r"每|须|需|应|要求|不得|原则上|名额|限|推荐|报送|选送|选派|控制|确保|力争|争取|人数|规模|时长|篇幅"
+)
+# 每村至少推荐2户, 每县报送3个: what each body is asked for.
+_PER_UNIT_QUOTA = re.compile(
+    r"每(?:个|家|位|名)?(?:村|人|户|单位|县|市|区|镇|乡|街道|社区|组|队|校|学校|企业|协会)"
+    r"[^，,。；;]{0,6}?(?:至少|最多|限|推荐|推选|报送|选送|选派|上报|申报|提交)"
+)
+# Plans and targets (力争…, 目标是…), not what was done.
+_PLAN = re.compile(r"力争|预计|计划(?!生育|单列|》)|(?<![模虚])拟(?![定人])")
+# A stated goal covers its whole sentence (目标是,巩固100%…、100%…).
+_GOAL = re.compile(r"目标(?:是|为|任务)")
+# Ages count only as a statistic of a population (平均年龄42岁, 预期寿命75.08岁).
+_AGE_CONTEXT = re.compile(r"年龄|寿命|岁数")
+_CLAUSE_END = re.compile(r"[，,；;。！!？?\n]")
+_SENTENCE_END = re.compile(r"[。！!？?\n]")
+# A lone Chinese numeral before 个/位 in a fixed expression: 四个意识, 两个维护, 三位一体.
+_FIXED_AFTER_NUMERAL = re.compile(
+    r"意识|自信|维护|确立|代表|全面|一体|结合|方面|层面|环节|阶段|步骤|重点|坚持|必须|优先|到位|"
+    r"聚焦|统筹|一批|清单|关键|着力|落实|注重|作风|服务|字|不|体系|机制|工程|行动|抓手|载体|平台|"
+    r"强化|提升|融合|转变|明确|突出|同步|覆盖|主体|责任|战场|百年|大局|基本|规定|文明|建设"
+)
+
+
+def _back_to(pattern: re.Pattern[str], text: str, pos: int, limit: int) -> str:
+    """The text before ``pos`` back to the last match of ``pattern`` (at most ``limit`` chars)."""
+    window = text[max(0, pos - limit) : pos]
+    last = None
+    for last in pattern.finditer(window):
+        pass
+    return window[last.end() :] if last else window
+
+
+def _not_a_statistic(
+    text: str, start: int, end: int, unit: str | None, qualifier_word: str
+) -> bool:
+    """Figures that are furniture, quotas, plans or ages in a name, from the words around them."""
+    lead = text[max(0, start - 8) : start]
+    # 阅读量突破1亿次 reports reach; 阅读 1024 under a title is the page's counter.
+    if (not qualifier_word and _COUNTER_LEAD.search(lead)) or _QUOTA_LEAD.search(lead):
+        return True
+    clause = _back_to(_CLAUSE_END, text, start, 40)
+    sentence = _back_to(_SENTENCE_END, text, start, 80)
+    if qualifier_word in _BOUND_WORDS and _REQUIREMENT.search(sentence):
+        return True
+    if _PER_UNIT_QUOTA.search(sentence):
+        return True
+    if _PLAN.search(clause) or _GOAL.search(sentence):
+        return True
+    if unit == "岁":
+        if not _AGE_CONTEXT.search(sentence) or text[end : end + 1] in ("-", "~", "—", "至", "以"):
+            return True
+        if text[start - 1 : start] in ("-", "~", "—", "至", "满"):
+            return True
+    # A threshold inside a statistic: 增收额在2万元以上的占53%.
+    return text[end : end + 1] == "的" and clause.endswith("在")
+
+
 def figure_from_match(text: str, match: re.Match[str], quoted: set[int]) -> Figure | None:
     pct, _pct_num, number, q1, mult, q2, unit_word = match.groups()
     if (
@@ -302,6 +376,8 @@ def figure_from_match(text: str, match: re.Match[str], quoted: set[int]) -> Figu
         if suffix:
             qualifier = SUFFIX_TO_QUALIFIER[suffix.group(1)]
             end = suffix.end()
+        if _not_a_statistic(text, figure_start, end, "%", text[figure_start:start]):
+            return None
         return Figure(
             figure_start, end, start, value, "%", qualifier, True, True, None, decimals_of(pct), pct
         )
@@ -314,7 +390,14 @@ def figure_from_match(text: str, match: re.Match[str], quoted: set[int]) -> Figu
             pre_window = text[max(0, start - 2) : start]
             if not infix and not _BARE_MULTIPLIER_LEAD.search(pre_window):
                 return None
-        elif len(number) == 1 and (unit_word is None or unit_word not in _STRONG_SINGLE_CN_UNITS):
+        elif len(number) == 1 and (
+            unit_word is None
+            or (
+                unit_word not in _STRONG_SINGLE_CN_UNITS
+                and unit_word not in _COUNTED_SINGLE_CN_UNITS
+            )
+            or _FIXED_AFTER_NUMERAL.match(text, end)
+        ):
             return None
         if unit_word is None and not mult and not number.endswith(("万", "亿")):
             return None
@@ -354,6 +437,8 @@ def figure_from_match(text: str, match: re.Match[str], quoted: set[int]) -> Figu
         figure_end = suffix.end()
     unit = CANONICAL_UNIT.get(unit_word) if unit_word else None
     if unit is None and number.isdigit() and len(number) == 4 and number[:2] in ("19", "20"):
+        return None
+    if _not_a_statistic(text, figure_start, figure_end, unit, text[figure_start:start]):
         return None
     return Figure(
         figure_start,
@@ -447,6 +532,21 @@ def _propagate_list_qualifiers(text: str, figures: list[Figure]) -> None:
             cursor -= 1
 
 
+def _share_percentage_points(text: str, figures: list[Figure]) -> None:
+    """``提高3个和0.8个百分点``: the 个 of a list ending in 个百分点 is 个百分点 too."""
+    for index in range(len(figures) - 1, 0, -1):
+        if figures[index].unit != "个百分点":
+            continue
+        cursor = index
+        while cursor > 0:
+            previous = figures[cursor - 1]
+            between = text[previous.end : figures[cursor].start]
+            if previous.unit != "个" or not _TIGHT_LIST_JOIN.match(between):
+                break
+            previous.unit = "个百分点"
+            cursor -= 1
+
+
 def find_figures(text: str, masked: list[tuple[int, int]]) -> list[Figure]:
     quoted = _quoted_positions(text)
     figures: list[Figure] = []
@@ -485,6 +585,7 @@ def find_figures(text: str, masked: list[tuple[int, int]]) -> list[Figure]:
         figures.extend(shared)
     figures.sort(key=lambda f: f.start)
     _propagate_list_qualifiers(text, figures)
+    _share_percentage_points(text, figures)
     return figures
 
 
