@@ -309,8 +309,8 @@ _PLAN = re.compile(r"力争|预计|计划(?!生育|单列|》)|(?<![模虚])拟(
 _GOAL = re.compile(r"目标(?:是|为|任务)")
 # Ages count only as a statistic of a population (平均年龄42岁, 预期寿命75.08岁).
 _AGE_CONTEXT = re.compile(r"年龄|寿命|岁数")
-_CLAUSE_END = re.compile(r"[，,；;。！!？?\n]")
-_SENTENCE_END = re.compile(r"[。！!？?\n]")
+_CLAUSE_END = frozenset("，,；;。！!？?\n")
+_SENTENCE_END = frozenset("。！!？?\n")
 # A lone Chinese numeral before 个/位 in a fixed expression: 四个意识, 两个维护, 三位一体.
 _FIXED_AFTER_NUMERAL = re.compile(
     r"意识|自信|维护|确立|代表|全面|一体|结合|方面|层面|环节|阶段|步骤|重点|坚持|必须|优先|到位|"
@@ -319,13 +319,13 @@ _FIXED_AFTER_NUMERAL = re.compile(
 )
 
 
-def _back_to(pattern: re.Pattern[str], text: str, pos: int, limit: int) -> str:
-    """The text before ``pos`` back to the last match of ``pattern`` (at most ``limit`` chars)."""
-    window = text[max(0, pos - limit) : pos]
-    last = None
-    for last in pattern.finditer(window):
-        pass
-    return window[last.end() :] if last else window
+def _back_to(delimiters: frozenset[str], text: str, pos: int, limit: int) -> str:
+    """The text before ``pos`` back to the last delimiter (at most ``limit`` chars)."""
+    low = max(0, pos - limit)
+    cursor = pos - 1
+    while cursor >= low and text[cursor] not in delimiters:
+        cursor -= 1
+    return text[cursor + 1 : pos]
 
 
 def _not_a_statistic(
