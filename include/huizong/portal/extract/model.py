@@ -71,7 +71,10 @@ class TextTable:
     rows: tuple[tuple[tuple[str, int, int], ...], ...]
     start: int
     end: int
+    # The units of a unit line above the table (单位：户、人、万元 → "户、人、万元").
     unit: str | None = None
+    # Rows split at single spaces: header words are not aligned with the columns.
+    spaced: bool = False
 
 
 @dataclass(frozen=True)

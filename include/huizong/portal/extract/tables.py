@@ -39,53 +39,56 @@ from huizong.portal.numbers import (
 _TOTAL_LABEL = re.compile(
     r"^(?:合\s*计|总\s*计|小\s*计|总\s*数|全(?:省|市|州|县|区|镇|乡)(?:合计|总计)?)$"
 )
-
-
-_BLANK_CELL = re.compile(r"^(?:|—+|-+|/|无|／|--|\\)$")
-
-
+_BLANK_CELL = re.compile(r"^(?:|—+|-+|/|无|／|--|\\|…+)$")
 _CODE_HEADER = re.compile(r"代码|序号|编号|代号")
-
-
 _UNIT_HEADER = re.compile(r"^(?:计量)?单位$")
-
-
+_SCALED_UNITS = r"万元|亿元|千元|元|万人次|万人|万户|万个|万张|万册|万件|%|‰"
 _HEADER_UNIT = re.compile(
-    r"[(（]\s*(?:单位\s*[:：]\s*)?(万元|亿元|千元|元|万人次|万人|万户|万个|%|"
-    + UNIT_PATTERN
-    + r")\s*[)）]"
+    r"[(（]\s*(?:单位\s*[:：]\s*)?(" + _SCALED_UNITS + "|" + UNIT_PATTERN + r")\s*[)）]"
 )
-
-
-_TABLE_UNIT_LINE = re.compile(
-    r"^\s*(?:计量)?单位\s*[:：]\s*(万元|亿元|元|%|" + UNIT_PATTERN + r")\s*$"
+# A cell holding only a unit, (个) or （人）: the unit of its row, not a column.
+_UNIT_CELL = re.compile(
+    r"^[(（]\s*(" + _SCALED_UNITS + "|" + UNIT_PATTERN + r"|[^\d()（）]{1,4})\s*[)）]$"
 )
-
-
+# 单位：户、人、万元 — alone on its line, in parentheses, or at the end of a title.
+_UNIT_LINE = re.compile(
+    r"(?:计量)?单位\s*[:：]\s*(?P<units>[^\s:：()（）|｜\d][^:：()（）|｜]{0,30}?)\s*[)）]?\s*$"
+)
+_UNIT_SPLIT = re.compile(r"[、,，;；\s]+")
 _CELL_NUMBER = re.compile(
     r"^\s*(?P<pre>约|近|超过|超|逾|不足|不到)?\s*"
     r"(?P<num>-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?)\s*"
     r"(?P<q1>余|多)?\s*(?P<mult>万|亿|千)?\s*(?P<q2>余|多)?\s*"
-    r"(?P<unit>%|" + UNIT_PATTERN + r")?\s*(?P<post>以上|左右|以内|以下)?\s*$"
+    r"(?P<unit>%|‰|" + UNIT_PATTERN + r")?\s*(?P<post>以上|左右|以内|以下)?\s*$"
 )
-
-
 _MULTI_SPACE = re.compile(r" {2,}|\u3000+")
-
-
-_PIPE_SEPARATOR_ROW = re.compile(r"^\s*\|?\s*:?-{2,}")
-
-
+_PIPE_SEPARATOR_ROW = re.compile(r"^\s*[|｜]?\s*:?-{2,}")
 _YEAR_HEADER = re.compile(r"((?:19|20)\d{2})\s*年")
+_YEAR_CELL = re.compile(r"^(?:19|20)\d{2}\s*年?(?:底|末)?$")
+# A row of a table typed with single spaces: a label, then numbers (全 县 320801 100.00).
+_SPACED_ROW = re.compile(
+    r"^(?P<label>(?:\d{1,2}[.、．]\s*)?[^\d\s|｜\t][^\t|｜]*?)"
+    r"(?P<numbers>(?:[ \u3000]+-?\d[\d,]*(?:\.\d+)?[%‰]?)+)\s*$"
+)
+_SPACED_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?[%‰]?")
+_NOT_A_ROW_LABEL = re.compile(
+    r"电话|传真|邮编|热线|手机|QQ|备案|ICP|地址|邮箱|日期|时间|第.{1,3}页"
+)
+# Lines that only separate cells when a web table is copied: blank, a lone |.
+_SEPARATOR_LINE = re.compile(r"^[\s|｜]*$")
+_SHORT_CELL_LINE = 24
+_TAB = re.compile("\t")
+_PIPE = re.compile(r"\s*[|｜]\s*")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+Cell = tuple[str, int, int]
 
 
 def _is_numeric_cell(cell: str) -> bool:
     return bool(_CELL_NUMBER.match(cell))
 
 
-def _split_cells(
-    line: str, line_start: int, separator: re.Pattern[str]
-) -> tuple[tuple[str, int, int], ...]:
+def _split_cells(line: str, line_start: int, separator: re.Pattern[str]) -> tuple[Cell, ...]:
     cells = []
     position = 0
     for match in separator.finditer(line):
@@ -95,7 +98,7 @@ def _split_cells(
     out = []
     for start, end in cells:
         raw = line[start:end]
-        stripped = raw.strip(" |")
+        stripped = raw.strip(" |｜\u3000")
         offset = raw.find(stripped) if stripped else 0
         out.append(
             (stripped, line_start + start + offset, line_start + start + offset + len(stripped))
@@ -103,156 +106,349 @@ def _split_cells(
     return tuple(out)
 
 
-_TAB = re.compile("\t")
+def _spaced_cells(line: str, line_start: int) -> tuple[Cell, ...] | None:
+    """Label and numbers of a single-space row, or None when the line is not one."""
+    match = _SPACED_ROW.match(line)
+    if match is None:
+        return None
+    label = match.group("label").strip(" \u3000")
+    if not label or not _HAN.search(label) or len(label) > 30 or _NOT_A_ROW_LABEL.search(label):
+        return None
+    if label[-1] in "。，,；;：:":
+        return None
+    label_start = line_start + line.find(label)
+    cells: list[Cell] = [(label, label_start, label_start + len(label))]
+    numbers_start = match.start("numbers")
+    for number in _SPACED_NUMBER.finditer(line, numbers_start):
+        cells.append((number.group(), line_start + number.start(), line_start + number.end()))
+    return tuple(cells)
 
 
-_PIPE = re.compile(r"\s*[|｜]\s*")
+def _header_words(line: str, line_start: int) -> tuple[Cell, ...]:
+    """Words of a header typed with spaces; single characters spaced out (地 区) are one word."""
+    words: list[Cell] = []
+    for match in re.finditer(r"\S+", line):
+        word, start, end = match.group(), line_start + match.start(), line_start + match.end()
+        if words and len(word) == 1 and _HAN.match(word) and len(words[-1][0]) == 1:
+            previous = words[-1]
+            words[-1] = (previous[0] + word, previous[1], end)
+            continue
+        if words and len(word) == 1 and _HAN.match(word) and _spaced_run(words[-1][0]):
+            previous = words[-1]
+            words[-1] = (previous[0] + word, previous[1], end)
+            continue
+        words.append((word, start, end))
+    return tuple(words)
 
 
-def find_tables(text: str) -> list[TextTable]:
+def _spaced_run(word: str) -> bool:
+    # 指 标 名 称: a word built from single characters keeps absorbing them.
+    return False
+
+
+def _row_form(line: str) -> re.Pattern[str] | None:
+    stripped = line.strip()
+    if not stripped:
+        return None
+    if "\t" in stripped:
+        return _TAB
+    if stripped.count("|") + stripped.count("｜") >= 2:
+        return _PIPE
+    if ("  " in stripped or "\u3000" in stripped) and len(_MULTI_SPACE.split(stripped)) >= 3:
+        return _MULTI_SPACE
+    return None
+
+
+def _lines_of(text: str) -> list[tuple[str, int]]:
     lines: list[tuple[str, int]] = []
     position = 0
     for line in text.split("\n"):
         lines.append((line, position))
         position += len(line) + 1
+    return lines
+
+
+def find_tables(text: str) -> list[TextTable]:
+    """Tables in normalized text, in every form a copied or typed table takes."""
+    lines = _lines_of(text)
     tables: list[TextTable] = []
     # Most pages hold none of the separators; their lines skip the tests.
     separated = any(mark in text for mark in ("\t", "|", "｜", "  ", "\u3000"))
     index = 0
     while index < len(lines):
-        line, _ = lines[index]
-        separator = None
-        if separated:
-            if "\t" in line.strip("\t "):
-                separator = _TAB
-            elif line.count("|") + line.count("｜") >= 2:
-                separator = _PIPE
-            elif ("  " in line or "\u3000" in line) and len(_MULTI_SPACE.split(line.strip())) >= 3:
-                separator = _MULTI_SPACE
-        if separator is None:
-            stripped = line.strip()
-            if not stripped or len(stripped) > _SHORT_CELL_LINE or stripped[-1] in "。;；":
-                # A prose line starts no one-cell-per-line table; most lines are prose.
-                index += 1
+        line, line_start = lines[index]
+        separator = _row_form(line) if separated else None
+        if separator is not None:
+            table, next_index = _separated_block(lines, index, separator)
+            if table is not None:
+                tables.append(table)
+                index = next_index
                 continue
+        stripped = line.strip()
+        if stripped and " " in stripped and stripped[-1].isdigit():
+            table, next_index = _spaced_block(lines, index)
+            if table is not None:
+                tables.append(table)
+                index = next_index
+                continue
+        if stripped and len(stripped) <= _SHORT_CELL_LINE and stripped[-1] not in "。;；":
             table, consumed = _one_cell_per_line(lines, index)
             if table is not None:
                 tables.append(table)
                 index += consumed
                 continue
-            index += 1
+            # A run of short lines that is no table is not looked at again line by line.
+            index += max(1, consumed - 1)
             continue
-        block: list[tuple[tuple[str, int, int], ...]] = []
-        cursor = index
-        while cursor < len(lines):
-            current, current_start = lines[cursor]
-            if separator is _PIPE and _PIPE_SEPARATOR_ROW.match(current):
-                cursor += 1
-                continue
-            stripped = current.strip()
-            if separator is _TAB and "\t" not in stripped:
-                break
-            if separator is _PIPE and stripped.count("|") + stripped.count("｜") < 2:
-                break
-            if separator is _MULTI_SPACE and len(_MULTI_SPACE.split(stripped)) < 2:
-                break
-            leading = len(current) - len(current.lstrip())
-            cells = _split_cells(
-                stripped.strip("|｜") if separator is _PIPE else stripped,
-                current_start
-                + leading
-                + (1 if separator is _PIPE and stripped.startswith(("|", "｜")) else 0),
-                separator,
-            )
-            block.append(cells)
-            cursor += 1
-        numeric_rows = sum(1 for row in block if any(_is_numeric_cell(c[0]) for c in row[1:]))
-        if len(block) >= 2 and numeric_rows >= 1:
-            unit = _unit_line_before(lines, index)
-            tables.append(
-                TextTable(
-                    rows=tuple(block),
-                    start=block[0][0][1] if block[0] else lines[index][1],
-                    end=block[-1][-1][2],
-                    unit=unit,
-                )
-            )
-            index = cursor
-        else:
-            index += 1
+        index += 1
     return tables
 
 
+def _separated_block(
+    lines: list[tuple[str, int]], index: int, separator: re.Pattern[str]
+) -> tuple[TextTable | None, int]:
+    block: list[tuple[Cell, ...]] = []
+    cursor = index
+    while cursor < len(lines):
+        current, current_start = lines[cursor]
+        if separator is _PIPE and _PIPE_SEPARATOR_ROW.match(current):
+            cursor += 1
+            continue
+        stripped = current.strip()
+        if separator is _TAB and "\t" not in stripped:
+            break
+        if separator is _PIPE and stripped.count("|") + stripped.count("｜") < 2:
+            # A one-cell row of a pipe table (| 三、革命伤残人员 |) keeps the block going.
+            if not (stripped.startswith(("|", "｜")) and stripped.endswith(("|", "｜"))):
+                break
+        if separator is _MULTI_SPACE and len(_MULTI_SPACE.split(stripped)) < 2:
+            break
+        leading = len(current) - len(current.lstrip())
+        is_pipe = separator is _PIPE
+        body = stripped.strip("|｜") if is_pipe else stripped
+        cells = _split_cells(
+            body,
+            current_start
+            + leading
+            + (len(stripped) - len(stripped.lstrip("|｜")) if is_pipe else 0),
+            separator,
+        )
+        block.append(cells)
+        cursor += 1
+    numeric_rows = sum(1 for row in block if any(_is_numeric_cell(c[0]) for c in row[1:]))
+    if len(block) >= 2 and numeric_rows >= 1:
+        cells_with_text = [cell for row in block for cell in row if cell[0]]
+        return (
+            TextTable(
+                rows=tuple(block),
+                start=cells_with_text[0][1],
+                end=cells_with_text[-1][2],
+                unit=_unit_line_before(lines, index),
+            ),
+            cursor,
+        )
+    return None, index + 1
+
+
+def _spaced_block(lines: list[tuple[str, int]], index: int) -> tuple[TextTable | None, int]:
+    """Rows of a label and numbers separated by single spaces, with their header lines above."""
+    block: list[tuple[Cell, ...]] = []
+    cursor = index
+    while cursor < len(lines):
+        line, line_start = lines[cursor]
+        cells = _spaced_cells(line, line_start)
+        if cells is None:
+            break
+        block.append(cells)
+        cursor += 1
+    if len(block) < 2:
+        return None, index + 1
+    widths = [len(row) for row in block]
+    if max(widths) - min(widths) > 1 or max(widths) < 2:
+        return None, cursor
+    headers: list[tuple[Cell, ...]] = []
+    back = index - 1
+    while back >= 0 and len(headers) < 2:
+        line, line_start = lines[back]
+        stripped = line.strip()
+        if not stripped or len(stripped) > 60 or stripped[-1] in "。;；:：" or "," in stripped:
+            break
+        if _UNIT_LINE.search(stripped) or stripped.startswith("表"):
+            break
+        words = _header_words(line, line_start)
+        if len(words) < 2 and headers:
+            break
+        if len(words) > max(widths):
+            break
+        headers.insert(0, words)
+        back -= 1
+    rows = tuple(headers) + tuple(block)
+    start = rows[0][0][1]
+    return (
+        TextTable(
+            rows=rows,
+            start=start,
+            end=block[-1][-1][2],
+            unit=_unit_line_before(lines, back + 1),
+            spaced=True,
+        ),
+        cursor,
+    )
+
+
 def _unit_line_before(lines: list[tuple[str, int]], index: int) -> str | None:
-    for back in range(index - 1, max(-1, index - 3), -1):
-        line = lines[back][0].strip()
+    """Units of a 单位： line within the three lines above a table (blank lines skipped)."""
+    looked = 0
+    for back in range(index - 1, -1, -1):
+        line = lines[back][0].strip().strip("|｜ ")
         if not line:
             continue
-        match = _TABLE_UNIT_LINE.match(line) or re.search(
-            r"(?:计量)?单位\s*[:：]\s*(万元|亿元|元|%|" + UNIT_PATTERN + r")\s*[)）]?\s*$", line
-        )
-        return match.group(1) if match else None
+        match = _UNIT_LINE.search(line)
+        if match:
+            return match.group("units")
+        looked += 1
+        if looked >= 3:
+            break
     return None
 
 
-_SHORT_CELL_LINE = 24
-
-
 def _one_cell_per_line(lines: list[tuple[str, int]], index: int) -> tuple[TextTable | None, int]:
-    """A table typed one cell per line: header cells, then label + numbers per row.
+    """A table copied from a web page: one cell per line, header cells then rows.
 
-    Returns the table (or None) and how many lines were looked at, so the caller
-    never rescans a block of short lines.
+    Lines that only separate cells (blank, a lone ``|``) are skipped. Returns
+    the table (or None) and how many lines were looked at, so the caller never
+    rescans a block of short lines.
     """
     run: list[tuple[str, int]] = []
     cursor = index
+    blank_streak = 0
     while cursor < len(lines):
         line, start = lines[cursor]
         stripped = line.strip()
-        if not stripped or len(stripped) > _SHORT_CELL_LINE or stripped[-1] in "。;；":
+        if _SEPARATOR_LINE.match(line):
+            blank_streak += 1 if not stripped and not line else 0
+            if blank_streak > 2:
+                break
+            cursor += 1
+            continue
+        blank_streak = 0
+        if len(stripped) > _SHORT_CELL_LINE or stripped[-1] in "。;；":
+            break
+        if _row_form(line) is not None or (" " in stripped and _spaced_cells(line, start)):
+            # A row of a separated or spaced table: that table's own reader takes it.
             break
         leading = len(line) - len(line.lstrip())
         run.append((stripped, start + leading))
         cursor += 1
-    consumed = max(1, len(run))
+    consumed = max(1, cursor - index)
     if len(run) < 6:
         return None, consumed
+    found = _cell_grid(run)
+    if found is None:
+        return None, consumed
+    first, width, row_count = found
+    cells_run = run[first : first + width * row_count]
+    rows = tuple(
+        tuple((c, s, s + len(c)) for c, s in cells_run[i : i + width])
+        for i in range(0, len(cells_run), width)
+    )
     unit = None
-    if _TABLE_UNIT_LINE.match(run[0][0]):
-        unit = _TABLE_UNIT_LINE.match(run[0][0]).group(1)  # type: ignore[union-attr]
-        run = run[1:]
-    numeric_all = [_is_numeric_cell(cell) or bool(_BLANK_CELL.match(cell)) for cell, _ in run]
-    # A title or note line may precede the header cells.
-    for offset in range(0, 3):
-        cells_run = run[offset:]
-        numeric = numeric_all[offset:]
-        for width in range(2, 8):
-            if len(cells_run) % width or len(cells_run) // width < 3:
+    for cell, _start in run[max(0, first - 2) : first]:
+        match = _UNIT_LINE.search(cell)
+        if match:
+            unit = match.group("units")
+    table = TextTable(
+        rows=rows,
+        start=cells_run[0][1],
+        end=cells_run[-1][1] + len(cells_run[-1][0]),
+        unit=unit or _unit_line_before(lines, index),
+    )
+    # The lines after the table are looked at again: prose or another table.
+    last_line = next(
+        i
+        for i in range(index, len(lines))
+        if lines[i][1] <= cells_run[-1][1] < lines[i][1] + len(lines[i][0]) + 1
+    )
+    return table, last_line - index + 1
+
+
+def _cell_kind(cell: str) -> str:
+    if _BLANK_CELL.match(cell):
+        return "blank"
+    if _YEAR_CELL.match(cell):
+        return "year"
+    if _is_numeric_cell(cell):
+        return "number"
+    return "text"
+
+
+def _cell_grid(run: list[tuple[str, int]]) -> tuple[int, int, int] | None:
+    """Where the table starts in a run of cells, its width and row count (header included).
+
+    The header is text (or years); each data row is a text label then numbers
+    (or blanks). The longest table wins.
+    """
+    kinds = [_cell_kind(cell) for cell, _ in run]
+    best: tuple[int, int, int] | None = None
+    for first in range(0, min(12, len(run) - 5)):
+        if kinds[first] != "text":
+            continue
+        for width in range(2, 11):
+            header = kinds[first : first + width]
+            if len(header) < width or "number" in header or "text" not in header:
                 continue
-            flags = [numeric[i : i + width] for i in range(0, len(cells_run), width)]
-            if any(flags[0]):
-                continue
-            data = flags[1:]
-            good = sum(1 for row in data if not row[0] and all(row[1:]))
-            if good >= max(2, int(0.8 * len(data))):
-                rows = [cells_run[i : i + width] for i in range(0, len(cells_run), width)]
-                cells = tuple(tuple((c, s, s + len(c)) for c, s in row) for row in rows)
-                table = TextTable(
-                    rows=cells,
-                    start=cells_run[0][1],
-                    end=cells_run[-1][1] + len(cells_run[-1][0]),
-                    unit=unit or _unit_line_before(lines, index),
-                )
-                return table, consumed
-    return None, consumed
+            rows = 0
+            cursor = first + width
+            while cursor + width <= len(run):
+                row = kinds[cursor : cursor + width]
+                if (
+                    row[0] != "text"
+                    or "text" in row[1:]
+                    or ("number" not in row[1:] and "year" not in row[1:])
+                ):
+                    break
+                rows += 1
+                cursor += width
+            if rows >= 2 and (best is None or rows * width > best[2] * best[1] - best[1]):
+                best = (first, width, rows + 1)
+    return best
 
 
 def _header_unit(header: str) -> str | None:
     match = _HEADER_UNIT.search(header)
     if match:
         return match.group(1)
-    if re.search(r"(?:率|比例|占比|比重)\s*$", header):
+    if re.search(r"(?:率|比例|占比|比重)\s*(?:\[\d+\])?\s*$", header):
         return "%"
+    return None
+
+
+# Which unit of a unit line a column takes, by its header (…户数 → 户, …人数 → 人).
+_UNIT_BY_NAME: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"人次"), "人次"),
+    (re.compile(r"户数|户$|家庭数"), "户"),
+    (re.compile(r"人数|人口|人员|人$|职工|妇女$|儿童$"), "人"),
+    (re.compile(r"金额|资金|补贴|经费|费$|支出|收入|预算|决算|投入|贷款|款$"), "元"),
+    (re.compile(r"率|比重|比例|占比|%"), "%"),
+)
+
+
+def _column_unit(header: str, units: list[str]) -> str | None:
+    explicit = _header_unit(header)
+    if explicit:
+        return explicit
+    if not units:
+        return None
+    for pattern, base in _UNIT_BY_NAME:
+        if pattern.search(header):
+            scaled = next((u for u in units if u.endswith(base) and u != base), None)
+            if base in units:
+                return base
+            return scaled or base
+    if "/" in "".join(units) and re.search(r"平均|规模|人均|户均", header):
+        return next(u for u in units if "/" in u)
+    if len(units) == 1:
+        return units[0]
     return None
 
 
@@ -270,9 +466,9 @@ def _cell_value(cell: str, unit_hint: str | None) -> tuple[float, str | None, st
                 mult = mult or scaled
                 hint = hint[len(scaled) :]
         unit_word = hint or None
-    if unit_word == "%":
+    if unit_word in ("%", "‰"):
         value = float(number)
-        unit: str | None = "%"
+        unit: str | None = unit_word
     else:
         parsed = parse_amount(number + mult)
         if parsed is None:
@@ -297,24 +493,86 @@ def _join_unique(parts: list[str]) -> str | None:
     return "/".join(out) or None
 
 
+def _is_data_row(row: list[Cell]) -> bool:
+    kinds = [_cell_kind(cell[0]) for cell in row[1:]]
+    return "number" in kinds or ("year" in kinds and bool(row[0][0]) and "text" not in kinds)
+
+
+def _aligned_headers(headers: list[list[Cell]], width: int) -> list[list[Cell]]:
+    """Header rows of a spaced table spread over the data columns.
+
+    A lower header row sits under the last columns; the word of the upper
+    row above them spans them (比重 over 2020年, 2010年). Without a lower row,
+    the share column (比重, %) is the one spanning two.
+    """
+    empty: Cell = ("", 0, 0)
+    out: list[list[Cell]] = []
+    lower = len(headers[-1]) if len(headers) > 1 else 0
+    for position, words in enumerate(headers):
+        words = list(words)
+        if len(words) >= width:
+            out.append(words[:width])
+            continue
+        if position > 0 or (len(headers) > 1 and position < len(headers) - 1):
+            out.append([empty] * (width - len(words)) + words)
+            continue
+        row = [words[0]]
+        values = words[1:]
+        extra = (width - 1) - len(values)
+        if not values:
+            out.append(row + [empty] * (width - 1))
+            continue
+        if lower and len(headers) > 1:
+            spanning = len(values) - 1
+        else:
+            spanning = next((i for i, w in enumerate(values) if re.search(r"比重|%|占", w[0])), 0)
+        for i, word in enumerate(values):
+            row.extend([word] * (1 + (extra if i == spanning else 0)))
+        out.append(row[:width])
+    return out
+
+
 def table_statistics(norm: NormalizedText, ctx: PageContext, table: TextTable) -> list[Statistic]:
-    rows = [list(row) for row in table.rows]
-    width = max(len(row) for row in rows)
-    for row in rows:
-        while len(row) < width:
-            row.append(("", 0, 0))
+    units = [u for u in _UNIT_SPLIT.split(table.unit or "") if u]
+    rows: list[list[Cell]] = []
+    row_units: list[str | None] = []
+    for raw_row in table.rows:
+        cells = [cell for cell in raw_row]
+        if not any(cell[0] for cell in cells):
+            continue
+        line = " ".join(cell[0] for cell in cells if cell[0])
+        unit_line = _UNIT_LINE.search(line)
+        if unit_line and not any(_is_numeric_cell(c[0]) for c in cells):
+            units = [u for u in _UNIT_SPLIT.split(unit_line.group("units")) if u]
+            continue
+        row_unit = None
+        kept: list[Cell] = []
+        for position, cell in enumerate(cells):
+            unit_cell = _UNIT_CELL.match(cell[0]) if position else None
+            if unit_cell and row_unit is None:
+                row_unit = unit_cell.group(1)
+                continue
+            kept.append(cell)
+        rows.append(kept)
+        row_units.append(row_unit)
     header_count = 0
     for row in rows:
-        if any(_is_numeric_cell(cell[0]) for cell in row[1:]) and not all(
-            _YEAR_HEADER.fullmatch(cell[0].strip()) or not cell[0] for cell in row[1:]
-        ):
+        if _is_data_row(row):
             break
         header_count += 1
     if header_count == len(rows):
         return []
-    headers = rows[:header_count]
+    # Titles (one cell: 表2-3 各乡镇常住人口户数) are captions, not column headers.
+    header_rows = [row for row in rows[:header_count] if sum(1 for c in row if c[0]) > 1]
     data = rows[header_count:]
-    col_headers = [_join_unique([h[c][0] for h in headers]) for c in range(width)]
+    data_units = row_units[header_count:]
+    width = max(len(row) for row in data)
+    if table.spaced and header_rows:
+        header_rows = _aligned_headers(header_rows, width)
+    for row in header_rows + data:
+        while len(row) < width:
+            row.append(("", 0, 0))
+    col_headers = [_join_unique([h[c][0] for h in header_rows]) for c in range(width)]
 
     code_cols = {c for c in range(width) if col_headers[c] and _CODE_HEADER.search(col_headers[c])}
     unit_cols = {c for c in range(width) if col_headers[c] and _UNIT_HEADER.match(col_headers[c])}
@@ -334,12 +592,20 @@ def table_statistics(norm: NormalizedText, ctx: PageContext, table: TextTable) -
         and all(re.fullmatch(r"\d{1,3}", row[0][0] or "x") for row in data)
     ):
         code_cols.add(0)
+    column_units = [_column_unit(col_headers[c] or "", units) for c in range(width)]
     stats: list[Statistic] = []
     cells_by_col: dict[int, list[tuple[int, float, Statistic]]] = {}
+    inherited_unit: str | None = None
     for r, row in enumerate(data):
         labels = [row[c][0] for c in label_cols if row[c][0]]
         row_header = _join_unique(labels)
-        row_unit = next((row[c][0] for c in unit_cols if row[c][0]), None)
+        row_unit = data_units[r] or next((row[c][0] for c in unit_cols if row[c][0]), None)
+        if row_unit is None and row_header and row_header.lstrip().startswith(("#", "其中", "＃")):
+            row_unit = inherited_unit
+        elif row_unit is not None:
+            inherited_unit = row_unit
+        elif row_header and not any(_is_numeric_cell(c[0]) for c in row[1:]):
+            inherited_unit = None
         code = next(
             (
                 row[c][0].zfill(2)
@@ -363,9 +629,9 @@ def table_statistics(norm: NormalizedText, ctx: PageContext, table: TextTable) -
                 continue
             hint = (
                 _header_unit(col_headers[c] or "")
-                or (row_unit if row_unit else None)
+                or row_unit
                 or _header_unit(row_header or "")
-                or table.unit
+                or column_units[c]
             )
             parsed = _cell_value(text_cell, hint)
             if parsed is None:
