@@ -303,6 +303,11 @@ _PER_UNIT_QUOTA = re.compile(
     r"每(?:个|家|位|名)?(?:村|人|户|单位|县|市|区|镇|乡|街道|社区|组|队|校|学校|企业|协会)"
     r"[^，,。；;]{0,6}?(?:至少|最多|限|推荐|推选|报送|选送|选派|上报|申报|提交)"
 )
+# A quota or a standard per head (名额占10%, 每人将获得1万元), not a total.
+_PER_HEAD = re.compile(r"名额|每人|每户|每名|每位")
+# Selections announced (评选表彰…70名, 将至少占到20%以上): what will be, not what was.
+_FUTURE = re.compile(r"将(?!近)|要求|(?<![模虚])拟(?![定人])")
+_SELECTION = re.compile(r"评选|表彰|推荐|自荐|举荐|申报|名额")
 # Plans and targets (力争…, 目标是…), not what was done.
 _PLAN = re.compile(r"力争|预计|计划(?!生育|单列|》)|(?<![模虚])拟(?![定人])")
 # A stated goal covers its whole sentence (目标是,巩固100%…、100%…).
@@ -329,7 +334,7 @@ def _back_to(delimiters: frozenset[str], text: str, pos: int, limit: int) -> str
 
 
 def _not_a_statistic(
-    text: str, start: int, end: int, unit: str | None, qualifier_word: str
+    text: str, start: int, end: int, unit: str | None, qualifier_word: str, bound_after: bool
 ) -> bool:
     """Figures that are furniture, quotas, plans or ages in a name, from the words around them."""
     lead = text[max(0, start - 8) : start]
@@ -339,6 +344,12 @@ def _not_a_statistic(
     clause = _back_to(_CLAUSE_END, text, start, 40)
     sentence = _back_to(_SENTENCE_END, text, start, 80)
     if qualifier_word in _BOUND_WORDS and _REQUIREMENT.search(sentence):
+        return True
+    if _PER_HEAD.search(clause):
+        return True
+    if _FUTURE.search(sentence) and (
+        _SELECTION.search(sentence) or qualifier_word in _BOUND_WORDS or bound_after
+    ):
         return True
     if _PER_UNIT_QUOTA.search(sentence):
         return True
@@ -376,7 +387,8 @@ def figure_from_match(text: str, match: re.Match[str], quoted: set[int]) -> Figu
         if suffix:
             qualifier = SUFFIX_TO_QUALIFIER[suffix.group(1)]
             end = suffix.end()
-        if _not_a_statistic(text, figure_start, end, "%", text[figure_start:start]):
+        bound_after = qualifier == "at_least" and suffix is not None
+        if _not_a_statistic(text, figure_start, end, "%", text[figure_start:start], bound_after):
             return None
         return Figure(
             figure_start, end, start, value, "%", qualifier, True, True, None, decimals_of(pct), pct
@@ -438,7 +450,10 @@ def figure_from_match(text: str, match: re.Match[str], quoted: set[int]) -> Figu
     unit = CANONICAL_UNIT.get(unit_word) if unit_word else None
     if unit is None and number.isdigit() and len(number) == 4 and number[:2] in ("19", "20"):
         return None
-    if _not_a_statistic(text, figure_start, figure_end, unit, text[figure_start:start]):
+    bound_after = figure_end > end and qualifier == "at_least"
+    if _not_a_statistic(
+        text, figure_start, figure_end, unit, text[figure_start:start], bound_after
+    ):
         return None
     return Figure(
         figure_start,

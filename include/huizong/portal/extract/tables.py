@@ -176,7 +176,7 @@ def find_tables(text: str) -> list[TextTable]:
     separated = any(mark in text for mark in ("\t", "|", "｜", "  ", "\u3000"))
     index = 0
     while index < len(lines):
-        line, line_start = lines[index]
+        line = lines[index][0]
         separator = _row_form(line) if separated else None
         if separator is not None:
             table, next_index = _separated_block(lines, index, separator)
@@ -218,8 +218,9 @@ def _separated_block(
         if separator is _TAB and "\t" not in stripped:
             break
         if separator is _PIPE and stripped.count("|") + stripped.count("｜") < 2:
-            # A one-cell row of a pipe table (| 三、革命伤残人员 |) keeps the block going.
-            if not (stripped.startswith(("|", "｜")) and stripped.endswith(("|", "｜"))):
+            # A one-cell row of a pipe table (| 三、革命伤残人员 |, a wrapped label 二、… |)
+            # keeps the block going.
+            if not block or not stripped or "|" not in stripped and "｜" not in stripped:
                 break
         if separator is _MULTI_SPACE and len(_MULTI_SPACE.split(stripped)) < 2:
             break
@@ -441,7 +442,7 @@ def _column_unit(header: str, units: list[str]) -> str | None:
         return None
     for pattern, base in _UNIT_BY_NAME:
         if pattern.search(header):
-            scaled = next((u for u in units if u.endswith(base) and u != base), None)
+            scaled = next((u for u in units if u in ("万" + base, "亿" + base, "千" + base)), None)
             if base in units:
                 return base
             return scaled or base
@@ -495,7 +496,8 @@ def _join_unique(parts: list[str]) -> str | None:
 
 def _is_data_row(row: list[Cell]) -> bool:
     kinds = [_cell_kind(cell[0]) for cell in row[1:]]
-    return "number" in kinds or ("year" in kinds and bool(row[0][0]) and "text" not in kinds)
+    # A row of years only (项目 2013 2014 …) heads the columns.
+    return "number" in kinds
 
 
 def _aligned_headers(headers: list[list[Cell]], width: int) -> list[list[Cell]]:
@@ -513,7 +515,7 @@ def _aligned_headers(headers: list[list[Cell]], width: int) -> list[list[Cell]]:
         if len(words) >= width:
             out.append(words[:width])
             continue
-        if position > 0 or (len(headers) > 1 and position < len(headers) - 1):
+        if position > 0:
             out.append([empty] * (width - len(words)) + words)
             continue
         row = [words[0]]
