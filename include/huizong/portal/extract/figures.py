@@ -287,11 +287,12 @@ def _reject(text: str, match: re.Match[str], quoted: set[int]) -> bool:
 
 # Page furniture: view counters (浏览次数：418, 阅读 1024).
 _COUNTER_LEAD = re.compile(
-    r"(?:浏览|阅读|点击|访问|访问量|浏览量|阅读量|点击量|点击率|次数|人气)\s*[:：]?\s*$"
+    r"(?:浏览|阅读|点击|访问|访问量|浏览量|阅读量|点击量|点击率|次数|人气)"
+    r"[ \t\u3000]*[:：]?[ \t\u3000]*"
 )
 # Quotas and requirements, not achievements: 名额3名, 限报1个, 一式两份, 每村推荐2户.
 _QUOTA_LEAD = re.compile(
-    r"(?:名额|限报|限额|限|一式|每人|每户|每组|每单位|每篇|每件)\s*[:：为]?\s*$"
+    r"(?:名额|限报|限额|限|一式|每人|每户|每组|每单位|每篇|每件)[ \t\u3000]*[:：为]?[ \t\u3000]*"
 )
 # A bound (不少于5人) is a requirement when the clause asks for it.
 _BOUND_WORDS = frozenset(["不少于", "不低于", "不超过", "不多于", "不高于", "少于", "至少", "最多"])
@@ -314,8 +315,6 @@ _PLAN = re.compile(r"力争|预计|计划(?!生育|单列|》)|(?<![模虚])拟(
 _GOAL = re.compile(r"目标(?:是|为|任务)")
 # Ages count only as a statistic of a population (平均年龄42岁, 预期寿命75.08岁).
 _AGE_CONTEXT = re.compile(r"年龄|寿命|岁数")
-_CLAUSE_END = frozenset("，,；;。！!？?\n")
-_SENTENCE_END = frozenset("。！!？?\n")
 # A lone Chinese numeral before 个/位 in a fixed expression: 四个意识, 两个维护, 三位一体.
 _FIXED_AFTER_NUMERAL = re.compile(
     r"意识|自信|维护|确立|代表|全面|一体|结合|方面|层面|环节|阶段|步骤|重点|坚持|必须|优先|到位|"
@@ -324,25 +323,67 @@ _FIXED_AFTER_NUMERAL = re.compile(
 )
 
 
-def _back_to(delimiters: frozenset[str], text: str, pos: int, limit: int) -> str:
-    """The text before ``pos`` back to the last delimiter (at most ``limit`` chars)."""
-    low = max(0, pos - limit)
-    cursor = pos - 1
-    while cursor >= low and text[cursor] not in delimiters:
-        cursor -= 1
-    return text[cursor + 1 : pos]
+# Greedy: the match ends just after the last delimiter of the window.
+_THROUGH_LAST_SENTENCE_END = re.compile(r".*[。！!？?\n]", re.S)
+_THROUGH_LAST_CLAUSE_END = re.compile(r".*[，,；;：:]", re.S)
+# The first word of every sentence rule below, as plain words: the page is
+# scanned for them once (a plain alternation scans fast), and a figure with
+# none in the 80 characters before it needs no rule.
+_SENTENCE_MARKERS = re.compile(
+    "每|须|需|应|要求|不得|原则上|名额|限|推荐|报送|选送|选派|控制|确保|力争|人数|规模|时长|篇幅|"
+    "将|拟|预计|计划|目标|年龄|寿命|岁数"
+)
+
+
+@dataclass(frozen=True)
+class PageMarkers:
+    """Where a page's text has the words that make a figure no statistic, found once a page.
+
+    ``counter_ends``/``quota_ends``: positions right after a counter (浏览：) or
+    quota word (名额) where a number would start; ``sentence_words``: start of
+    every word a sentence rule looks for, sorted.
+    """
+
+    counter_ends: frozenset[int]
+    quota_ends: frozenset[int]
+    sentence_words: tuple[int, ...]
+
+    @classmethod
+    def of(cls, text: str) -> PageMarkers:
+        return cls(
+            frozenset(m.end() for m in _COUNTER_LEAD.finditer(text)),
+            frozenset(m.end() for m in _QUOTA_LEAD.finditer(text)),
+            tuple(m.start() for m in _SENTENCE_MARKERS.finditer(text)),
+        )
 
 
 def _not_a_statistic(
-    text: str, start: int, end: int, unit: str | None, qualifier_word: str, bound_after: bool
+    text: str,
+    markers: PageMarkers,
+    start: int,
+    end: int,
+    unit: str | None,
+    qualifier_word: str,
+    bound_after: bool,
 ) -> bool:
     """Figures that are furniture, quotas, plans or ages in a name, from the words around them."""
-    lead = text[max(0, start - 8) : start]
     # 阅读量突破1亿次 reports reach; 阅读 1024 under a title is the page's counter.
-    if (not qualifier_word and _COUNTER_LEAD.search(lead)) or _QUOTA_LEAD.search(lead):
+    if (not qualifier_word and start in markers.counter_ends) or start in markers.quota_ends:
         return True
-    clause = _back_to(_CLAUSE_END, text, start, 40)
-    sentence = _back_to(_SENTENCE_END, text, start, 80)
+    threshold = text[end : end + 1] == "的"
+    if unit != "岁" and not threshold:
+        words = markers.sentence_words
+        first = bisect_left(words, start - 80)
+        if first == len(words) or words[first] >= start:
+            return False
+    sentence = text[start - 80 if start > 80 else 0 : start]
+    last = _THROUGH_LAST_SENTENCE_END.match(sentence)
+    if last:
+        sentence = sentence[last.end() :]
+    clause = sentence[-40:]
+    last = _THROUGH_LAST_CLAUSE_END.match(clause)
+    if last:
+        clause = clause[last.end() :]
     if qualifier_word in _BOUND_WORDS and _REQUIREMENT.search(sentence):
         return True
     if _PER_HEAD.search(clause):
@@ -360,11 +401,17 @@ def _not_a_statistic(
             return True
         if text[start - 1 : start] in ("-", "~", "—", "至", "满"):
             return True
-    # A threshold inside a statistic: 增收额在2万元以上的占53%.
-    return text[end : end + 1] == "的" and clause.endswith("在")
+    # A threshold inside a statistic: 增收额在2万元以上的占53%, 超过1万户的乡镇.
+    return threshold and (clause.endswith("在") or qualifier_word in ("超过", "超", "逾"))
 
 
-def figure_from_match(text: str, match: re.Match[str], quoted: set[int]) -> Figure | None:
+def figure_from_match(
+    text: str, match: re.Match[str], quoted: set[int], markers: PageMarkers | None = None
+) -> Figure | None:
+    """The figure ``match`` of ``FIGURE`` stands for, or None when it is no statistic.
+
+    ``markers`` are the page's :class:`PageMarkers` (found here when not given).
+    """
     pct, _pct_num, number, q1, mult, q2, unit_word = match.groups()
     if (
         not pct
@@ -388,7 +435,11 @@ def figure_from_match(text: str, match: re.Match[str], quoted: set[int]) -> Figu
             qualifier = SUFFIX_TO_QUALIFIER[suffix.group(1)]
             end = suffix.end()
         bound_after = qualifier == "at_least" and suffix is not None
-        if _not_a_statistic(text, figure_start, end, "%", text[figure_start:start], bound_after):
+        if markers is None:
+            markers = PageMarkers.of(text)
+        if _not_a_statistic(
+            text, markers, figure_start, end, "%", text[figure_start:start], bound_after
+        ):
             return None
         return Figure(
             figure_start, end, start, value, "%", qualifier, True, True, None, decimals_of(pct), pct
@@ -451,8 +502,10 @@ def figure_from_match(text: str, match: re.Match[str], quoted: set[int]) -> Figu
     if unit is None and number.isdigit() and len(number) == 4 and number[:2] in ("19", "20"):
         return None
     bound_after = figure_end > end and qualifier == "at_least"
+    if markers is None:
+        markers = PageMarkers.of(text)
     if _not_a_statistic(
-        text, figure_start, figure_end, unit, text[figure_start:start], bound_after
+        text, markers, figure_start, figure_end, unit, text[figure_start:start], bound_after
     ):
         return None
     return Figure(
@@ -564,6 +617,7 @@ def _share_percentage_points(text: str, figures: list[Figure]) -> None:
 
 def find_figures(text: str, masked: list[tuple[int, int]]) -> list[Figure]:
     quoted = _quoted_positions(text)
+    markers = PageMarkers.of(text)
     figures: list[Figure] = []
     resume = 0
     # A cheap scan for runs of numerals, then the full pattern anchored at each.
@@ -586,7 +640,7 @@ def find_figures(text: str, masked: list[tuple[int, int]]) -> list[Figure]:
         resume = match.end()
         if masked and _inside_any(masked, start):
             continue
-        figure = figure_from_match(text, match, quoted)
+        figure = figure_from_match(text, match, quoted, markers)
         if figure is not None:
             figures.append(figure)
     shared = [f for f in _share_list_units(text, figures) if not _inside_any(masked, f.start)]

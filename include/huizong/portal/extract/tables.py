@@ -347,14 +347,16 @@ def _one_cell_per_line(lines: list[tuple[str, int]], index: int) -> tuple[TextTa
     found = _cell_grid(run)
     if found is None:
         return None, consumed
-    first, width, row_count = found
-    cells_run = run[first : first + width * row_count]
-    rows = tuple(
-        tuple((c, s, s + len(c)) for c, s in cells_run[i : i + width])
-        for i in range(0, len(cells_run), width)
+    header_start, data_start, width, data_rows = found
+    header = run[header_start:data_start]
+    body = run[data_start : data_start + width * data_rows]
+    cells_run = header + body
+    rows = ((tuple((c, s, s + len(c)) for c, s in header),) if header else ()) + tuple(
+        tuple((c, s, s + len(c)) for c, s in body[i : i + width])
+        for i in range(0, len(body), width)
     )
     unit = None
-    for cell, _start in run[max(0, first - 2) : first]:
+    for cell, _start in run[max(0, header_start - 3) : header_start]:
         match = _UNIT_LINE.search(cell)
         if match:
             unit = match.group("units")
@@ -363,6 +365,8 @@ def _one_cell_per_line(lines: list[tuple[str, int]], index: int) -> tuple[TextTa
         start=cells_run[0][1],
         end=cells_run[-1][1] + len(cells_run[-1][0]),
         unit=unit or _unit_line_before(lines, index),
+        # A header cell may span two columns (比重 over 男, 女): spread as for spaced rows.
+        spaced=len(header) < width,
     )
     # The lines after the table are looked at again: prose or another table.
     last_line = next(
@@ -383,35 +387,47 @@ def _cell_kind(cell: str) -> str:
     return "text"
 
 
-def _cell_grid(run: list[tuple[str, int]]) -> tuple[int, int, int] | None:
-    """Where the table starts in a run of cells, its width and row count (header included).
+# A table's title or number (表2-3 …, 2-1各镇人口性别构成, …情况表), not a column header.
+_TITLE_CELL = re.compile(r"^(?:表\s*)?\d+(?:[-－.]\d+)+|^表|(?:表|情况|统计)$|单位\s*[:：]")
 
-    The header is text (or years); each data row is a text label then numbers
-    (or blanks). The longest table wins.
+
+def _cell_grid(run: list[tuple[str, int]]) -> tuple[int, int, int, int] | None:
+    """Header start, data start, width and data row count of the table in a run of cells.
+
+    Each data row is a text label then numbers (or blanks); the header is the
+    text (or year) cells just before the first row, at most one per column.
+    The table covering most cells wins.
     """
     kinds = [_cell_kind(cell) for cell, _ in run]
-    best: tuple[int, int, int] | None = None
-    for first in range(0, min(12, len(run) - 5)):
-        if kinds[first] != "text":
+    best: tuple[int, int, int, int] | None = None
+    best_cells = 0
+    for data_start in range(1, len(run) - 3):
+        # A table's rows follow its header: the cell before the first label is a header cell.
+        if kinds[data_start] != "text" or kinds[data_start - 1] == "number":
             continue
         for width in range(2, 11):
-            header = kinds[first : first + width]
-            if len(header) < width or "number" in header or "text" not in header:
-                continue
             rows = 0
-            cursor = first + width
+            cursor = data_start
             while cursor + width <= len(run):
                 row = kinds[cursor : cursor + width]
-                if (
-                    row[0] != "text"
-                    or "text" in row[1:]
-                    or ("number" not in row[1:] and "year" not in row[1:])
-                ):
+                if row[0] != "text" or "text" in row[1:] or "number" not in row[1:]:
                     break
                 rows += 1
                 cursor += width
-            if rows >= 2 and (best is None or rows * width > best[2] * best[1] - best[1]):
-                best = (first, width, rows + 1)
+            if rows < 2 or rows * width <= best_cells:
+                continue
+            header_start = data_start
+            while (
+                header_start > 0
+                and data_start - header_start < width
+                and kinds[header_start - 1] != "number"
+                and not _TITLE_CELL.search(run[header_start - 1][0])
+            ):
+                header_start -= 1
+            if data_start - header_start < width - 1:
+                continue
+            best = (header_start, data_start, width, rows)
+            best_cells = rows * width
     return best
 
 
