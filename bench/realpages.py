@@ -214,8 +214,11 @@ def locate(page: Page) -> list[str]:
     taken: set[tuple[int, str]] = set()
     for label in page.labels:
         position = page.text.find(label.quote, cursor)
-        # The same quote twice (a headline repeated as 原标题) is two occurrences.
-        while position >= 0 and (position, label.quote) in taken:
+        # The same quote twice (a headline repeated as 原标题) is two occurrences, and a
+        # cell's number (9) is not the tail of a longer one (5896).
+        while position >= 0 and (
+            (position, label.quote) in taken or _inside_number(page.text, position, label.quote)
+        ):
             position = page.text.find(label.quote, position + 1)
         if position < 0:
             problems.append(f"{page.page_id}: label quote not in page: {label.quote!r}")
@@ -224,6 +227,20 @@ def locate(page: Page) -> list[str]:
         taken.add((position, label.quote))
         cursor = position
     return problems
+
+
+def _inside_number(text: str, position: int, quote: str) -> bool:
+    """Whether ``quote`` found at ``position`` continues a longer number (9 in 5896, 1,234)."""
+
+    def digit_at(index: int) -> bool:
+        return 0 <= index < len(text) and text[index].isdigit()
+
+    end = position + len(quote)
+    joined_before = digit_at(position - 1) or (
+        text[position - 1 : position] in (".", ",") and digit_at(position - 2)
+    )
+    joined_after = digit_at(end) or (text[end : end + 1] in (".", ",") and digit_at(end + 1))
+    return (quote[0].isdigit() and joined_before) or (quote[-1].isdigit() and joined_after)
 
 
 def same_value(predicted: Statistic, label: Label) -> bool:

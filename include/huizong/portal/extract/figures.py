@@ -307,7 +307,7 @@ _PER_UNIT_QUOTA = re.compile(
 # A quota or a standard per head (名额占10%, 每人将获得1万元), not a total.
 _PER_HEAD = re.compile(r"名额|每人|每户|每名|每位")
 # Selections announced (评选表彰…70名, 将至少占到20%以上): what will be, not what was.
-_FUTURE = re.compile(r"将(?!近)|要求|(?<![模虚])拟(?![定人])")
+_FUTURE = re.compile(r"将(?!近)|(?<![模虚])拟(?![定人])")
 _SELECTION = re.compile(r"评选|表彰|推荐|自荐|举荐|申报|名额")
 # Plans and targets (力争…, 目标是…), not what was done.
 _PLAN = re.compile(r"力争|预计|计划(?!生育|单列|》)|(?<![模虚])拟(?![定人])")
@@ -388,7 +388,7 @@ def _not_a_statistic(
         return True
     if _PER_HEAD.search(clause):
         return True
-    if _FUTURE.search(sentence) and (
+    if (_FUTURE.search(sentence) or "要求" in clause) and (
         _SELECTION.search(sentence) or qualifier_word in _BOUND_WORDS or bound_after
     ):
         return True

@@ -185,6 +185,12 @@ def find_tables(text: str) -> list[TextTable]:
                 index = next_index
                 continue
         stripped = line.strip()
+        if stripped.startswith(("指标", "项目")) and _GLUED_HEADER.match(stripped):
+            table, next_index = _glued_block(lines, index)
+            if table is not None:
+                tables.append(table)
+                index = next_index
+                continue
         if stripped and " " in stripped and stripped[-1].isdigit():
             table, next_index = _spaced_block(lines, index)
             if table is not None:
@@ -217,11 +223,14 @@ def _separated_block(
         stripped = current.strip()
         if separator is _TAB and "\t" not in stripped:
             break
-        if separator is _PIPE and stripped.count("|") + stripped.count("｜") < 2:
-            # A one-cell row of a pipe table (| 三、革命伤残人员 |, a wrapped label 二、… |)
-            # keeps the block going.
-            if not block or not stripped or "|" not in stripped and "｜" not in stripped:
-                break
+        # A one-cell row of a pipe table (| 三、革命伤残人员 |, a wrapped label 二、… |)
+        # keeps the block going.
+        if (
+            separator is _PIPE
+            and stripped.count("|") + stripped.count("｜") < 2
+            and (not block or not stripped or ("|" not in stripped and "｜" not in stripped))
+        ):
+            break
         if separator is _MULTI_SPACE and len(_MULTI_SPACE.split(stripped)) < 2:
             break
         leading = len(current) - len(current.lstrip())
@@ -295,6 +304,65 @@ def _spaced_block(lines: list[tuple[str, int]], index: int) -> tuple[TextTable |
         ),
         cursor,
     )
+
+
+# A table whose cells lost their separators: 指标名称单位数量, then 最低生活保障人数万人7.1.
+_GLUED_HEADER = re.compile(
+    r"^(?P<name>(?:指标|项目)(?:名称)?)\s*(?P<unit>(?:计量)?单位)\s*"
+    r"(?P<value>数量|数值|指标值|合计|本期|本年|总计|\d{4}年)$"
+)
+_GLUED_ROW = re.compile(
+    r"^(?P<label>\S.*?)(?P<unit>"
+    + _SCALED_UNITS
+    + r"|元/[^\d\s]{1,4}|"
+    + UNIT_PATTERN
+    + r")?(?P<num>-?\d[\d,]*(?:\.\d+)?)$"
+)
+
+
+def _glued_block(lines: list[tuple[str, int]], index: int) -> tuple[TextTable | None, int]:
+    """Rows of label, unit and value with nothing between them, under their glued header."""
+    line, line_start = lines[index]
+    leading = len(line) - len(line.lstrip())
+    header = _GLUED_HEADER.match(line.strip())
+    if header is None:
+        return None, index + 1
+    base = line_start + leading
+    rows: list[tuple[Cell, ...]] = [
+        tuple(
+            (header.group(name), base + header.start(name), base + header.end(name))
+            for name in ("name", "unit", "value")
+        )
+    ]
+    cursor = index + 1
+    while cursor < len(lines):
+        current, current_start = lines[cursor]
+        stripped = current.strip()
+        if not stripped:
+            cursor += 1
+            continue
+        if len(stripped) > 40 or stripped[-1] in "。;；":
+            break
+        base = current_start + len(current) - len(current.lstrip())
+        match = _GLUED_ROW.match(stripped)
+        if match is None or not _HAN.search(match.group("label")):
+            # A section line (二、乡级行政区划单位) between rows.
+            rows.append(((stripped, base, base + len(stripped)),))
+            cursor += 1
+            continue
+        rows.append(
+            tuple(
+                (match.group(name) or "", base + match.start(name), base + match.end(name))
+                if match.group(name)
+                else ("", 0, 0)
+                for name in ("label", "unit", "num")
+            )
+        )
+        cursor += 1
+    if sum(1 for row in rows if len(row) == 3) < 3:
+        return None, index + 1
+    last = next(row for row in reversed(rows) if row[-1][0])
+    return TextTable(rows=tuple(rows), start=rows[0][0][1], end=last[-1][2]), cursor
 
 
 def _unit_line_before(lines: list[tuple[str, int]], index: int) -> str | None:
@@ -483,6 +551,9 @@ def _cell_value(cell: str, unit_hint: str | None) -> tuple[float, str | None, st
                 mult = mult or scaled
                 hint = hint[len(scaled) :]
         unit_word = hint or None
+    if unit_word and unit_word.startswith("元/"):
+        # 元/人·月: a standard per head is money all the same.
+        unit_word = "元"
     if unit_word in ("%", "‰"):
         value = float(number)
         unit: str | None = unit_word
