@@ -66,11 +66,8 @@ _PIPE_SEPARATOR_ROW = re.compile(r"^\s*[|｜]?\s*:?-{2,}")
 _YEAR_HEADER = re.compile(r"((?:19|20)\d{2})\s*年")
 _YEAR_CELL = re.compile(r"^(?:19|20)\d{2}\s*年?(?:底|末)?$")
 # A row of a table typed with single spaces: a label, then numbers (全 县 320801 100.00).
-_SPACED_ROW = re.compile(
-    r"^(?P<label>(?:\d{1,2}[.、．]\s*)?[^\d\s|｜\t][^\t|｜]*?)"
-    r"(?P<numbers>(?:[ \u3000]+-?\d[\d,]*(?:\.\d+)?[%‰]?)+)\s*$"
-)
-_SPACED_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?[%‰]?")
+_TOKEN = re.compile(r"[^ \u3000]+")
+_SPACED_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?[%‰]?|-?\d+(?:\.\d+)?[%‰]?")
 _NOT_A_ROW_LABEL = re.compile(
     r"电话|传真|邮编|热线|手机|QQ|备案|ICP|地址|邮箱|日期|时间|第.{1,3}页"
 )
@@ -107,20 +104,33 @@ def _split_cells(line: str, line_start: int, separator: re.Pattern[str]) -> tupl
 
 
 def _spaced_cells(line: str, line_start: int) -> tuple[Cell, ...] | None:
-    """Label and numbers of a single-space row, or None when the line is not one."""
-    match = _SPACED_ROW.match(line)
-    if match is None:
+    """Label and numbers of a single-space row, or None when the line is not one.
+
+    The numbers are the trailing tokens that are numbers; the label is what
+    comes before them (全 县, 0-14岁, 其中:65岁及以上) and must hold a Han character.
+    """
+    tokens = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(line)]
+    numbers = 0
+    while numbers < len(tokens) and _SPACED_NUMBER.fullmatch(tokens[-1 - numbers][0]):
+        numbers += 1
+    if not numbers or numbers == len(tokens):
         return None
-    label = match.group("label").strip(" \u3000")
-    if not label or not _HAN.search(label) or len(label) > 30 or _NOT_A_ROW_LABEL.search(label):
+    label_tokens = tokens[: len(tokens) - numbers]
+    label = line[label_tokens[0][1] : label_tokens[-1][2]]
+    if (
+        not _HAN.search(label)
+        or len(label) > 30
+        or _NOT_A_ROW_LABEL.search(label)
+        or label[-1] in "。，,；;：:"
+        or "|" in label
+        or "｜" in label
+        or "\t" in label
+    ):
         return None
-    if label[-1] in "。，,；;：:":
-        return None
-    label_start = line_start + line.find(label)
-    cells: list[Cell] = [(label, label_start, label_start + len(label))]
-    numbers_start = match.start("numbers")
-    for number in _SPACED_NUMBER.finditer(line, numbers_start):
-        cells.append((number.group(), line_start + number.start(), line_start + number.end()))
+    cells: list[Cell] = [(label, line_start + label_tokens[0][1], line_start + label_tokens[-1][2])]
+    cells.extend(
+        (text, line_start + start, line_start + end) for text, start, end in tokens[-numbers:]
+    )
     return tuple(cells)
 
 
@@ -215,6 +225,7 @@ def _separated_block(
 ) -> tuple[TextTable | None, int]:
     block: list[tuple[Cell, ...]] = []
     cursor = index
+    pending = False
     while cursor < len(lines):
         current, current_start = lines[cursor]
         if separator is _PIPE and _PIPE_SEPARATOR_ROW.match(current):
@@ -243,7 +254,14 @@ def _separated_block(
             + (len(stripped) - len(stripped.lstrip("|｜")) if is_pipe else 0),
             separator,
         )
-        block.append(cells)
+        # A row copied one cell per line (全 县 |, 181286 |, 100 |): its cells join
+        # the row the first of them started.
+        single = is_pipe and stripped.count("|") + stripped.count("｜") == 1
+        if single and pending:
+            block[-1] = block[-1] + cells
+        else:
+            block.append(cells)
+        pending = single and stripped.endswith(("|", "｜")) and not stripped.startswith(("|", "｜"))
         cursor += 1
     numeric_rows = sum(1 for row in block if any(_is_numeric_cell(c[0]) for c in row[1:]))
     if len(block) >= 2 and numeric_rows >= 1:
@@ -366,7 +384,10 @@ def _glued_block(lines: list[tuple[str, int]], index: int) -> tuple[TextTable | 
 
 
 def _unit_line_before(lines: list[tuple[str, int]], index: int) -> str | None:
-    """Units of a 单位： line within the three lines above a table (blank lines skipped)."""
+    """Units of a 单位： line above a table, over its title and broken header lines.
+
+    Looks back over short lines (blank ones skipped) and stops at prose.
+    """
     looked = 0
     for back in range(index - 1, -1, -1):
         line = lines[back][0].strip().strip("|｜ ")
@@ -376,7 +397,7 @@ def _unit_line_before(lines: list[tuple[str, int]], index: int) -> str | None:
         if match:
             return match.group("units")
         looked += 1
-        if looked >= 3:
+        if looked >= 8 or len(line) > 40 or line[-1] in "。；;":
             break
     return None
 
@@ -384,16 +405,22 @@ def _unit_line_before(lines: list[tuple[str, int]], index: int) -> str | None:
 def _one_cell_per_line(lines: list[tuple[str, int]], index: int) -> tuple[TextTable | None, int]:
     """A table copied from a web page: one cell per line, header cells then rows.
 
-    Lines that only separate cells (blank, a lone ``|``) are skipped. Returns
-    the table (or None) and how many lines were looked at, so the caller never
-    rescans a block of short lines.
+    Lines that only separate cells (blank, a lone ``|``) are skipped, except
+    where every cell ends in ``|`` (``2005年 |``): there a lone ``|`` is an
+    empty cell. Returns the table (or None) and how many lines were looked at,
+    so the caller never rescans a block of short lines.
     """
     run: list[tuple[str, int]] = []
     cursor = index
     blank_streak = 0
+    piped = lines[index][0].rstrip().endswith(("|", "｜"))
     while cursor < len(lines):
         line, start = lines[cursor]
         stripped = line.strip()
+        if piped and stripped in ("|", "｜"):
+            run.append(("", start + line.find(stripped)))
+            cursor += 1
+            continue
         if _SEPARATOR_LINE.match(line):
             blank_streak += 1 if not stripped and not line else 0
             if blank_streak > 2:
@@ -401,9 +428,19 @@ def _one_cell_per_line(lines: list[tuple[str, int]], index: int) -> tuple[TextTa
             cursor += 1
             continue
         blank_streak = 0
+        if (
+            piped
+            and stripped.endswith(("|", "｜"))
+            and stripped.count("|") + stripped.count("｜") == 1
+        ):
+            stripped = stripped[:-1].rstrip()
+            if not stripped:
+                run.append(("", start + len(line) - len(line.lstrip())))
+                cursor += 1
+                continue
         if len(stripped) > _SHORT_CELL_LINE or stripped[-1] in "。;；":
             break
-        if _row_form(line) is not None or (" " in stripped and _spaced_cells(line, start)):
+        if _row_form(stripped) is not None or (" " in stripped and _spaced_cells(line, start)):
             # A row of a separated or spaced table: that table's own reader takes it.
             break
         leading = len(line) - len(line.lstrip())
@@ -456,7 +493,7 @@ def _cell_kind(cell: str) -> str:
 
 
 # A table's title or number (表2-3 …, 2-1各镇人口性别构成, …情况表), not a column header.
-_TITLE_CELL = re.compile(r"^(?:表\s*)?\d+(?:[-－.]\d+)+|^表|(?:表|情况|统计)$|单位\s*[:：]")
+_TITLE_CELL = re.compile(r"^(?:表\s*)?\d+(?:[-－—.]\d+)+|^表|(?:表|情况|统计)$|单位\s*[:：]")
 
 
 def _cell_grid(run: list[tuple[str, int]]) -> tuple[int, int, int, int] | None:
@@ -471,14 +508,17 @@ def _cell_grid(run: list[tuple[str, int]]) -> tuple[int, int, int, int] | None:
     best_cells = 0
     for data_start in range(1, len(run) - 3):
         # A table's rows follow its header: the cell before the first label is a header cell.
-        if kinds[data_start] != "text" or kinds[data_start - 1] == "number":
+        if kinds[data_start] not in ("text", "blank") or kinds[data_start - 1] == "number":
             continue
         for width in range(2, 11):
             rows = 0
             cursor = data_start
             while cursor + width <= len(run):
                 row = kinds[cursor : cursor + width]
-                if row[0] != "text" or "text" in row[1:] or "number" not in row[1:]:
+                if row[0] not in ("text", "blank") or "text" in row[1:]:
+                    break
+                # A section row (按性别分: then blanks) sits between data rows.
+                if "number" not in row[1:] and (row[0] != "text" or rows == 0):
                     break
                 rows += 1
                 cursor += width
@@ -500,10 +540,11 @@ def _cell_grid(run: list[tuple[str, int]]) -> tuple[int, int, int, int] | None:
 
 
 def _header_unit(header: str) -> str | None:
+    """The unit a header states: 参检人数(人), 完成率(%), 2005年为上年%."""
     match = _HEADER_UNIT.search(header)
     if match:
         return match.group(1)
-    if re.search(r"(?:率|比例|占比|比重)\s*(?:\[\d+\])?\s*$", header):
+    if header.endswith(("%", "％")):
         return "%"
     return None
 
@@ -529,6 +570,9 @@ def _column_unit(header: str, units: list[str]) -> str | None:
             scaled = next((u for u in units if u in ("万" + base, "亿" + base, "千" + base)), None)
             if base in units:
                 return base
+            if base == "%":
+                # A rate column takes % only from the unit line (单位：人、%).
+                continue
             return scaled or base
     if "/" in "".join(units) and re.search(r"平均|规模|人均|户均", header):
         return next(u for u in units if "/" in u)
@@ -585,6 +629,13 @@ def _is_data_row(row: list[Cell]) -> bool:
     kinds = [_cell_kind(cell[0]) for cell in row[1:]]
     # A row of years only (项目 2013 2014 …) heads the columns.
     return "number" in kinds
+
+
+def _without_trailing_blanks(row: list[Cell]) -> list[Cell]:
+    end = len(row)
+    while end > 1 and not row[end - 1][0]:
+        end -= 1
+    return row[:end]
 
 
 def _aligned_headers(headers: list[list[Cell]], width: int) -> list[list[Cell]]:
@@ -656,8 +707,10 @@ def table_statistics(norm: NormalizedText, ctx: PageContext, table: TextTable) -
     data = rows[header_count:]
     data_units = row_units[header_count:]
     width = max(len(row) for row in data)
-    if table.spaced and header_rows:
-        header_rows = _aligned_headers(header_rows, width)
+    if header_rows:
+        header_rows = [_without_trailing_blanks(row) for row in header_rows]
+        if table.spaced or any(len(row) < width for row in header_rows[1:]):
+            header_rows = _aligned_headers(header_rows, width)
     for row in header_rows + data:
         while len(row) < width:
             row.append(("", 0, 0))
