@@ -559,11 +559,19 @@ _UNIT_BY_NAME: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+_COUNT_HEADER = re.compile(r"(?:人口数|人数|人口|户数|人次)$")
+
+
 def _column_unit(header: str, units: list[str]) -> str | None:
     explicit = _header_unit(header)
     if explicit:
         return explicit
     if not units:
+        # A count says what it counts (人口数, 户数) even without a unit line.
+        counted = _COUNT_HEADER.search(header)
+        if counted:
+            word = counted.group()
+            return "人次" if word == "人次" else ("户" if "户" in word else "人")
         return None
     for pattern, base in _UNIT_BY_NAME:
         if pattern.search(header):
@@ -738,16 +746,26 @@ def table_statistics(norm: NormalizedText, ctx: PageContext, table: TextTable) -
     stats: list[Statistic] = []
     cells_by_col: dict[int, list[tuple[int, float, Statistic]]] = {}
     inherited_unit: str | None = None
+    labelled_unit: str | None = None
     for r, row in enumerate(data):
         labels = [row[c][0] for c in label_cols if row[c][0]]
         row_header = _join_unique(labels)
-        row_unit = data_units[r] or next((row[c][0] for c in unit_cols if row[c][0]), None)
+        row_unit = (
+            data_units[r]
+            or next((row[c][0] for c in unit_cols if row[c][0]), None)
+            or (_header_unit(row_header) if row_header else None)
+        )
         if row_unit is None and row_header and row_header.lstrip().startswith(("#", "其中", "＃")):
             row_unit = inherited_unit
+        elif row_unit is None and labelled_unit and not data_units[r]:
+            # 总人口(人) then 非农业人口, 男, 女: the rows under a stated unit count the same.
+            row_unit = labelled_unit
         elif row_unit is not None:
             inherited_unit = row_unit
         elif row_header and not any(_is_numeric_cell(c[0]) for c in row[1:]):
             inherited_unit = None
+        if row_header and _header_unit(row_header):
+            labelled_unit = _header_unit(row_header)
         code = next(
             (
                 row[c][0].zfill(2)
