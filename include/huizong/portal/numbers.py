@@ -251,6 +251,7 @@ CANONICAL_UNIT: dict[str, str] = {
     "公顷": "公顷",
     "千米": "公里",
     "平方公里": "平方公里",
+    "美元": "美元",
 }
 UNIT_WORDS: tuple[str, ...] = tuple(sorted(CANONICAL_UNIT, key=len, reverse=True))
 PERCENT_UNIT = "%"

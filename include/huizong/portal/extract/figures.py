@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from huizong.portal.numbers import (
     CANONICAL_UNIT,
+    MULTIPLIERS,
     UNIT_WORDS,
     decimals_of,
     parse_amount,
@@ -77,6 +78,7 @@ PREFIX_QUALIFIERS: tuple[tuple[str, str], ...] = (
     ("上", "at_least"),
     ("大约", "approx"),
     ("约占", "approx"),
+    ("约合", "approx"),
     ("约为", "approx"),
     ("约有", "approx"),
     ("近占", "at_most"),
@@ -157,6 +159,7 @@ _UNIT_IN_WORD = frozenset(
         "分钟",
         "场所",
         "期刊",
+        "次产",
     ]
 )
 
@@ -305,21 +308,25 @@ _PER_UNIT_QUOTA = re.compile(
     r"[^，,。；;]{0,6}?(?:至少|最多|限|推荐|推选|报送|选送|选派|上报|申报|提交)"
 )
 # A quota or a standard per head (名额占10%, 每人将获得1万元), not a total.
-_PER_HEAD = re.compile(r"名额|每人|每户|每名|每位")
+_PER_HEAD = re.compile(r"名额|每人|每户|每名|每位|(?<!平均)每个|每家|每村")
 # Selections announced (评选表彰…70名, 将至少占到20%以上): what will be, not what was.
 _FUTURE = re.compile(r"将(?!近)|(?<![模虚])拟(?![定人])")
 _SELECTION = re.compile(r"评选|表彰|推荐|自荐|举荐|申报|名额")
+_EACH = re.compile(r"各(?:贷款|检查|补助|资助|奖励|奖|发放|获得|安排)?$")
+_WIDGET_WORDS = frozenset(["点赞", "评论", "收藏", "转发", "分享", "阅读", "浏览"])
 # Plans and targets (力争…, 目标是…), not what was done.
-_PLAN = re.compile(r"力争|预计|计划(?!生育|单列|》)|(?<![模虚])拟(?![定人])")
+_PLAN = re.compile(
+    r"力争|预计|计划(?!生育|单列|》)|(?<![模虚])拟(?![定人])|任务(?:为|是)|确保|(?<![即现特兹])将(?![近其之来])"
+)
 # A stated goal covers its whole sentence (目标是,巩固100%…、100%…).
-_GOAL = re.compile(r"目标(?:是|为|任务)")
+_GOAL = re.compile(r"目标(?:是|为)")
 # Ages count only as a statistic of a population (平均年龄42岁, 预期寿命75.08岁).
 _AGE_CONTEXT = re.compile(r"年龄|寿命|岁数")
 # A lone Chinese numeral before 个/位 in a fixed expression: 四个意识, 两个维护, 三位一体.
 _FIXED_AFTER_NUMERAL = re.compile(
     r"意识|自信|维护|确立|代表|全面|一体|结合|方面|层面|环节|阶段|步骤|重点|坚持|必须|优先|到位|"
     r"聚焦|统筹|一批|清单|关键|着力|落实|注重|作风|服务|字|不|体系|机制|工程|行动|抓手|载体|平台|"
-    r"强化|提升|融合|转变|明确|突出|同步|覆盖|主体|责任|战场|百年|大局|基本|规定|文明|建设"
+    r"强化|提升|融合|转变|明确|突出|同步|覆盖|主体|责任|战场|百年|大局|基本|规定|文明|建设|措施|举措"
 )
 
 
@@ -331,7 +338,7 @@ _THROUGH_LAST_CLAUSE_END = re.compile(r".*[，,；;：:]", re.S)
 # none in the 80 characters before it needs no rule.
 _SENTENCE_MARKERS = re.compile(
     "每|须|需|应|要求|不得|原则上|名额|限|推荐|报送|选送|选派|控制|确保|力争|人数|规模|时长|篇幅|"
-    "将|拟|预计|计划|目标|年龄|寿命|岁数"
+    "将|拟|预计|计划|目标|年龄|寿命|岁数|评选|表彰|推选|任务"
 )
 
 
@@ -369,6 +376,20 @@ def _not_a_statistic(
     """Figures that are furniture, quotas, plans or ages in a name, from the words around them."""
     # 阅读量突破1亿次 reports reach; 阅读 1024 under a title is the page's counter.
     if (not qualifier_word and start in markers.counter_ends) or start in markers.quota_ends:
+        return True
+    before = text[start - 1 : start]
+    # 三届六次 (a session), 前三位 (a rank), 各贷款3万元 (each one's share).
+    session = (
+        before == "届" and start >= 2 and (text[start - 2] in _CN or text[start - 2].isdigit())
+    )
+    if (
+        session
+        or (before in "前后" and unit == "人" and before)
+        or _EACH.search(text, start - 6 if start > 6 else 0, start)
+    ):
+        return True
+    # 0人点赞, 0条评论: the page's widgets.
+    if text[end : end + 2] in _WIDGET_WORDS:
         return True
     threshold = text[end : end + 1] == "的"
     if unit != "岁" and not threshold:
@@ -466,6 +487,9 @@ def figure_from_match(
             return None
         if any(ch not in _CN for ch in number):
             return None
+        if len(number) > 1 and not any(ch in "十百千万亿" for ch in number):
+            # 唯一一个, 一二三: digits read one by one are no count.
+            return None
         if number[0] in "〇零":
             return None
     if unit_word is None and not mult and not (is_chinese and number.endswith(("万", "亿"))):
@@ -501,6 +525,8 @@ def figure_from_match(
     unit = CANONICAL_UNIT.get(unit_word) if unit_word else None
     if unit is None and number.isdigit() and len(number) == 4 and number[:2] in ("19", "20"):
         return None
+    if unit == "人" and text[figure_end : figure_end + 3] in ("(次)", "（次）"):
+        unit, figure_end = "人次", figure_end + 3
     bound_after = figure_end > end and qualifier == "at_least"
     if markers is None:
         markers = PageMarkers.of(text)
@@ -652,10 +678,145 @@ def find_figures(text: str, masked: list[tuple[int, int]]) -> list[Figure]:
             if f.has_unit or not any(x.start <= f.number_start < x.end for x in shared)
         ]
         figures.extend(shared)
+    special = [
+        f for f in _special_figures(text, quoted, markers) if not _inside_any(masked, f.start)
+    ]
+    if special:
+        # A rate per 10万 read as 10万 of something is replaced by the rate.
+        figures = [
+            f
+            for f in figures
+            if not any(x.number_start < f.end and f.number_start < x.end for x in special)
+        ]
+        figures.extend(special)
     figures.sort(key=lambda f: f.start)
     _propagate_list_qualifiers(text, figures)
     _share_percentage_points(text, figures)
     return figures
+
+
+# Rates per population: 死亡率为39.49/10万.
+_PER_POPULATION = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*/\s*(10万|十万|万|1000|千|100)(?![\d.])")
+# Ratios stated bare: 性别比为98.39, 三次产业结构为9.2∶62.2∶28.8.
+_RATIO_WORD = re.compile(r"性别比|结构为|结构比")
+_BARE_RATIO = re.compile(r"(?<![\d.])(\d{2,3}(?:\.\d+)?|\d\.\d+)(?![\d.%‰])")
+_RATIO_FOLLOWER = frozenset("。，,；;、∶:：)）(（\n下上增减降和与比")
+# Years of schooling (平均受教育年限8.39年): 年 as a measure only where 年限 says so.
+_YEARS_SPAN = re.compile(r"(?<![\d.])(\d{1,2}(?:\.\d+)?)年(?![度级代底末初前后来内间份月])")
+_YEARS_CONTEXT = re.compile(r"年限|受教育")
+# 数万名, 数千人: at least one of the multiplier.
+_SEVERAL = re.compile(r"数(十|百|千|万|十万|百万)(余)?(" + UNIT_PATTERN + ")")
+
+
+def _special_figures(text: str, quoted: set[int], markers: PageMarkers) -> list[Figure]:
+    """Figures the main pattern does not read: per-population rates, bare ratios, 年, 数万."""
+    out: list[Figure] = []
+    if "/" in text:
+        for match in _PER_POPULATION.finditer(text):
+            start = match.start()
+            if start in quoted or text[start - 1 : start] in ("/", "-", ":"):
+                continue
+            denominator = match.group(2).replace("十万", "10万")
+            qualifier, figure_start = _prefix_qualifier(text, start)
+            out.append(
+                Figure(
+                    figure_start,
+                    match.end(),
+                    start,
+                    float(match.group(1)),
+                    "/" + denominator,
+                    qualifier,
+                    True,
+                    False,
+                    None,
+                    decimals_of(match.group(1)),
+                    match.group(1),
+                )
+            )
+    for word in _RATIO_WORD.finditer(text):
+        stop = len(text)
+        for mark in ("。", "；", ";", "\n"):
+            found = text.find(mark, word.end())
+            if 0 <= found < stop:
+                stop = found
+        depth = 0
+        for match in _BARE_RATIO.finditer(text, word.end(), stop):
+            start, end = match.span()
+            depth = (
+                text.count("(", word.end(), start)
+                + text.count("（", word.end(), start)
+                - (text.count(")", word.end(), start) + text.count("）", word.end(), start))
+            )
+            if depth > 0 or (text[end : end + 1] not in _RATIO_FOLLOWER and end < len(text)):
+                continue
+            # 性别比在100至105之间: a threshold, not the ratio.
+            if text[start - 1 : start] in ("在", "至", "到", "于") or text[end : end + 1] == " ":
+                continue
+            if _not_a_statistic(text, markers, start, end, None, "", False):
+                continue
+            out.append(
+                Figure(
+                    start,
+                    end,
+                    start,
+                    float(match.group(1)),
+                    None,
+                    "exact",
+                    False,
+                    False,
+                    None,
+                    decimals_of(match.group(1)),
+                    match.group(1),
+                )
+            )
+    if "年限" in text or "受教育" in text:
+        for match in _YEARS_SPAN.finditer(text):
+            start = match.start()
+            sentence = text[start - 40 if start > 40 else 0 : start]
+            if not _YEARS_CONTEXT.search(sentence):
+                continue
+            qualifier, figure_start = _prefix_qualifier(text, start)
+            end = match.end()
+            suffix = _SUFFIX_QUALIFIER.match(text, end)
+            if suffix:
+                qualifier, end = SUFFIX_TO_QUALIFIER[suffix.group(1)], suffix.end()
+            out.append(
+                Figure(
+                    figure_start,
+                    end,
+                    start,
+                    float(match.group(1)),
+                    "年",
+                    qualifier,
+                    True,
+                    False,
+                    None,
+                    decimals_of(match.group(1)),
+                    match.group(1),
+                )
+            )
+    if "数" in text:
+        for match in _SEVERAL.finditer(text):
+            start = match.start()
+            if start in quoted:
+                continue
+            unit = CANONICAL_UNIT.get(match.group(3))
+            out.append(
+                Figure(
+                    start,
+                    match.end(),
+                    start,
+                    float(MULTIPLIERS[match.group(1)]),
+                    unit,
+                    "at_least",
+                    True,
+                    False,
+                    match.group(1),
+                    0,
+                    match.group(0),
+                )
+            )
+    return out
 
 
 def _figure_start(figure: Figure) -> int:
