@@ -385,7 +385,10 @@ def _not_a_statistic(
     if (
         session
         or (before in "前后" and unit == "人" and before)
-        or _EACH.search(text, start - 6 if start > 6 else 0, start)
+        or (
+            text.find("各", start - 6 if start > 6 else 0, start) >= 0
+            and _EACH.search(text, start - 6 if start > 6 else 0, start)
+        )
     ):
         return True
     # 0人点赞, 0条评论: the page's widgets.
@@ -733,7 +736,8 @@ def _special_figures(text: str, quoted: set[int], markers: PageMarkers) -> list[
                     match.group(1),
                 )
             )
-    for word in _RATIO_WORD.finditer(text):
+    ratio_words = _RATIO_WORD.finditer(text) if "性别比" in text or "结构" in text else ()
+    for word in ratio_words:
         stop = len(text)
         for mark in ("。", "；", ";", "\n"):
             found = text.find(mark, word.end())
@@ -795,7 +799,7 @@ def _special_figures(text: str, quoted: set[int], markers: PageMarkers) -> list[
                     match.group(1),
                 )
             )
-    if "数" in text:
+    if "数十" in text or "数百" in text or "数千" in text or "数万" in text:
         for match in _SEVERAL.finditer(text):
             start = match.start()
             if start in quoted:
