@@ -15,6 +15,7 @@ from huizong.portal.numbers import (
     CANONICAL_UNIT,
     MULTIPLIERS,
     UNIT_WORDS,
+    bounded_float,
     decimals_of,
     parse_amount,
     parse_percent,
@@ -719,6 +720,9 @@ def _special_figures(text: str, quoted: set[int], markers: PageMarkers) -> list[
             start = match.start()
             if start in quoted or text[start - 1 : start] in ("/", "-", ":"):
                 continue
+            rate = bounded_float(match.group(1))
+            if rate is None:
+                continue
             denominator = match.group(2).replace("十万", "10万")
             qualifier, figure_start = _prefix_qualifier(text, start)
             out.append(
@@ -726,7 +730,7 @@ def _special_figures(text: str, quoted: set[int], markers: PageMarkers) -> list[
                     figure_start,
                     match.end(),
                     start,
-                    float(match.group(1)),
+                    rate,
                     "/" + denominator,
                     qualifier,
                     True,

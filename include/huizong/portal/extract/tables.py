@@ -32,6 +32,7 @@ from huizong.portal.notice import (
 )
 from huizong.portal.numbers import (
     CANONICAL_UNIT,
+    bounded_float,
     parse_amount,
     to_number,
 )
@@ -607,7 +608,10 @@ def _cell_value(cell: str, unit_hint: str | None) -> tuple[float, str | None, st
         # 元/人·月: a standard per head is money all the same.
         unit_word = "元"
     if unit_word in ("%", "‰"):
-        value = float(number)
+        rate = bounded_float(number)
+        if rate is None:
+            return None
+        value = rate
         unit: str | None = unit_word
     else:
         parsed = parse_amount(number + mult)
