@@ -414,7 +414,9 @@ def _one_cell_per_line(lines: list[tuple[str, int]], index: int) -> tuple[TextTa
     run: list[tuple[str, int]] = []
     cursor = index
     blank_streak = 0
-    piped = lines[index][0].rstrip().endswith(("|", "｜"))
+    # Cells ending in | (2005年 |): most of the first lines of the run say so.
+    ahead = [line.strip() for line, _ in lines[index : index + 12] if line.strip()]
+    piped = sum(1 for line in ahead if line.endswith(("|", "｜"))) * 2 > len(ahead)
     while cursor < len(lines):
         line, start = lines[cursor]
         stripped = line.strip()
