@@ -296,7 +296,7 @@ _COUNTER_LEAD = re.compile(
 )
 # Quotas and requirements, not achievements: 名额3名, 限报1个, 一式两份, 每村推荐2户.
 _QUOTA_LEAD = re.compile(
-    r"(?:名额|限报|限额|限|一式|每人|每户|每组|每单位|每篇|每件)[ \t\u3000]*[:：为]?[ \t\u3000]*"
+    r"(?:名额|限报|限额|限|一式|每人|每户|每组|每单位|每篇|每件|指标)[ \t\u3000]*[:：为]?[ \t\u3000]*"
 )
 # A bound (不少于5人) is a requirement when the clause asks for it.
 _BOUND_WORDS = frozenset(["不少于", "不低于", "不超过", "不多于", "不高于", "少于", "至少", "最多"])
