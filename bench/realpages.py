@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,8 @@ from huizong.portal.extract import Statistic, extract_page
 from huizong.portal.htmltext import looks_like_html
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS_DIR = REPO / "tests" / "data" / "realpages"
+# HUIZONG_REALPAGES points at a corpus kept elsewhere (a checkout of the corpus branch).
+CORPUS_DIR = Path(os.environ.get("HUIZONG_REALPAGES") or REPO / "tests" / "data" / "realpages")
 TEST_SHARE = 40  # percent of pages, by URL hash
 KINDS = ("prose", "table")
 

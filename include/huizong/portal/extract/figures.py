@@ -296,13 +296,15 @@ _COUNTER_LEAD = re.compile(
 )
 # Quotas and requirements, not achievements: 名额3名, 限报1个, 一式两份, 每村推荐2户.
 _QUOTA_LEAD = re.compile(
-    r"(?:名额|限报|限额|限|一式|每人|每户|每组|每单位|每篇|每件|指标)[ \t\u3000]*[:：为]?[ \t\u3000]*"
+    r"(?:名额|限报|限额|限|一式|每人|每户|每组|每单位|每篇|每件|指标)"
+    r"[ \t\u3000]*[:：为]?[ \t\u3000]*"
 )
 # A bound (不少于5人) is a requirement when the clause asks for it.
 _BOUND_WORDS = frozenset(["不少于", "不低于", "不超过", "不多于", "不高于", "少于", "至少", "最多"])
 _REQUIREMENT = re.compile(
     r"每|须|需|应|要求|不得|原则上|名额|限|推荐|报送|选送|选派|控制|确保|力争|争取|人数|规模|时长|篇幅"
 )
+_SHARE_ABOUT = re.compile(r"(约|大约|近)占[^，,。；;：:\d]{0,16}$")
 # 每村至少推荐2户, 每县报送3个: what each body is asked for.
 _PER_UNIT_QUOTA = re.compile(
     r"每(?:个|家|位|名)?(?:村|人|户|单位|县|市|区|镇|乡|街道|社区|组|队|校|学校|企业|协会)"
@@ -459,6 +461,11 @@ def figure_from_match(
         if suffix:
             qualifier = SUFFIX_TO_QUALIFIER[suffix.group(1)]
             end = suffix.end()
+        if qualifier == "exact":
+            # 约占信访总数的1%: the 约 of 约占 qualifies the share it introduces.
+            share = _SHARE_ABOUT.search(text, start - 20 if start > 20 else 0, start)
+            if share:
+                qualifier = "approx" if share.group(1) != "近" else "at_most"
         bound_after = qualifier == "at_least" and suffix is not None
         if markers is None:
             markers = PageMarkers.of(text)
