@@ -156,7 +156,7 @@ def test_glued_label_unit_value_rows() -> None:
         ("一、民政事业费累计支出", 3_040_000_000, "元"),
         ("镇", 143, None),
         ("最低生活保障人数", 71000, "人"),
-        ("最低生活保障平均标准", 1245, "元"),
+        ("最低生活保障平均标准", 1245, "元/人·月"),
     ]
 
 
@@ -198,3 +198,22 @@ def test_table_rows_closing_a_page_are_not_dropped_as_headlines() -> None:
 def test_prose_lines_ending_in_numbers_make_no_table() -> None:
     text = "联系电话 0731 2222222\n传真 0731 3333333\n浏览次数 418\n"
     assert extract_page(text).statistics == []
+
+
+def test_unit_column_rows_with_wrapped_labels_and_section_rows() -> None:
+    text = (
+        "指标 | 单位 | 数量 | |||\n"
+        "一、民政事业费累计支出 二、乡级行政区划单位 |\n"
+        "万元 | 57324.8 | |||\n"
+        "#镇 | 个 | 179 | |||\n"
+        "乡 | 个 | 21 | |||\n"
+        "三、社会救助 |\n"
+        "|||||\n"
+        "最低生活保障人数 | 人 | 59,395 | |||\n"
+    )
+    assert [(value, unit) for _row, _col, value, unit in cells(text)] == [
+        (573_248_000, "元"),
+        (179, "个"),
+        (21, "个"),
+        (59395, "人"),
+    ]

@@ -606,9 +606,6 @@ def _cell_value(cell: str, unit_hint: str | None) -> tuple[float, str | None, st
                 mult = mult or scaled
                 hint = hint[len(scaled) :]
         unit_word = hint or None
-    if unit_word and unit_word.startswith("元/"):
-        # 元/人·月: a standard per head is money all the same.
-        unit_word = "元"
     if unit_word in ("%", "‰"):
         rate = bounded_float(number)
         if rate is None:
@@ -686,6 +683,29 @@ def _aligned_headers(headers: list[list[Cell]], width: int) -> list[list[Cell]]:
     return out
 
 
+_BARE_UNIT = re.compile(r"^(?:" + _SCALED_UNITS + "|" + UNIT_PATTERN + r")$")
+
+
+def _unwrapped(data: list[list[Cell]]) -> list[list[Cell]]:
+    """Rows whose label wrapped onto the line before (一、民政事业费累计支出 | then 万元 | 57324.8).
+
+    In a table with a unit column second, a row starting with a unit lost its
+    label to the previous one-cell row: the label comes back, the cells move right.
+    """
+    out: list[list[Cell]] = []
+    for row in data:
+        if _BARE_UNIT.match(row[0][0]) and out and sum(1 for c in out[-1] if c[0]) == 1:
+            label = out.pop()[0]
+            out.append([label, *row[: len(row) - 1]] if not row[-1][0] else [label, *row])
+            continue
+        out.append(row)
+    width = max(len(row) for row in out)
+    for row in out:
+        while len(row) < width:
+            row.append(("", 0, 0))
+    return out
+
+
 def table_statistics(norm: NormalizedText, ctx: PageContext, table: TextTable) -> list[Statistic]:
     units = [u for u in _UNIT_SPLIT.split(table.unit or "") if u]
     rows: list[list[Cell]] = []
@@ -716,6 +736,13 @@ def table_statistics(norm: NormalizedText, ctx: PageContext, table: TextTable) -
         header_count += 1
     if header_count == len(rows):
         return []
+    if (
+        header_count > 1
+        and _BARE_UNIT.match(rows[header_count][0][0])
+        and sum(1 for c in rows[header_count - 1] if c[0]) == 1
+    ):
+        # The first row's label wrapped onto the line above it (see _unwrapped).
+        header_count -= 1
     # Titles (one cell: 表2-3 各乡镇常住人口户数) are captions, not column headers.
     header_rows = [row for row in rows[:header_count] if sum(1 for c in row if c[0]) > 1]
     data = rows[header_count:]
@@ -732,12 +759,17 @@ def table_statistics(norm: NormalizedText, ctx: PageContext, table: TextTable) -
 
     code_cols = {c for c in range(width) if col_headers[c] and _CODE_HEADER.search(col_headers[c])}
     unit_cols = {c for c in range(width) if col_headers[c] and _UNIT_HEADER.match(col_headers[c])}
+    if unit_cols == {1}:
+        data = _unwrapped(data)
     label_cols = []
+    # Section rows (三、革命伤残人员) and wrapped labels hold no figures: the rows
+    # with figures decide which columns are labels.
+    figure_rows = [row for row in data if any(_is_numeric_cell(cell[0]) for cell in row[1:])]
     for c in range(width):
         if c in code_cols or c in unit_cols:
             continue
-        numeric = sum(1 for row in data if _is_numeric_cell(row[c][0]))
-        if numeric <= len(data) / 2:
+        numeric = sum(1 for row in figure_rows if _is_numeric_cell(row[c][0]))
+        if numeric <= len(figure_rows) / 2:
             label_cols.append(c)
         else:
             break
