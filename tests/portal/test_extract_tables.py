@@ -217,3 +217,24 @@ def test_unit_column_rows_with_wrapped_labels_and_section_rows() -> None:
         (21, "个"),
         (59395, "人"),
     ]
+
+
+def test_html_table_header_rows_come_from_the_markup() -> None:
+    # The 栏次 row (甲 1 2) is numbered, not data: <thead> says it heads the table.
+    html = (
+        "<html><body><div id='zoom'><p>全县妇女儿童工作统计表如下,请各乡镇对照填报。</p>"
+        "<table><thead><tr><th>乡镇</th><th>培训人数(人)</th><th>帮扶户数(户)</th></tr>"
+        "<tr><th>甲</th><th>1</th><th>2</th></tr></thead>"
+        "<tbody><tr><td>城关镇</td><td>120</td><td>35</td></tr>"
+        "<tr><td>河西镇</td><td>80</td><td>20</td></tr></tbody></table></div></body></html>"
+    )
+    stats = [s for s in extract_page(html, is_html=True).statistics if s.kind == "table"]
+    assert [(s.row_header, s.value, s.unit) for s in stats] == [
+        ("城关镇", 120, "人"),
+        ("城关镇", 35, "户"),
+        ("河西镇", 80, "人"),
+        ("河西镇", 20, "户"),
+    ]
+    # The same table as text has no markup: the numbered row reads as data.
+    text = "乡镇\t培训人数(人)\t帮扶户数(户)\n甲\t1\t2\n城关镇\t120\t35\n河西镇\t80\t20\n"
+    assert len([s for s in extract_page(text).statistics if s.kind == "table"]) == 6

@@ -75,6 +75,8 @@ class TextTable:
     unit: str | None = None
     # Rows split at single spaces: header words are not aligned with the columns.
     spaced: bool = False
+    # Header rows an HTML table declares (<th> rows, <thead>); None when read from text.
+    header_rows: int | None = None
 
 
 @dataclass(frozen=True)

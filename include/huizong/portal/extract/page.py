@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 from bisect import bisect_left
+from typing import TYPE_CHECKING
 
 from huizong.portal.extract.context import (
     FORM,
@@ -32,6 +33,7 @@ from huizong.portal.extract.model import (
 from huizong.portal.extract.tables import (
     find_tables,
     table_statistics,
+    with_html_headers,
 )
 from huizong.portal.normalize import NormalizedText, normalize
 from huizong.portal.notice import (
@@ -41,6 +43,9 @@ from huizong.portal.notice import (
 from huizong.portal.numbers import (
     to_number,
 )
+
+if TYPE_CHECKING:
+    from huizong.portal.htmltext import HtmlTable
 
 _CLAUSE_DELIMS = "，,；;。！!？?：:\n、\t"
 
@@ -237,14 +242,18 @@ def extract_page(
     ``default_org`` (a crawler's portal owner) is used only when the page
     names no organisation of its own.
     """
+    html_tables: tuple[HtmlTable, ...] = ()
     if is_html:
+        # bs4 is imported only for HTML pages.
         from huizong.portal.htmltext import html_to_text
 
-        content = html_to_text(content, selector=selector).text
+        html_page = html_to_text(content, selector=selector)
+        content, html_tables = html_page.text, html_page.tables
     normalized = normalize(content)
     notice = parse_notice(normalized.text, published=published)
     ctx = page_context(normalized.text, notice, org, published, default_org)
-    tables = tuple(find_tables(normalized.text))
+    found = find_tables(normalized.text)
+    tables = tuple(with_html_headers(found, html_tables) if html_tables else found)
     masked = sorted((t.start, t.end) for t in tables)
     stats = _prose_statistics(normalized, ctx, masked)
     for table in tables:

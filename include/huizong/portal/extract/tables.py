@@ -7,8 +7,11 @@ a unit line above the table; total rows are checked against their parts.
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import unicodedata
 from dataclasses import fields
+from typing import TYPE_CHECKING
 
 from huizong import catalog
 from huizong.portal.extract.context import (
@@ -26,6 +29,9 @@ from huizong.portal.extract.model import (
     TextTable,
 )
 from huizong.portal.normalize import NormalizedText
+
+if TYPE_CHECKING:
+    from huizong.portal.htmltext import HtmlTable
 from huizong.portal.notice import (
     is_within,
     resolve,
@@ -384,6 +390,39 @@ def _glued_block(lines: list[tuple[str, int]], index: int) -> tuple[TextTable | 
     return TextTable(rows=tuple(rows), start=rows[0][0][1], end=last[-1][2]), cursor
 
 
+def _digits(cells: list[str]) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKC", "".join(cells)) if ch.isdigit())
+
+
+def with_html_headers(
+    tables: list[TextTable], html_tables: tuple[HtmlTable, ...]
+) -> list[TextTable]:
+    """Text tables rendered from HTML tables, with the header rows the markup declares.
+
+    ``htmltext`` renders each data table as tab-separated rows; a text table
+    is that rendering when it has the same rows and the same digits in order.
+    """
+    out: list[TextTable] = []
+    unused = list(html_tables)
+    for table in tables:
+        key = _digits([cell[0] for row in table.rows for cell in row])
+        match = next(
+            (
+                html
+                for html in unused
+                if len(html.rows) == len(table.rows)
+                and _digits([cell for row in html.rows for cell in row]) == key
+            ),
+            None,
+        )
+        if match is None:
+            out.append(table)
+            continue
+        unused.remove(match)
+        out.append(dataclasses.replace(table, header_rows=match.header_rows))
+    return out
+
+
 def _unit_line_before(lines: list[tuple[str, int]], index: int) -> str | None:
     """Units of a 单位： line above a table, over its title and broken header lines.
 
@@ -734,6 +773,9 @@ def table_statistics(norm: NormalizedText, ctx: PageContext, table: TextTable) -
         if _is_data_row(row):
             break
         header_count += 1
+    if table.header_rows:
+        # The page's markup says which rows head the table (栏次 rows of 1 2 3 too).
+        header_count = max(header_count, min(table.header_rows, len(rows) - 1))
     if header_count == len(rows):
         return []
     if (
