@@ -238,3 +238,17 @@ def test_html_table_header_rows_come_from_the_markup() -> None:
     # The same table as text has no markup: the numbered row reads as data.
     text = "乡镇\t培训人数(人)\t帮扶户数(户)\n甲\t1\t2\n城关镇\t120\t35\n河西镇\t80\t20\n"
     assert len([s for s in extract_page(text).statistics if s.kind == "table"]) == 6
+
+
+def test_space_aligned_table_with_an_indented_header() -> None:
+    text = (
+        "              人口数      比重(%)\n"
+        "全县          320801      100.00\n"
+        "城关镇        116912      36.44\n"
+    )
+    assert cells(text) == [
+        ("全县", "人口数", 320801, "人"),
+        ("全县", "比重(%)", 100, "%"),
+        ("城关镇", "人口数", 116912, "人"),
+        ("城关镇", "比重(%)", 36.44, "%"),
+    ]

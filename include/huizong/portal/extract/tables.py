@@ -231,6 +231,11 @@ def _separated_block(
     lines: list[tuple[str, int]], index: int, separator: re.Pattern[str]
 ) -> tuple[TextTable | None, int]:
     block: list[tuple[Cell, ...]] = []
+    if separator is _MULTI_SPACE and index > 0:
+        # The header above space-aligned rows may have one gap only (      人口数      比重).
+        above = lines[index - 1][0].strip()
+        if len(_MULTI_SPACE.split(above)) == 2 and above[-1] not in "。;；:：":
+            index -= 1
     cursor = index
     pending = False
     while cursor < len(lines):
@@ -272,6 +277,9 @@ def _separated_block(
         cursor += 1
     numeric_rows = sum(1 for row in block if any(_is_numeric_cell(c[0]) for c in row[1:]))
     if len(block) >= 2 and numeric_rows >= 1:
+        aligned = separator is _MULTI_SPACE
+        if aligned:
+            block = _indented_rows(block, lines, index)
         cells_with_text = [cell for row in block for cell in row if cell[0]]
         return (
             TextTable(
@@ -279,10 +287,29 @@ def _separated_block(
                 start=cells_with_text[0][1],
                 end=cells_with_text[-1][2],
                 unit=_unit_line_before(lines, index),
+                # Space-aligned headers lose their column positions, like single-spaced ones.
+                spaced=aligned,
             ),
             cursor,
         )
     return None, index + 1
+
+
+def _indented_rows(
+    block: list[tuple[Cell, ...]], lines: list[tuple[str, int]], index: int
+) -> list[tuple[Cell, ...]]:
+    """Space-aligned rows whose first column is blank (an indented header) get that cell back."""
+    width = max(len(row) for row in block)
+    out = []
+    for row in block:
+        if len(row) < width and row and row[0][0]:
+            line_start = next(
+                start for line, start in lines[index:] if start <= row[0][1] <= start + len(line)
+            )
+            if row[0][1] - line_start >= 4:
+                row = (("", row[0][1], row[0][1]), *row)
+        out.append(row)
+    return out
 
 
 def _spaced_block(lines: list[tuple[str, int]], index: int) -> tuple[TextTable | None, int]:
