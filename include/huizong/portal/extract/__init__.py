@@ -21,11 +21,15 @@ or a 万/亿-scaled count without measure word (``观看量超200万``), each wi
   in the clause; ``period``: ``全年`` → the report year, ``截至2月9日`` → an
   ISO date, ``7月30日起`` → an open range ``2021-07-30/``, else the page year.
 
-Never statistics: dates, times, phone numbers, document numbers, hotline
-numbers (12338), programme names (``3+1``), years, list numbering, ordinals
-(``第二``, ``排名第二``), figures inside book titles ``《…》`` or short quoted
-names (``“四个意识”``), a lone Chinese numeral with 个/位 (``两个维护``,
-``三位一体``), ``一`` with any measure word (``一名``, ``一次``), and the
+Never statistics: quotas, requirements and plans (``每村至少推荐2户``,
+``名额3名``, ``力争…``, ``将…``), page counters and widgets (``浏览次数：418``,
+``0人点赞``), thresholds inside a statistic (``在2万元以上的``), numbers too long
+to be figures (more than 15 integer digits), dates, times, phone numbers,
+document numbers, hotline numbers (12338), programme names (``3+1``), years,
+list numbering, ordinals (``第二``, ``排名第二``, ``三届六次``), figures inside
+book titles ``《…》`` or short quoted names (``“四个意识”``), a lone Chinese
+numeral in a fixed expression (``两个维护``, ``三位一体``; ``四个示范点``
+counts), ``一`` with any measure word (``一名``, ``一次``), and the
 round-the-clock ``24小时``.
 
 Tables (tab- or pipe-separated rows, space-aligned columns, or one cell per

@@ -1,8 +1,18 @@
-"""Tables written as text: pipe-delimited, tab-separated, space-aligned, one cell per line.
+"""Tables written as text, in every form a copied or typed table takes.
+
+Forms: pipe-delimited rows (also rows copied one cell per line, ``全 县 |``),
+tab-separated rows (what ``htmltext`` renders an HTML table as), columns
+aligned by runs of spaces, rows of a label and numbers separated by single
+spaces with their header lines above, one cell per line (blank or ``|``
+lines between cells), and label/unit/value glued together under a glued
+header (``指标名称单位数量``).
 
 Every numeric cell is a statistic, with its row label as organisation and
-its column header as indicator; units come from the header, a unit column, or
-a unit line above the table; total rows are checked against their parts.
+its column header as indicator (header rows joined with ``/``). Units come
+from the header (``参检人数(人)``), a unit cell (``(个)``) or unit column, a
+label stating its unit (``总人口(人)``), or a unit line above the table
+(``单位：户、人、万元``, assigned per column by the header's name); total rows
+are checked against their parts.
 """
 
 from __future__ import annotations
@@ -150,17 +160,8 @@ def _header_words(line: str, line_start: int) -> tuple[Cell, ...]:
             previous = words[-1]
             words[-1] = (previous[0] + word, previous[1], end)
             continue
-        if words and len(word) == 1 and _HAN.match(word) and _spaced_run(words[-1][0]):
-            previous = words[-1]
-            words[-1] = (previous[0] + word, previous[1], end)
-            continue
         words.append((word, start, end))
     return tuple(words)
-
-
-def _spaced_run(word: str) -> bool:
-    # 指 标 名 称: a word built from single characters keeps absorbing them.
-    return False
 
 
 def _row_form(line: str) -> re.Pattern[str] | None:
