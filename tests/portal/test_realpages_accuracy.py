@@ -21,19 +21,23 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import realpages  # noqa: E402
 
-# Measured 2026-12-02; see the commit that set them for the figures.
+# Measured 2026-12-02 on 69 dev and 44 test pages (bench/bench_extract.py):
+#   test: precision 0.8028, prose recall 0.9657, table recall 0.2472, qualifiers 1.0000
+#   dev:  precision 0.9859, prose recall 0.9884, table recall 0.8785, qualifiers 0.9980
+# The test figures miss the targets (precision 0.97, table recall 0.90):
+# these floors only stop a regression; raise them as extraction improves.
 FLOORS = {
     "test": {
-        "precision": 0.0,
-        "recall_prose": 0.0,
-        "recall_table": 0.0,
-        "qualifier_accuracy": 0.0,
+        "precision": 0.79,
+        "recall_prose": 0.955,
+        "recall_table": 0.24,
+        "qualifier_accuracy": 0.99,
     },
     "dev": {
-        "precision": 0.0,
-        "recall_prose": 0.0,
-        "recall_table": 0.0,
-        "qualifier_accuracy": 0.0,
+        "precision": 0.975,
+        "recall_prose": 0.98,
+        "recall_table": 0.87,
+        "qualifier_accuracy": 0.99,
     },
 }
 
