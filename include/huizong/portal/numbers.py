@@ -131,6 +131,8 @@ def parse_amount(span: str) -> float | None:
         number, factor = span[:-1], MULTIPLIERS[span[-1]]
     whole, point, fraction = number.partition(".")
     if whole.isdecimal() and (not point or fraction.isdecimal()):
+        if len(whole) <= MAX_INTEGER_DIGITS and len(fraction) <= MAX_INTEGER_DIGITS:
+            return float(number) * factor
         value = bounded_float(number)
         return None if value is None else value * factor
     text = _SEPARATORS.sub("", span)

@@ -299,6 +299,9 @@ _QUOTA_LEAD = re.compile(
     r"(?:名额|限报|限额|限|一式|每人|每户|每组|每单位|每篇|每件|指标)"
     r"[ \t\u3000]*[:：为]?[ \t\u3000]*"
 )
+# Every word _COUNTER_LEAD / _QUOTA_LEAD starts with (a page without any needs no scan).
+_COUNTER_FIRST = ("浏览", "阅读", "点击", "访问", "次数", "人气")
+_QUOTA_FIRST = ("名额", "限", "一式", "每", "指标")
 # A bound (不少于5人) is a requirement when the clause asks for it.
 _BOUND_WORDS = frozenset(["不少于", "不低于", "不超过", "不多于", "不高于", "少于", "至少", "最多"])
 _REQUIREMENT = re.compile(
@@ -360,11 +363,18 @@ class PageMarkers:
 
     @classmethod
     def of(cls, text: str) -> PageMarkers:
-        return cls(
-            frozenset(m.end() for m in _COUNTER_LEAD.finditer(text)),
-            frozenset(m.end() for m in _QUOTA_LEAD.finditer(text)),
-            tuple(m.start() for m in _SENTENCE_MARKERS.finditer(text)),
+        # Substring tests are far cheaper than a scan; most pages have no counter.
+        counters = (
+            frozenset(m.end() for m in _COUNTER_LEAD.finditer(text))
+            if any(word in text for word in _COUNTER_FIRST)
+            else frozenset()
         )
+        quotas = (
+            frozenset(m.end() for m in _QUOTA_LEAD.finditer(text))
+            if any(word in text for word in _QUOTA_FIRST)
+            else frozenset()
+        )
+        return cls(counters, quotas, tuple(m.start() for m in _SENTENCE_MARKERS.finditer(text)))
 
 
 def _not_a_statistic(
