@@ -139,7 +139,7 @@ def _jsonable(value: Any) -> Any:
 
 def _csv_cell(value: Any) -> Any:
     if isinstance(value, list | tuple | dict):
-        return json.dumps(value, ensure_ascii=False)
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
     if value is None:
         return ""
     return value
@@ -153,7 +153,7 @@ def _write(records: list[dict[str, Any]], columns: tuple[str, ...], fmt: str, ou
             writer.writerow({k: _csv_cell(record.get(k)) for k in columns})
         return
     for record in records:
-        out.write(json.dumps(record, ensure_ascii=False, default=_jsonable) + "\n")
+        out.write(json.dumps(record, ensure_ascii=False, default=_jsonable, allow_nan=False) + "\n")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -126,6 +126,8 @@ _DATE_LIKE = re.compile(r"\d{4}\s*[年.\-/]|\d{1,2}月\d{1,2}日|\d{4}\s*$")
 _ORG_SIGNATURE = re.compile(
     r"(?:妇联|妇女联合会|联合会|委员会|办公室|人民政府|工会|团委|党委|党组)\s*$"
 )
+# A row of a table ends in its figures (大安街道 48.29 51.71, 最低生活保障人数万人7.1).
+_ENDS_IN_FIGURES = re.compile(r"\d[%‰]?\s*$")
 _BRACKETED_LINE = re.compile(r"^\s*[(（【\[].*[)）】\]]\s*$")
 _MIN_DUP_LINE = 8
 _MIN_DUP_RUN = 3
@@ -471,6 +473,9 @@ def _is_headline_like(line: str) -> bool:
     if len(stripped) < 12 or _SENTENCE_END.search(stripped):
         return False
     if _BRACKETED_LINE.match(stripped) or "\t" in stripped:
+        return False
+    # A table row (| 城关镇 | 16001 | 2.77 |, 大安街道 48.29 51.71) closes many statistical pages.
+    if stripped.count("|") + stripped.count("｜") >= 2 or _ENDS_IN_FIGURES.search(stripped):
         return False
     if _DATE_LIKE.search(stripped):
         return False

@@ -29,7 +29,7 @@ from huizong.portal.numbers import parse_chinese
 LEVELS = ("province", "city", "county", "town")
 _NAME_SUFFIX_CHARS = frozenset("省市县区旗州盟镇乡道")
 _NAME_SUFFIX = re.compile("[" + "".join(sorted(_NAME_SUFFIX_CHARS)) + "]")
-_MAX_NAME_LEN = 12
+MAX_NAME_LEN = 12
 _ORG_SUFFIX = re.compile(
     r"(?:妇女联合会|妇联|妇女联合会文件|妇联文件|党组|委员会|人民政府|办公室|"
     r"女工委|执委会|主席团)+$"
@@ -151,7 +151,7 @@ def names_in(text: str, *, short: bool = False) -> list[tuple[int, int, tuple[Di
     found: list[tuple[int, int, tuple[Division, ...]]] = []
     for suffix in _NAME_SUFFIX.finditer(text):
         end = suffix.end()
-        for length in range(min(_MAX_NAME_LEN, end), 1, -1):
+        for length in range(min(MAX_NAME_LEN, end), 1, -1):
             hit = by_name.get(text[end - length : end])
             if hit:
                 found.append((end - length, end, hit))
@@ -178,7 +178,7 @@ def name_ending_at(
 ) -> tuple[int, tuple[Division, ...]] | None:
     """Longest division name (or short name) ending exactly at ``end`` in ``text``."""
     index = _index()
-    for length in range(min(_MAX_NAME_LEN, end), 1, -1):
+    for length in range(min(MAX_NAME_LEN, end), 1, -1):
         token = text[end - length : end]
         hit = index.by_name.get(token) or (index.by_short.get(token) if short else None)
         if hit:

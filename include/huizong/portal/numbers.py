@@ -9,6 +9,7 @@ read, and 百分之/成/fractions are computed here.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -46,6 +47,23 @@ _DIGIT_SINGLE = {c: i for i, c in enumerate("零一二三四五六七八九")}
 _DIGIT_SINGLE.update({"〇": 0, "两": 2})
 
 
+# No count, amount or share a page reports has more integer digits than this
+# (10^15 元 is a thousand times a national budget); longer runs are IDs, phone
+# lists or junk, and as floats they overflow to infinity.
+MAX_INTEGER_DIGITS = 15
+# A Chinese numeral longer than this (九千九百九十九亿…) is no figure either.
+MAX_CHINESE_NUMERAL = 16
+
+
+def bounded_float(number: str) -> float | None:
+    """``float(number)`` for a plain decimal string, None when it is too long to be a figure."""
+    whole = number.partition(".")[0].lstrip("-+").lstrip("0")
+    if len(whole) > MAX_INTEGER_DIGITS or len(number) > 2 * MAX_INTEGER_DIGITS + 2:
+        return None
+    value = float(number)
+    return value if math.isfinite(value) else None
+
+
 @dataclass(frozen=True)
 class ParsedNumber:
     value: float
@@ -80,7 +98,7 @@ def _digit_string(span: str) -> float | None:
 @lru_cache(maxsize=4096)
 def parse_chinese(span: str) -> float | None:
     """Value of a bare Chinese numeral such as ``三十``, ``两千五百``, ``十三``."""
-    if not span or not _CN_ONLY.match(span):
+    if not span or len(span) > MAX_CHINESE_NUMERAL or not _CN_ONLY.match(span):
         return None
     if len(span) == 1:
         if span in _DIGIT_SINGLE:
@@ -104,23 +122,30 @@ def parse_amount(span: str) -> float | None:
     """
     if span.isdecimal():
         # Plain digits, the common case: nothing to strip, float() reads them.
-        return float(span)
+        return bounded_float(span) if len(span) > MAX_INTEGER_DIGITS else float(span)
+    if len(span) > 2 * MAX_INTEGER_DIGITS + 8:
+        return None
     # Then 3.19 and 3.19万 (one multiplier), read as the patterns below read them.
     number, factor = span, 1
     if span[-1:] in _SINGLE_MULTIPLIERS:
         number, factor = span[:-1], MULTIPLIERS[span[-1]]
     whole, point, fraction = number.partition(".")
     if whole.isdecimal() and (not point or fraction.isdecimal()):
-        return float(number) * factor
+        if len(whole) <= MAX_INTEGER_DIGITS and len(fraction) <= MAX_INTEGER_DIGITS:
+            return float(number) * factor
+        value = bounded_float(number)
+        return None if value is None else value * factor
     text = _SEPARATORS.sub("", span)
     text = _QUALIFIER_CHARS.sub("", text)
     if not text:
         return None
     if _ARABIC.match(text):
-        return float(text)
+        return bounded_float(text)
     match = _ARABIC_WITH_MULTIPLIER.match(text)
     if match:
-        base = float(match.group(1))
+        base = bounded_float(match.group(1))
+        if base is None:
+            return None
         factor = 1
         for ch in text[match.end(1) :]:
             factor *= MULTIPLIERS[ch]
@@ -135,14 +160,16 @@ def parse_amount(span: str) -> float | None:
 
 def parse_percent(span: str) -> float | None:
     """Percent value of ``98.13%``, ``百分之九十八``, ``九成``, ``2/3``, ``三分之二``."""
+    if len(span) > 2 * MAX_INTEGER_DIGITS + 8:
+        return None
     text = _SEPARATORS.sub("", span).rstrip("%").rstrip("％")
     if _ARABIC.match(text):
-        return float(text)
+        return bounded_float(text)
     match = _PERCENT_WORD.match(text)
     if match:
         inner = match.group(1).replace("点", ".")
         if _ARABIC.match(inner):
-            return float(inner)
+            return bounded_float(inner)
         if "." in inner:
             whole, _, frac = inner.partition(".")
             whole_value = parse_chinese(whole) if whole else 0.0
@@ -233,6 +260,25 @@ CANONICAL_UNIT: dict[str, str] = {
     "节": "节",
     "堂": "堂",
     "分": "分",
+    # Rates besides %: one unit each, never 个 (提高1.2个百分点).
+    "个百分点": "个百分点",
+    "百分点": "个百分点",
+    "倍": "倍",
+    "‰": "‰",
+    "岁": "岁",
+    "株": "株",
+    "棵": "棵",
+    "头": "头",
+    "辆": "辆",
+    "台": "台",
+    "首": "首",
+    "幅": "幅",
+    "枚": "枚",
+    "栋": "栋",
+    "公顷": "公顷",
+    "千米": "公里",
+    "平方公里": "平方公里",
+    "美元": "美元",
 }
 UNIT_WORDS: tuple[str, ...] = tuple(sorted(CANONICAL_UNIT, key=len, reverse=True))
 PERCENT_UNIT = "%"
