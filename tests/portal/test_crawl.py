@@ -243,15 +243,19 @@ def test_each_failure_is_reported_and_the_rest_are_fetched(site, tmp_path):
 
     result = run_crawl(portal, tmp_path, fetcher=fetcher)
 
-    assert [p.title for p in result.pages] == ["好", "国标", "也好"]
+    # The over-cap page is cut at max_bytes and kept, marked truncated.
+    assert [p.title for p in result.pages] == ["好", "大", "国标", "也好"]
+    huge = result.pages[1]
+    assert huge.truncated and len(huge.raw_path.read_bytes()) == 1024 * 1024
+    assert not any(p.truncated for p in result.pages if p is not huge)
+    assert any("huge.html: longer than max_bytes (1048576 bytes)" in w for w in result.warnings)
     reasons = {e.url.rsplit("/", 1)[1]: (e.reason, e.status) for e in result.errors}
-    assert set(reasons) == {"error500.html", "slow.html", "away.html", "huge.html", "file.pdf"}
+    assert set(reasons) == {"error500.html", "slow.html", "away.html", "file.pdf"}
     assert reasons["error500.html"][1] == 500
     assert "timed out" in reasons["slow.html"][0]
     assert "not on the allowlist" in reasons["away.html"][0]
-    assert "cut off" in reasons["huge.html"][0]
     assert "not an HTML page" in reasons["file.pdf"][0]
-    gbk_page = result.pages[1]
+    gbk_page = result.pages[2]
     assert "推出居家抗疫·系列微课——塅头村" in gbk_page.html
     assert gbk_page.encoding == "gb18030" and gbk_page.declared_encoding == "gb2312"
     assert gbk_page.raw_path.read_bytes() == gbk_body  # kept as received, not re-encoded

@@ -122,6 +122,10 @@ def print_summary(portal: PortalConfig, result: CrawlResult, raw_dir: Path) -> N
     print(f"  raw files written: {result.raw_files_written} under {raw_dir}")
     for note in result.notes:
         print(f"  note: {note}")
+    for warning in result.warnings:
+        print(f"  warning: {warning}")
+    for url, others in result.also_at.items():
+        print(f"  same article: {url} also at {', '.join(others)}")
     print(f"  errors: {len(result.errors)}")
     for error in result.errors:
         status = f" [HTTP {error.status}]" if error.status is not None else ""
