@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -118,12 +118,22 @@ def crawl_and_stage_portal(
         if page.unchanged:
             summary.pages_unchanged += 1
         try:
+            article = page.article
             extraction = extract_page(
                 page.html,
                 is_html=True,
                 default_org=_page_org_name(page, portal),
                 url=page.url,
+                selector=portal.main_text_selector,
+                published=article.published if article is not None else None,
             )
+            if article is not None and article.title:
+                # The crawler read the title from the page's structure (configured
+                # selector, metadata, the heading that matches the list link),
+                # which the text alone cannot tell from a site name or byline.
+                extraction = replace(
+                    extraction, notice=replace(extraction.notice, title=article.title)
+                )
         except Exception as exc:  # one bad page must not stop the others
             log.exception("extraction failed for %s", page.url)
             summary.errors.append({"url": page.url, "reason": f"extraction failed: {exc}"})
