@@ -28,7 +28,8 @@ from difflib import SequenceMatcher
 from bs4 import BeautifulSoup, Tag
 
 from huizong.portal.htmltext import html_to_text
-from huizong.portal.notice import find_dates
+from huizong.portal.normalize import normalize
+from huizong.portal.notice import NoticeMeta, find_dates, parse_notice
 
 _ELLIPSIS = re.compile(r"\s*(?:\.{2,}|…+|。。。)\s*$")
 # A <title> is "article_column_site" or "article - site" or "article|site".
@@ -41,7 +42,6 @@ _HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _TITLEISH = re.compile(r"title|tit\b|tit_|biaoti|headline|^bt$|article-?head", re.I)
 _BLOCK_CHILDREN = ("div", "p", "table", "ul", "ol", "li", "h1", "h2", "h3", "h4", "section")
 _CANDIDATE_TAGS = (*_HEADING_TAGS, "div", "td", "p", "span", "strong", "b", "font", "center")
-_CJK_SPACE = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u9fff\uff00-\uffef])")
 _TITLE_META = ("ArticleTitle", "og:title", "twitter:title")
 _DATE_META = (
     "PubDate",
@@ -96,16 +96,26 @@ def read_article(
     return ArticleMeta(title, title_source, published, published_source, text, tuple(notes))
 
 
+def notice_of(article: ArticleMeta) -> NoticeMeta:
+    """Document number, deadline and the rest of the notice metadata of an article."""
+    return parse_notice(normalize(article.text).text, published=article.published)
+
+
+def text_head(article: ArticleMeta, length: int = 60) -> str:
+    """The first ``length`` characters of the main text, whitespace collapsed."""
+    return re.sub(r"\s+", " ", article.text).strip()[:length]
+
+
 # --- title ------------------------------------------------------------------
 
 
 def _clean(text: str) -> str:
-    text = re.sub(r"\s+", " ", text.replace("\u3000", " ")).strip()
-    return _CJK_SPACE.sub("", text)
+    return re.sub(r"\s+", " ", text.replace("\u3000", " ")).strip()
 
 
 def _element_text(tag: Tag) -> str:
-    return _clean(tag.get_text(" "))
+    # No separator: a <br> or <span> inside a heading does not split its words.
+    return _clean(tag.get_text(""))
 
 
 def title_core(page_title: str | None, site_names: tuple[str, ...] = ()) -> str | None:
