@@ -135,8 +135,14 @@ def _site_name_texts(soup: BeautifulSoup, page_title: str | None, site_names: tu
     if page_title:
         parts = [p for p in _TITLE_SEPARATOR.split(_clean(page_title)) if p]
         if len(parts) > 1:
-            names.update(parts[1:])  # column and site suffixes
-    for tag in soup.select("header, .header, #header, .logo, #logo, .top, #top, .banner"):
+            # Column and site names around the article's own part (either side).
+            core = title_core(page_title, site_names)
+            names.update(part for part in parts if part != core)
+    # The site's own header, not an article's <header class="entry-header">.
+    for tag in soup.select(
+        "body > header, header.site-header, #masthead, .header, #header, .logo, #logo, "
+        ".top, #top, .banner"
+    ):
         for heading in tag.find_all(_HEADING_TAGS):
             names.add(_element_text(heading))
     return names

@@ -508,13 +508,31 @@ def extract_article_links(html: str, page_url: str, selector: str) -> list[Artic
         if url is None or url in seen:
             continue
         seen.add(url)
-        title = str(anchor.get("title") or "").strip() or anchor.get_text(" ", strip=True)
+        title = link_tooltip_title(str(anchor.get("title") or "")) or anchor.get_text(
+            " ", strip=True
+        )
         links.append(
             ArticleLink(
                 url=url, title=title or None, list_page=page_url, date=_item_date(anchor)
             )
         )
     return links
+
+
+_TOOLTIP_LABEL = re.compile(r"^\s*(?:文章标题|新闻标题|信息标题|标题|主题)\s*[:：]\s*")
+_TOOLTIP_FIELD = re.compile(
+    r"\s*(?:作者|更新时间|发布时间|发布日期|点击数|点击|来源|文章来源)\s*[:：].*$", re.S
+)
+
+
+def link_tooltip_title(tooltip: str) -> str | None:
+    """The title in a link's ``title`` attribute, without the byline old CMSs add.
+
+    动易 and other ASP systems write ``文章标题：…\n作者：admin\n更新时间：…``.
+    """
+    first = next((line for line in re.split(r"[\r\n]+", tooltip) if line.strip()), "")
+    title = _TOOLTIP_FIELD.sub("", _TOOLTIP_LABEL.sub("", first)).strip()
+    return title or None
 
 
 def _base_url(soup: BeautifulSoup, page_url: str) -> str:
