@@ -105,3 +105,46 @@ def test_the_imitations_cover_eight_cms_families_with_short_configs():
     for family in FAMILIES:
         lines = (SITES / family / "config.yaml").read_text(encoding="utf-8").splitlines()
         assert len(lines) <= 15, family
+
+
+def test_portals_try_prints_list_pages_and_articles_and_writes_nothing(
+    monkeypatch, capsys, tmp_path
+):
+    from huizong.cli import main
+    from huizong.portal import rawstore
+
+    def no_writes(*args, **kwargs):
+        raise AssertionError("a dry run wrote to the raw store")
+
+    monkeypatch.setattr(rawstore.RawPageStore, "put", no_writes)
+    monkeypatch.chdir(tmp_path)
+    truth = json.loads((SITES / "trs" / "truth.json").read_text(encoding="utf-8"))
+    with LocalSite() as site:
+        serve_directory(site, "trs")
+        monkeypatch.setenv("PORTAL_BASE", site.url("/"))
+        assert main(["portals", "try", str(SITES / "trs" / "config.yaml"), "--json"]) == 0
+        base = site.url("")
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    lists = [r for r in records if "list_page" in r]
+    articles = [r for r in records if "text_head" in r]
+    assert [(r["list_page"].removeprefix(base), r["articles"]) for r in lists] == [
+        ("/tzgg/index.html", 2), ("/tzgg/index_1.html", 3), ("/tzgg/index_2.html", 1)
+    ]
+    assert lists[0]["next"] == base + "/tzgg/index_1.html" and lists[-1]["next"] is None
+    assert len(articles) == len(truth["articles"])  # the alias is not printed twice
+    first = next(r for r in articles if r["url"] == base + truth["articles"][0]["url"])
+    assert first["title"] == truth["articles"][0]["title"]
+    assert first["published"] == "2024-04-02" and first["deadline"] == "2024-04-15"
+    assert first["doc_number"] == "株妇发〔2024〕12号" and first["truncated"] is False
+    assert 0 < len(first["text_head"]) <= 60
+    aliased = next(r for r in articles if r["also_at"])
+    assert aliased["also_at"] == [base + "/tzgg/202311/t20231108_2987.html?from=tzgg_list"]
+    assert list(tmp_path.iterdir()) == []
+
+    with LocalSite() as site:
+        serve_directory(site, "trs")
+        monkeypatch.setenv("PORTAL_BASE", site.url("/"))
+        assert main(["portals", "try", str(SITES / "trs" / "config.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "dry run, nothing written" in out and "script: page 2 of 3" in out
+    assert "truncated:  yes" in out and "also at:" in out
