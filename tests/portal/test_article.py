@@ -24,7 +24,10 @@ def test_configured_selectors_come_first_and_main_text_selector_takes_effect():
         '<div class="side"><p>侧栏的推荐文章内容在这里出现。</p></div>'
         '<div class="body"><p>各乡镇妇联：为全面掌握全县妇联组织建设和工作开展情况，'
         '现就做好年度统计年报工作通知如下。请于1月10日前报送年报。</p></div>',
-        head='<meta name="ArticleTitle" content="元数据标题不应优先"><meta name="PubDate" content="2020-01-01">',
+        head=(
+            '<meta name="ArticleTitle" content="元数据标题不应优先">'
+            '<meta name="PubDate" content="2020-01-01">'
+        ),
     )
     meta = read_article(
         html, title_selector="div.t", date_selector="span.d", main_text_selector="div.body"
@@ -101,6 +104,19 @@ def test_title_core_and_link_tooltips():
     tooltip = f"文章标题：{TITLE}\n作者：admin\n更新时间：2013-1-21 9:10:11\n点击数：56"
     assert link_tooltip_title(tooltip) == TITLE
     assert link_tooltip_title(f"{TITLE} 作者：admin") == TITLE
-    html = f'<ul><li><a href="a.asp?id=1" title="{tooltip}">关于做好…</a><span>(2013-1-21)</span></li></ul>'
+    html = (
+        f'<ul><li><a href="a.asp?id=1" title="{tooltip}">关于做好…</a>'
+        "<span>(2013-1-21)</span></li></ul>"
+    )
     [link] = extract_article_links(html, "http://x.gov.cn/list.asp", "li")
     assert link.title == TITLE and link.date == D(2013, 1, 21)
+
+
+def test_a_byline_date_without_a_marker_but_never_a_body_date():
+    html = page(
+        f"<h1>{TITLE}<br/><span>2024-07-02 09:30:00 来源：本站 点击：12</span></h1>"
+        "<p>2024年6月1日，全县召开会议，来源广泛的代表参加。这是正文的一段很长的文字，没有日期标记。</p>"
+    )
+    meta = read_article(html)
+    assert (meta.title, meta.published, meta.published_source) == (
+        TITLE, D(2024, 7, 2), "byline")

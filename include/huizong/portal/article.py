@@ -60,6 +60,8 @@ _DATE_MARKERS = (
     re.compile(r"(?<![成文更新修改])(?:日期|时间)\s*[:：]\s*"),
     re.compile(r"更新(?:时间|日期)\s*[:：]\s*"),
 )
+_BYLINE_FIELDS = re.compile(r"来源\s*[:：]|作者\s*[:：]|点击|浏览|阅读次数|访问量")
+_NOT_PUBLISHED = re.compile(r"成文|更新|修改|截止|截至|印发")
 _MARKER_REACH = 24  # characters between a marker and its date
 
 
@@ -68,7 +70,7 @@ class ArticleMeta:
     title: str | None
     title_source: str | None  # selector | meta | heading | link | page_title
     published: datetime.date | None
-    published_source: str | None  # selector | meta | marker | list
+    published_source: str | None  # selector | meta | marker | byline | list
     text: str  # the main text, rendered by htmltext.html_to_text
     notes: tuple[str, ...] = field(default=())  # configured selectors that matched nothing
 
@@ -183,15 +185,20 @@ def _title(
         titleish = _titleish(tag)
         if not (heading or titleish) and tag.find(_BLOCK_CHILDREN) is not None:
             continue
-        text = _element_text(tag)
-        if not 4 <= len(text) <= 200 or text in excluded or _BYLINE.search(text):
-            continue
-        score = max((SequenceMatcher(None, text, r).ratio() for r in references), default=0.0)
-        if prefix and len(prefix) >= 4 and text.startswith(prefix):
-            score = max(score, 0.9)
-        score += 0.05 if heading or titleish else 0.0
-        if score > best_score:
-            best, best_score = text, score
+        texts = [_element_text(tag)]
+        if heading or titleish:
+            # PHPCMS writes <h1>title<br/><span>date 来源 点击</span></h1>: the
+            # heading's own text is the title even when the whole reads as a byline.
+            texts.append(_clean("".join(tag.find_all(string=True, recursive=False))))
+        for text in texts:
+            if not 4 <= len(text) <= 200 or text in excluded or _BYLINE.search(text):
+                continue
+            score = max((SequenceMatcher(None, text, r).ratio() for r in references), default=0.0)
+            if prefix and len(prefix) >= 4 and text.startswith(prefix):
+                score = max(score, 0.9)
+            score += 0.05 if heading or titleish else 0.0
+            if score > best_score:
+                best, best_score = text, score
     if best is not None and best_score >= 0.6:
         return best, "heading"
     if link and link not in excluded:
@@ -257,6 +264,12 @@ def _published(
                 found = _date_at(f"{line} {following}", match.end())
                 if found is not None:
                     return found, "marker"
+    # A byline without a marker: "2024-07-02 09:30:00 来源：本站 点击：12".
+    for line in lines:
+        if len(line) <= 120 and _BYLINE_FIELDS.search(line) and not _NOT_PUBLISHED.search(line):
+            found = _first_date(line)
+            if found is not None:
+                return found, "byline"
     return None, None
 
 

@@ -604,6 +604,7 @@ def find_next_link(html: str, page_url: str, selector: str | None = None) -> tup
 
 _DECLARED_COUNT = (
     re.compile(r"共\s*(\d{1,4})\s*页"),
+    re.compile(r"总页数\s*[:：]?\s*(\d{1,4})"),
     re.compile(r"页次\s*[:：]?\s*\d{1,4}\s*/\s*(\d{1,4})"),
     re.compile(r"第\s*\d{1,4}\s*/\s*(\d{1,4})\s*页"),
     re.compile(r"(?<![\d/])\d{1,4}\s*/\s*(\d{1,4})\s*页"),
