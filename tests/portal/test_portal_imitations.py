@@ -148,3 +148,54 @@ def test_portals_try_prints_list_pages_and_articles_and_writes_nothing(
     out = capsys.readouterr().out
     assert "dry run, nothing written" in out and "script: page 2 of 3" in out
     assert "truncated:  yes" in out and "also at:" in out
+
+
+SUGGEST_STARTS = {
+    "trs": "tzgg/index.html",
+    "phpcms": "index.php?m=content&c=index&a=lists&catid=9",
+    "ecms": "tzgg/index.html",
+    "dongyi": "Article/ShowClass.asp?ClassID=5",
+    "wordpress": "category/tzgg/",
+    "static": "gonggao.htm",
+}
+
+
+@pytest.mark.parametrize("family", sorted(SUGGEST_STARTS))
+def test_a_suggested_config_crawls_the_whole_site(family, capsys):
+    import yaml
+    from huizong.cli import main
+    from huizong.portal.config import parse_portals
+
+    truth = json.loads((SITES / family / "truth.json").read_text(encoding="utf-8"))
+    with LocalSite() as site:
+        serve_directory(site, family)
+        start = site.url("/") + SUGGEST_STARTS[family]
+        assert main(["portals", "suggest", start, "--allow-private"]) == 0
+        proposal = capsys.readouterr().out
+        document = yaml.safe_load(proposal)
+        [entry] = document["portals"]
+        assert entry["allowed_hosts"] == [f"127.0.0.1:{site.port}"]
+        entry["allowed_hosts"] = [{"host": "127.0.0.1", "port": site.port, "allow_private": True}]
+        entry["request_interval_seconds"] = 0
+        [portal] = parse_portals(document)
+        result = crawl_portal(portal, partition="x", raw_store=None, state_store=None)
+        base = site.url("")
+    assert len(proposal.splitlines()) <= 15
+    found = {p.url.removeprefix(base): p.article for p in result.pages}
+    assert sorted(found) == sorted(a["url"] for a in truth["articles"])
+    for want in truth["articles"]:
+        article = found[want["url"]]
+        assert (article.title, str(article.published)) == (want["title"], want["date"])
+
+
+def test_suggest_refuses_other_hosts_and_pages_without_a_list(capsys):
+    from huizong.cli import main
+
+    with LocalSite() as site:
+        serve_directory(site, "trs")
+        # Without --allow-private a loopback site is refused, as in a crawl.
+        assert main(["portals", "suggest", site.url("/tzgg/index.html")]) == 1
+        assert "non-public address" in capsys.readouterr().err
+        article = site.url("/tzgg/202404/t20240402_3120.html")
+        assert main(["portals", "suggest", article, "--allow-private"]) == 1
+        assert "found no list of article links" in capsys.readouterr().err

@@ -106,6 +106,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     try_.set_defaults(func=run_try)
 
+    suggest = portal_commands.add_parser(
+        "suggest",
+        help="propose a portal config from one list page",
+        description=(
+            "Fetch the list page URL (and the first article it links to) under the "
+            "crawler's rules — only URL's own host and port, robots.txt, size and time "
+            "limits — and print a proposed portals YAML entry: list page, article "
+            "selector, pagination kind, main-text selector, and where titles and dates "
+            "come from. Nothing is written; review it, save it, then run "
+            "`huizong portals try` on it."
+        ),
+        epilog="Exit status: 0 proposed, 1 the page could not be read or holds no list.",
+    )
+    suggest.add_argument("url", metavar="URL", help="a list page (通知公告, 工作动态 …)")
+    suggest.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="allow a host on a loopback/private address (a local test site)",
+    )
+    suggest.set_defaults(func=run_suggest)
+
     sample = subparsers.add_parser(
         "sample-portal",
         help="serve the bundled sample portal (the five seed pages) on loopback",
@@ -259,6 +280,18 @@ def print_try(portal: PortalConfig, records: list[dict[str, Any]]) -> None:
         else:
             status = f" [HTTP {record['status']}]" if record["status"] is not None else ""
             print(f"error: {record['url']}{status}: {record['error']}")
+
+
+def run_suggest(args: argparse.Namespace) -> int:
+    from huizong.portal.suggest import SuggestError, suggest
+
+    try:
+        proposal = suggest(args.url, allow_private=args.allow_private)
+    except SuggestError as exc:
+        print(f"huizong portals suggest: {exc}", file=sys.stderr)
+        return 1
+    print(proposal.to_yaml(), end="")
+    return 0
 
 
 def run_sample_portal(args: argparse.Namespace) -> int:
