@@ -120,3 +120,16 @@ def test_a_byline_date_without_a_marker_but_never_a_body_date():
     meta = read_article(html)
     assert (meta.title, meta.published, meta.published_source) == (
         TITLE, D(2024, 7, 2), "byline")
+
+
+def test_meta_names_in_any_case_and_og_title_without_its_site_suffix():
+    html = page(
+        "<p>正文</p>",
+        head=(
+            f'<meta property="og:title" content="{TITLE} - 某县妇联">'
+            '<meta name="pubdate" content="2024-12-20 08:00">'
+        ),
+        title=f"{TITLE} - 某县妇联",
+    )
+    meta = read_article(html, site_names=("某县妇联",))
+    assert (meta.title, meta.published) == (TITLE, D(2024, 12, 20))

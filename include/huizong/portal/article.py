@@ -45,9 +45,7 @@ _CANDIDATE_TAGS = (*_HEADING_TAGS, "div", "td", "p", "span", "strong", "b", "fon
 _TITLE_META = ("ArticleTitle", "og:title", "twitter:title")
 _DATE_META = (
     "PubDate",
-    "pubdate",
     "publishdate",
-    "PublishDate",
     "article:published_time",
     "og:published_time",
     "firstpublishedtime",
@@ -162,15 +160,17 @@ def _title(
         if tag is not None and _element_text(tag):
             return _element_text(tag), "selector"
         notes.append(f"title_selector {selector!r} matched nothing")
-    for name in _TITLE_META:
-        meta = soup.find("meta", attrs={"name": name}) or soup.find(
-            "meta", attrs={"property": name}
-        )
-        content = _clean(str(meta.get("content") or "")) if meta is not None else ""
-        if content and not _BYLINE.search(content):
-            return content, "meta"
     page_title = soup.title.get_text() if soup.title else None
     excluded = _site_name_texts(soup, page_title, site_names)
+    for name in _TITLE_META:
+        content = _meta_content(soup, name)
+        if content and not _BYLINE.search(content):
+            # og:title is often "title - site": drop suffixes that are site names.
+            parts = [p for p in _TITLE_SEPARATOR.split(content) if p]
+            if len(parts) > 1 and all(part in excluded for part in parts[1:]):
+                content = parts[0]
+            if content not in excluded:
+                return content, "meta"
     core = title_core(page_title, site_names)
     link = _clean(link_title) if link_title else None
     prefix = None
@@ -210,6 +210,16 @@ def _title(
     return None, None
 
 
+def _meta_content(soup: BeautifulSoup, name: str) -> str:
+    """``content`` of the ``<meta>`` whose name, property or itemprop is ``name`` (any case)."""
+    wanted = name.lower()
+    for meta in soup.find_all("meta"):
+        for attr in ("name", "property", "itemprop"):
+            if str(meta.get(attr) or "").lower() == wanted:
+                return _clean(str(meta.get("content") or ""))
+    return ""
+
+
 def _titleish(tag: Tag) -> bool:
     names = " ".join([*tag.get("class", []), str(tag.get("id") or "")])
     return bool(names and _TITLEISH.search(names))
@@ -238,12 +248,9 @@ def _published(
             return found, "selector"
         notes.append(f"date_selector {selector!r} matched no date")
     for name in _DATE_META:
-        for attr in ("name", "property", "itemprop"):
-            meta = soup.find("meta", attrs={attr: name})
-            if meta is not None:
-                found = _first_date(str(meta.get("content") or ""))
-                if found is not None:
-                    return found, "meta"
+        found = _first_date(_meta_content(soup, name))
+        if found is not None:
+            return found, "meta"
     for tag in soup.find_all("time"):
         classes = set(tag.get("class", []))
         if ("published" in classes or tag.get("itemprop") == "datePublished") and (
