@@ -61,6 +61,9 @@ class PortalRunSummary:
     statistics: int = 0
     notices: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
+    # Articles the crawl may have missed (a list page without links, pagination
+    # that ended before the count the site prints) or cut at max_bytes.
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -100,7 +103,9 @@ def crawl_and_stage_portal(
     result = crawl_portal(
         portal, partition=partition, raw_store=raw_store, state_store=state_store
     )
-    summary = PortalRunSummary(portal_id=portal_id, list_pages=len(result.list_pages))
+    summary = PortalRunSummary(
+        portal_id=portal_id, list_pages=len(result.list_pages), warnings=list(result.warnings)
+    )
     summary.errors = [
         {"url": e.url, "reason": e.reason, "status": str(e.status or "")} for e in result.errors
     ]
