@@ -159,3 +159,25 @@ def test_pagination_fields_are_checked_with_their_key_path():
     entry["max_bytes"] = 10
     with pytest.raises(PortalConfigError, match=r"portals\[0\]\.max_bytes: must be at least"):
         parse_portals({"portals": [entry]}, source="t")
+
+
+def test_hanweb_datastore_records_script_kin_and_totalpage():
+    from huizong.portal.crawl import extract_article_links
+
+    html = (
+        '<html><body><ul class="nav"><li><a href="/">首页</a></li></ul>'
+        '<script type="text/xml"><datastore><recordset>'
+        '<record><![CDATA[<li><a href="/art/2024/3/5/art_1_2.html" title="关于甲的通知">关于甲…</a>'
+        "<span>[2024-03-05]</span></li>]]></record>"
+        '<record><![CDATA[<li><a href="/art/2024/3/1/art_1_1.html">乙</a></li>]]></record>'
+        "</recordset><totalrecord>2</totalrecord><totalpage>7</totalpage></datastore></script>"
+        "</body></html>"
+    )
+    links = extract_article_links(html, "http://x.gov.cn/col/col1/index.html", "datastore li")
+    assert [(link.url, link.title, str(link.date)) for link in links] == [
+        ("http://x.gov.cn/art/2024/3/5/art_1_2.html", "关于甲的通知", "2024-03-05"),
+        ("http://x.gov.cn/art/2024/3/1/art_1_1.html", "乙", "None"),
+    ]
+    assert declared_page_count(html) == 7
+    assert parse_page_script("<script>createPage(4, 0, 'list', 'shtml')</script>") == (
+        4, "list", "shtml")

@@ -495,12 +495,21 @@ def extract_article_links(html: str, page_url: str, selector: str) -> list[Artic
     truncate long titles with "…" and keep the full one in the attribute. A
     date printed in the link's list item (``<span>2024-01-05</span>``) comes
     along as the article's date of last resort.
+
+    Hanweb JCMS pages carry their list in a script as
+    ``<datastore><recordset><record><![CDATA[<li>…</li>]]></record>…``; those
+    records are parsed too, inside a ``<datastore>`` element as in the source,
+    so ``datastore li`` selects them.
     """
     soup = BeautifulSoup(html, "lxml")
     base_url = _base_url(soup, page_url)
     links: list[ArticleLink] = []
     seen: set[str] = set()
-    for element in soup.select(selector):
+    elements = list(soup.select(selector))
+    records = _datastore_records(html)
+    if records is not None:
+        elements.extend(records.select(selector))
+    for element in elements:
         anchor = element if element.name == "a" else element.find("a", href=True)
         if anchor is None or not anchor.get("href"):
             continue
@@ -533,6 +542,19 @@ def link_tooltip_title(tooltip: str) -> str | None:
     first = next((line for line in re.split(r"[\r\n]+", tooltip) if line.strip()), "")
     title = _TOOLTIP_FIELD.sub("", _TOOLTIP_LABEL.sub("", first)).strip()
     return title or None
+
+
+_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
+
+
+def _datastore_records(html: str) -> BeautifulSoup | None:
+    """The CDATA records of a Hanweb JCMS ``<datastore>``, as one parsed fragment."""
+    if "<record" not in html:
+        return None
+    records = _RECORD.findall(html)
+    if not records:
+        return None
+    return BeautifulSoup("<datastore>" + "".join(records) + "</datastore>", "lxml")
 
 
 def _base_url(soup: BeautifulSoup, page_url: str) -> str:
@@ -605,6 +627,7 @@ def find_next_link(html: str, page_url: str, selector: str | None = None) -> tup
 _DECLARED_COUNT = (
     re.compile(r"共\s*(\d{1,4})\s*页"),
     re.compile(r"总页数\s*[:：]?\s*(\d{1,4})"),
+    re.compile(r"<totalpage>\s*(\d{1,4})\s*</totalpage>", re.I),  # Hanweb JCMS datastore
     re.compile(r"页次\s*[:：]?\s*\d{1,4}\s*/\s*(\d{1,4})"),
     re.compile(r"第\s*\d{1,4}\s*/\s*(\d{1,4})\s*页"),
     re.compile(r"(?<![\d/])\d{1,4}\s*/\s*(\d{1,4})\s*页"),
@@ -618,7 +641,7 @@ def declared_page_count(html: str, script_function: str = "createPageHTML") -> i
         return call[0]
     text = BeautifulSoup(html, "lxml").get_text(" ")
     for pattern in _DECLARED_COUNT:
-        match = pattern.search(text)
+        match = pattern.search(html if "totalpage" in pattern.pattern else text)
         if match and 0 < int(match.group(1)) < 10000:
             return int(match.group(1))
     return None
@@ -628,6 +651,10 @@ _PAGE_EXTENSIONS = frozenset({"html", "htm", "shtml", "jsp", "asp", "aspx", "php
 _SCRIPT_ARG = re.compile(r"""\s*(?:'([^']*)'|"([^"]*)"|([\w$.+-]+))\s*""")
 
 
+# Pager functions of the same shape (count …, prefix, extension) on other sites.
+_SCRIPT_KIN = ("createPageHTML", "createPage", "setPage", "showPage", "pageNav")
+
+
 def parse_page_script(html: str, function: str = "createPageHTML") -> tuple[int, str, str] | None:
     """(page count, file prefix, extension) from a pager script call.
 
@@ -635,8 +662,18 @@ def parse_page_script(html: str, function: str = "createPageHTML") -> tuple[int,
     ``createPageHTML('page_div', 12, 0, 'index', 'html', 20)`` and calls whose
     count is a variable (``var countPage = 12 … createPageHTML(countPage, …)``),
     under any function name (``setPage``, ``createPage``…). The count is the
-    first whole number before the (prefix, extension) pair.
+    first whole number before the (prefix, extension) pair. With the default
+    name, the kin in ``_SCRIPT_KIN`` are tried too.
     """
+    names = _SCRIPT_KIN if function == "createPageHTML" else (function,)
+    for name in names:
+        found = _parse_script_call(html, name)
+        if found is not None:
+            return found
+    return None
+
+
+def _parse_script_call(html: str, function: str) -> tuple[int, str, str] | None:
     for match in re.finditer(re.escape(function) + r"\s*\(([^()]*)\)", html):
         if re.search(r"function\s*$", html[max(0, match.start() - 12) : match.start()]):
             continue  # the function's definition, not a call

@@ -22,6 +22,7 @@ from bs4 import BeautifulSoup, Tag
 from huizong.portal.article import read_article, title_core
 from huizong.portal.config import DEFAULT_PORTS, HostRule
 from huizong.portal.crawl import (
+    _datastore_records,
     _decode,
     declared_page_count,
     extract_article_links,
@@ -128,6 +129,12 @@ def suggest(url: str, *, allow_private: bool = False, fetcher: Fetcher | None = 
         start_url, html = _get(fetcher, robots, url)
         soup = BeautifulSoup(html, "lxml")
         selector, count = article_selector(soup)
+        records = _datastore_records(html)
+        if records is not None:
+            # Hanweb JCMS: the list is in a script's <datastore> records.
+            record_selector, record_count = article_selector(records)
+            if record_selector is not None and record_count > count:
+                selector, count = record_selector, record_count
         if selector is None:
             raise SuggestError(
                 f"{url}: found no list of article links (at least 2 title-like links in one "
@@ -207,7 +214,8 @@ def _css(tag: Tag) -> str:
 def article_selector(soup: BeautifulSoup) -> tuple[str | None, int]:
     """The CSS selector of the container whose children hold the most title-like links."""
     best: tuple[int, str] | None = None
-    for container in soup.find_all(["ul", "ol", "table", "tbody", "div", "dl", "main", "section"]):
+    containers = ["ul", "ol", "table", "tbody", "div", "dl", "main", "section", "datastore"]
+    for container in soup.find_all(containers):
         items = [c for c in container.find_all(recursive=False) if isinstance(c, Tag)]
         if container.name == "table":
             items = container.find_all("tr")

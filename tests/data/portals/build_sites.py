@@ -224,9 +224,11 @@ def build_hanweb() -> Site:
     site = Site("hanweb", issuer, "utf-8", "text/html; charset=utf-8", arts)
     pages = pages_of(arts, 2)
     for index, items in enumerate(pages):
-        rows = "\n".join(
-            f'<tr><td class="bt"><a href="{a.path}" target="_blank" title="{esc(a.title)}">'
-            f"{esc(cut(a.title, 18, '…'))}</a></td><td class=\"rq\">[{a.published.isoformat()}]</td></tr>"
+        # JCMS writes the list as CDATA records of a <datastore> in a script,
+        # rendered by its own JavaScript.
+        records = "\n".join(
+            f'<record><![CDATA[<li><a href="{a.path}" target="_blank" title="{esc(a.title)}">'
+            f"{esc(cut(a.title, 18, '…'))}</a><span>[{a.published.isoformat()}]</span></li>]]></record>"
             for a in items
         )
         target = "/col/col1234/index.html" + (f"?uid=5678&pageNum={index + 1}" if index else "")
@@ -234,11 +236,13 @@ def build_hanweb() -> Site:
             target,
             f"""<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8">
 <title>通知公告 {issuer}</title></head><body>
-<div class="top"><div class="logo"><img src="/images/logo.png" alt="{issuer}"></div></div>
-<div class="main"><div id="5678"><table class="default_pgContainer">
-{rows}
-</table>
-<div class="default_pgPanel">共{len(pages)}页 <a href="/col/col1234/index.html">首页</a> 上页 下页 尾页</div>
+<div class="top"><div class="logo"><img src="/images/logo.png" alt="{issuer}"></div>
+<ul class="nav"><li><a href="/">首页</a></li><li><a href="/col/col1234/index.html">通知公告</a></li></ul></div>
+<div class="main"><div id="5678"><script type="text/xml"><datastore>
+<nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?page=1&webid=1&path=/&columnid=1234&unitid=5678&webname=%E6%B9%96%E5%8D%97&permissiontype=0"></a>]]></nextgroup>
+<recordset>
+{records}
+</recordset><totalrecord>{len(arts)}</totalrecord><totalpage>{len(pages)}</totalpage></datastore></script>
 </div></div><div class="bottom">版权所有：{issuer} 技术支持：大汉网络</div></body></html>""",
         )
     for a in arts:
