@@ -133,3 +133,12 @@ def test_meta_names_in_any_case_and_og_title_without_its_site_suffix():
     )
     meta = read_article(html, site_names=("某县妇联",))
     assert (meta.title, meta.published) == (TITLE, D(2024, 12, 20))
+
+
+def test_a_time_or_date_field_in_the_body_is_not_the_publication_date():
+    html = page(
+        "<p>会议时间：2024年3月10日上午9点。报名日期：2024年3月1日。</p>"
+        "<div><small>时间:</small>2024-02-20 10:20<small>来源:</small>未知</div>"
+    )
+    assert read_article(html).published == D(2024, 2, 20)
+    assert read_article(page("<p>会议时间：2024年3月10日上午9点。</p>")).published is None

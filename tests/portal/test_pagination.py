@@ -181,3 +181,15 @@ def test_hanweb_datastore_records_script_kin_and_totalpage():
     assert declared_page_count(html) == 7
     assert parse_page_script("<script>createPage(4, 0, 'list', 'shtml')</script>") == (
         4, "list", "shtml")
+
+
+def test_an_article_link_to_another_host_is_skipped_with_a_note(site, tmp_path):
+    site.route(
+        "/news/index.html",
+        Reply(body=list_page([("a.html", "甲"), ("http://www.example.gov.cn/x/1.html", "外站")])),
+    )
+    serve_articles(site)
+    result = run_crawl(portal_for(site, list_pages=["news/"]), tmp_path)
+    assert [p.title for p in result.pages] == ["甲"] and result.errors == []
+    assert any("www.example.gov.cn/x/1.html: article link off the allowlist" in n
+               for n in result.notes)

@@ -51,11 +51,11 @@ _DATE_META = (
     "firstpublishedtime",
     "dc.date.issued",
 )
-# Markers of the publication date, strongest first. 日期/时间 alone only when
-# not part of 成文日期 (the date the document was signed) or 更新/修改.
+# Markers of the publication date, strongest first.
 _DATE_MARKERS = (
     re.compile(r"(?:发布|发表|公布|发稿)(?:时间|日期)\s*[:：]?\s*|(?:发布|发表)于\s*[:：]?\s*"),
-    re.compile(r"(?<![成文更新修改])(?:日期|时间)\s*[:：]\s*"),
+    # 日期/时间 alone only opening a line or a byline field: not 会议时间, 成文日期.
+    re.compile(r"(?:^|(?<=[\s|｜/\]】>]))(?:日期|时间)\s*[:：]\s*"),
     re.compile(r"更新(?:时间|日期)\s*[:：]\s*"),
 )
 _BYLINE_FIELDS = re.compile(r"来源\s*[:：]|作者\s*[:：]|点击|浏览|阅读次数|访问量")

@@ -144,7 +144,15 @@ def crawl_portal(
         for list_page in portal.list_pages:
             for link in crawl.walk_list(list_page):
                 links.setdefault(link.url, (link, list_page.org))
-        selected = list(links.values())
+        selected = []
+        for link, org in links.values():
+            refusal = active_fetcher.policy_refusal(link.url)
+            if refusal is None:
+                selected.append((link, org))
+            else:
+                # A list that links a provincial or national site's article: not ours
+                # to fetch, not an error of this portal, but said.
+                crawl.result.notes.append(f"{link.url}: article link off the allowlist, skipped")
         if max_articles is not None and len(selected) > max_articles:
             crawl.result.notes.append(
                 f"{len(selected)} article links found; fetched the first {max_articles} "

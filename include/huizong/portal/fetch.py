@@ -864,6 +864,10 @@ class Fetcher:
             )
         return f"host {host!r} is not on the allowlist"
 
+    def policy_refusal(self, url: str) -> str | None:
+        """Why ``url`` is off the allowlist by scheme, host and port; no DNS lookup."""
+        return self._policy_refusal(url)
+
     def check_url(self, url: str) -> str | None:
         """Why ``url`` may not be fetched, or None if it may.
 
