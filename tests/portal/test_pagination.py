@@ -193,3 +193,16 @@ def test_an_article_link_to_another_host_is_skipped_with_a_note(site, tmp_path):
     assert [p.title for p in result.pages] == ["甲"] and result.errors == []
     assert any("www.example.gov.cn/x/1.html: article link off the allowlist" in n
                for n in result.notes)
+
+
+def test_an_empty_page_ends_a_numbered_list_but_is_a_warning_in_an_explicit_list(site, tmp_path):
+    site.route("/news/index.html", Reply(body=list_page([("a.html", "甲")])))
+    site.route("/news/index_1.html", Reply(body=list_page([])))  # padding past the end
+    serve_articles(site)
+    numbered = run_crawl(portal_for(site, list_pages=["news/"]), tmp_path / "a")
+    assert [p.title for p in numbered.pages] == ["甲"] and numbered.warnings == []
+    assert numbered.list_visits[-1].how.startswith("end: no new article links")
+
+    explicit = {"kind": "list", "pages": ["index_1.html"]}
+    listed = run_crawl(portal_for(site, list_pages=["news/"], pagination=explicit), tmp_path / "b")
+    assert any("index_1.html yielded no article link" in w for w in listed.warnings)

@@ -285,8 +285,14 @@ class _Crawl:
             declared = declared or declared_page_count(page.html, pagination.script_function)
             found = extract_article_links(page.html, page.final_url, self.portal.article_selector)
             new_links = [link for link in found if link.url not in links_in_list]
-            past_declared = declared is not None and index >= declared
-            if not found and not past_declared:
+            # An empty numbered/next page after full ones is how many sites end a
+            # list (like a 404); anywhere else no links means articles are missed.
+            expected_end = (
+                index >= declared
+                if declared is not None
+                else index > 0 and pagination.kind in ("numbered", "next")
+            )
+            if not found and not expected_end:
                 self.warn(
                     f"list page {page.final_url} yielded no article link "
                     f"(article_selector {self.portal.article_selector!r})"
