@@ -462,3 +462,35 @@ def test_crawl_command_reports_failures_and_bad_configuration(tmp_path, monkeypa
     args = parser.parse_args(["crawl", "--portal", "nope"])
     assert args.func(args) == 2
     assert "no portal with id 'nope'" in capsys.readouterr().err
+
+
+def test_crawl_command_prints_warnings_and_merged_articles(tmp_path, monkeypatch, capsys):
+    parser = argparse.ArgumentParser(prog="huizong")
+    crawl_cli.register(parser.add_subparsers())
+    monkeypatch.setenv("HUIZONG_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("HUIZONG_RAW_DIR", raising=False)
+    portals_file = tmp_path / "portals.yaml"
+    with LocalSite() as site:
+        site.route(
+            "/tzgg/index.html",
+            Reply(body=list_page([("a.html", "甲"), ("a.html?from=top", "甲")], "<p>共2页</p>")),
+        )
+        site.route("/tzgg/a.html", article("正文甲"))
+        portals_file.write_text(
+            "portals:\n  - id: short\n"
+            f"    base_url: {site.url('/')}\n"
+            "    list_pages: [tzgg/]\n    pagination: {kind: none}\n"
+            '    article_selector: "ul.list li a"\n'
+            '    organisation: {name: 融安县妇联, level: county, division_code: "450224000000"}\n'
+            "    request_interval_seconds: 0\n"
+            "    allowed_hosts: [{host: 127.0.0.1, allow_private: true}]\n",
+            encoding="utf-8",
+        )
+        args = parser.parse_args(
+            ["crawl", "--portals", str(portals_file), "--partition", PARTITION]
+        )
+        assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert "warning: " in out and "says it has 2 pages but pagination (none) reached only 1" in out
+    first, alias = site.url("/tzgg/a.html"), site.url("/tzgg/a.html?from=top")
+    assert f"same article: {first} also at {alias}" in out
