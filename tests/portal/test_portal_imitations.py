@@ -152,6 +152,7 @@ def test_portals_try_prints_list_pages_and_articles_and_writes_nothing(
 
 SUGGEST_STARTS = {
     "trs": "tzgg/index.html",
+    "dede": "a/tzgg/index.html",
     "phpcms": "index.php?m=content&c=index&a=lists&catid=9",
     "ecms": "tzgg/index.html",
     "dongyi": "Article/ShowClass.asp?ClassID=5",

@@ -263,6 +263,24 @@ def build_hanweb() -> Site:
     return site
 
 
+def dede_numbers(index: int, count: int) -> str:
+    """DedeCMS's pager: 上一页, the page numbers (the current one unlinked), 下一页, 末页."""
+
+    def name(n: int) -> str:
+        return "index.html" if n == 0 else f"list_5_{n + 1}.html"
+
+    parts = [f"<li><a href='{name(index - 1)}'>上一页</a></li>"] if index else []
+    for n in range(count):
+        parts.append(
+            f'<li class="thisclass">{n + 1}</li>' if n == index
+            else f"<li><a href='{name(n)}'>{n + 1}</a></li>"
+        )
+    if index + 1 < count:
+        parts.append(f"<li><a href='{name(index + 1)}'>下一页</a></li>")
+    parts.append(f"<li><a href='{name(count - 1)}'>末页</a></li>")
+    return "".join(parts)
+
+
 # --- DedeCMS: GBK, list_5_2.html, titles cut without a title attribute, dead link ----------
 
 
@@ -299,7 +317,7 @@ def build_dede() -> Site:
 {lis}
 </ul></div>
 <div class="dede_pages"><ul class="pagelist"><li><a href="index.html">首页</a></li>
-<li class="thisclass">{index + 1}</li><li><span class="pageinfo">共 <strong>{len(pages)}</strong>页<strong>{len(listed)}</strong>条</span></li></ul></div>
+{dede_numbers(index, len(pages))}<li><span class="pageinfo">共 <strong>{len(pages)}</strong>页<strong>{len(listed)}</strong>条</span></li></ul></div>
 </div></div><div class="footer w960 center">Powered by DedeCMS</div></body></html>""",
         )
     for a in arts:
