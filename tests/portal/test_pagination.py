@@ -206,3 +206,10 @@ def test_an_empty_page_ends_a_numbered_list_but_is_a_warning_in_an_explicit_list
     explicit = {"kind": "list", "pages": ["index_1.html"]}
     listed = run_crawl(portal_for(site, list_pages=["news/"], pagination=explicit), tmp_path / "b")
     assert any("index_1.html yielded no article link" in w for w in listed.warnings)
+
+
+def test_wordpress_older_posts_link_is_a_next_link():
+    html = '<div class="nav-previous"><a href="/page/2/">← 较早文章</a></div>'
+    assert find_next_link(html, "http://x.gov.cn/") == (
+        "http://x.gov.cn/page/2/", "next: link text '← 较早文章'")
+    assert find_next_link('<a href="/page/1/">上一页</a>', "http://x.gov.cn/page/2/") is None

@@ -601,7 +601,10 @@ def _item_date(anchor: Tag) -> date | None:
 
 
 _NEXT_TEXT = re.compile(
-    r"^\s*(?:下一页|下页|下一頁|后一页|后页|next(?:\s*page)?)\s*[>»›]*\s*$", re.I
+    r"^\s*[←«‹]?\s*(?:下一页|下页|下一頁|后一页|后页|较早的?文章|更早的文章|next(?:\s*page)?"
+    r"|older posts)"
+    r"\s*[>»›→]*\s*$",
+    re.I,
 )
 _NEXT_CLASSES = ("a.next", "a.next_page", "a.nextpostslink", "a.page-next", "a.next-page")
 
