@@ -61,6 +61,9 @@ class PortalRunSummary:
     statistics: int = 0
     notices: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
+    # Articles the crawl may have missed (a list page without links, pagination
+    # that ended before the count the site prints) or cut at max_bytes.
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -100,7 +103,9 @@ def crawl_and_stage_portal(
     result = crawl_portal(
         portal, partition=partition, raw_store=raw_store, state_store=state_store
     )
-    summary = PortalRunSummary(portal_id=portal_id, list_pages=len(result.list_pages))
+    summary = PortalRunSummary(
+        portal_id=portal_id, list_pages=len(result.list_pages), warnings=list(result.warnings)
+    )
     summary.errors = [
         {"url": e.url, "reason": e.reason, "status": str(e.status or "")} for e in result.errors
     ]
@@ -118,12 +123,22 @@ def crawl_and_stage_portal(
         if page.unchanged:
             summary.pages_unchanged += 1
         try:
+            article = page.article
             extraction = extract_page(
                 page.html,
                 is_html=True,
                 default_org=_page_org_name(page, portal),
                 url=page.url,
+                selector=portal.main_text_selector,
+                published=article.published if article is not None else None,
             )
+            if article is not None and article.title:
+                # The crawler read the title from the page's structure (configured
+                # selector, metadata, the heading that matches the list link),
+                # which the text alone cannot tell from a site name or byline.
+                extraction = replace(
+                    extraction, notice=replace(extraction.notice, title=article.title)
+                )
         except Exception as exc:  # one bad page must not stop the others
             log.exception("extraction failed for %s", page.url)
             summary.errors.append({"url": page.url, "reason": f"extraction failed: {exc}"})

@@ -86,12 +86,16 @@ def test_hostile_portal_is_bounded_and_reported_and_the_next_portal_is_crawled(
     fetched = {p.url.rsplit("/", 1)[-1] for p in result.pages}
     assert "ok.html" in fetched
     failed = {e.url.rsplit("/", 1)[-1]: e for e in result.errors}
-    for bad in ("500.html", "slow.html", "away.html", "huge.html"):
+    for bad in ("500.html", "slow.html", "away.html"):
         assert bad in failed, f"{bad} not reported: {sorted(failed)}"
         assert bad not in fetched
     assert failed["500.html"].status == 500
+    # The 50 MB page is cut at the portal's max_bytes, kept and marked truncated.
+    [huge] = [p for p in result.pages if p.url.endswith("/huge.html")]
+    assert huge.truncated and len(huge.raw_path.read_bytes()) == portal.max_bytes
+    assert any("huge.html: longer than max_bytes" in w for w in result.warnings)
     stored = sum(p.stat().st_size for p in (tmp_path / "raw").rglob("*") if p.is_file())
-    assert stored < HUGE / 4, f"{stored} bytes landed: the 50 MB page was kept"
+    assert stored < HUGE / 4, f"{stored} bytes landed: the 50 MB page was kept whole"
 
     # The next portal, through the DAG's own step, is unaffected.
     with SamplePortal() as sample:

@@ -104,6 +104,7 @@ def _make_handler(site: LocalSite) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             path = urlsplit(self.path).path
             headers = {k.lower(): v for k, v in self.headers.items()}
+            headers[":target"] = self.path  # path and query, for sites that route by query
             reply = site.reply_for(path, headers, tuple(self.client_address[:2]))
             if reply.delay:
                 time.sleep(reply.delay)

@@ -243,15 +243,19 @@ def test_each_failure_is_reported_and_the_rest_are_fetched(site, tmp_path):
 
     result = run_crawl(portal, tmp_path, fetcher=fetcher)
 
-    assert [p.title for p in result.pages] == ["好", "国标", "也好"]
+    # The over-cap page is cut at max_bytes and kept, marked truncated.
+    assert [p.title for p in result.pages] == ["好", "大", "国标", "也好"]
+    huge = result.pages[1]
+    assert huge.truncated and len(huge.raw_path.read_bytes()) == 1024 * 1024
+    assert not any(p.truncated for p in result.pages if p is not huge)
+    assert any("huge.html: longer than max_bytes (1048576 bytes)" in w for w in result.warnings)
     reasons = {e.url.rsplit("/", 1)[1]: (e.reason, e.status) for e in result.errors}
-    assert set(reasons) == {"error500.html", "slow.html", "away.html", "huge.html", "file.pdf"}
+    assert set(reasons) == {"error500.html", "slow.html", "away.html", "file.pdf"}
     assert reasons["error500.html"][1] == 500
     assert "timed out" in reasons["slow.html"][0]
     assert "not on the allowlist" in reasons["away.html"][0]
-    assert "cut off" in reasons["huge.html"][0]
     assert "not an HTML page" in reasons["file.pdf"][0]
-    gbk_page = result.pages[1]
+    gbk_page = result.pages[2]
     assert "推出居家抗疫·系列微课——塅头村" in gbk_page.html
     assert gbk_page.encoding == "gb18030" and gbk_page.declared_encoding == "gb2312"
     assert gbk_page.raw_path.read_bytes() == gbk_body  # kept as received, not re-encoded
@@ -458,3 +462,35 @@ def test_crawl_command_reports_failures_and_bad_configuration(tmp_path, monkeypa
     args = parser.parse_args(["crawl", "--portal", "nope"])
     assert args.func(args) == 2
     assert "no portal with id 'nope'" in capsys.readouterr().err
+
+
+def test_crawl_command_prints_warnings_and_merged_articles(tmp_path, monkeypatch, capsys):
+    parser = argparse.ArgumentParser(prog="huizong")
+    crawl_cli.register(parser.add_subparsers())
+    monkeypatch.setenv("HUIZONG_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("HUIZONG_RAW_DIR", raising=False)
+    portals_file = tmp_path / "portals.yaml"
+    with LocalSite() as site:
+        site.route(
+            "/tzgg/index.html",
+            Reply(body=list_page([("a.html", "甲"), ("a.html?from=top", "甲")], "<p>共2页</p>")),
+        )
+        site.route("/tzgg/a.html", article("正文甲"))
+        portals_file.write_text(
+            "portals:\n  - id: short\n"
+            f"    base_url: {site.url('/')}\n"
+            "    list_pages: [tzgg/]\n    pagination: {kind: none}\n"
+            '    article_selector: "ul.list li a"\n'
+            '    organisation: {name: 融安县妇联, level: county, division_code: "450224000000"}\n'
+            "    request_interval_seconds: 0\n"
+            "    allowed_hosts: [{host: 127.0.0.1, allow_private: true}]\n",
+            encoding="utf-8",
+        )
+        args = parser.parse_args(
+            ["crawl", "--portals", str(portals_file), "--partition", PARTITION]
+        )
+        assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert "warning: " in out and "says it has 2 pages but pagination (none) reached only 1" in out
+    first, alias = site.url("/tzgg/a.html"), site.url("/tzgg/a.html?from=top")
+    assert f"same article: {first} also at {alias}" in out

@@ -144,3 +144,24 @@ def test_html_notice_report_verb_is_not_read_inside_words() -> None:
     assert meta.deadline == datetime.date(2024, 12, 20)
     assert meta.deadline_task == "统计报表及填报说明"
     assert meta.report_to == "市妇联组织部"
+
+
+def test_year_less_deadline_before_the_notice_date_is_next_year() -> None:
+    text = "关于报送年报的通知\n各县区妇联:\n请于1月10日前将年报报市妇联。"
+    meta = parse_notice(text, published=datetime.date(2024, 12, 20))
+    assert meta.deadline == datetime.date(2025, 1, 10)
+    assert "deadline_next_year" in meta.flags
+    # Later in the same year stays in it; a written year is never moved.
+    later = parse_notice(text.replace("1月10日", "12月28日"), published=datetime.date(2024, 12, 20))
+    assert later.deadline == datetime.date(2024, 12, 28)
+    written = parse_notice(
+        text.replace("1月10日", "2024年1月10日"), published=datetime.date(2024, 12, 20)
+    )
+    assert written.deadline == datetime.date(2024, 1, 10)
+
+
+def test_lost_characters_in_a_deadline_are_still_repaired() -> None:
+    text = "关于报送统计数据的通知\n各镇妇联:\n请于2024612日前将数据报县妇联。"
+    meta = parse_notice(text, published=datetime.date(2024, 6, 1))
+    assert meta.deadline == datetime.date(2024, 6, 12)
+    assert "deadline_repaired" in meta.flags

@@ -124,7 +124,8 @@ def test_unset_variable_without_default_is_an_error(tmp_path, monkeypatch):
         (lambda p: p.update(base_url="www.rongan.gov.cn"), "portals[0].base_url: "),
         (
             lambda p: p["pagination"].update(kind="infinite"),
-            "portals[0].pagination.kind: 'infinite' must be one of numbered, script, none",
+            "portals[0].pagination.kind: 'infinite' must be one of "
+            "numbered, next, script, list, none",
         ),
         (
             lambda p: p["pagination"].update(page_pattern="page.html"),

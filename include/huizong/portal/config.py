@@ -19,12 +19,19 @@ Shape of one entry::
             organisation: {name: …, level: town, division_code: "…"}
             pagination: {kind: script}      # fields not given come from the portal's
         pagination:
-          kind: numbered                    # numbered | script | none
+          kind: numbered                    # numbered | next | script | list | none
           first_page: index.html
-          page_pattern: index_{n}.html      # numbered: n = 1, 2, …
+          page_pattern: index_{n}.html      # numbered and script: the second page and on
+          first_number: 1                   # n of the SECOND page: 1 (TRS index_1.html),
+                                            # 2 for …_2.html, page/2/ (most other CMSs)
+          next_selector: "a.next"           # next: optional; default rel=next or 下一页/下页
           script_function: createPageHTML   # script: createPageHTML(count, 0, "index", "html")
+          pages: [index_1.html, old.html]   # list: the pages after the first, in order
         article_selector: "ul.list li a"
-        main_text_selector: "div.TRS_Editor" # optional
+        main_text_selector: "div.TRS_Editor" # optional; where the article's text is
+        title_selector: "div.title h2"      # optional; else page metadata, then heuristics
+        date_selector: "span.pubdate"       # optional; likewise
+        max_bytes: 10485760                 # optional; a longer page is cut here, kept, marked
         organisation: {name: 融安县妇女联合会, level: county, division_code: "450224000000"}
         max_pages: 10
         request_interval_seconds: 1.0       # per host, optional
@@ -34,6 +41,15 @@ Shape of one entry::
           - {host: 127.0.0.1, port: 8765, allow_private: true}
         ignore_robots: false                # optional; true needs ignore_robots_reason
         ignore_robots_reason: "…"           # why this site's robots.txt may be ignored
+
+Pagination kinds. ``numbered``: ``first_page``, then ``page_pattern`` with
+n = ``first_number``, ``first_number`` + 1, … until a 404/410, a page with no
+new article link, or ``max_pages``. ``next``: follow the page's next link
+(``next_selector``, else ``rel="next"`` or a 下一页/下页 link). ``script``:
+read the page count from a pager call such as ``createPageHTML(5, 0, "index",
+"html")`` and fetch ``index_{first_number}.html`` on. ``list``: ``pages``, as
+given. ``none``: the first page only. A list page without article links, or
+a list that ends before the count it prints (共5页), is a crawl warning.
 
 Allowlist rules. A rule without a port allows only the scheme's default port
 (80 for http, 443 for https); ``host:port`` (or ``port:`` in the mapping form)
@@ -69,7 +85,9 @@ import soupsieve
 import yaml
 
 ORG_LEVELS = ("province", "city", "county", "town")
-PAGINATION_KINDS = ("numbered", "script", "none")
+PAGINATION_KINDS = ("numbered", "next", "script", "list", "none")
+# The download cap per page unless a portal sets max_bytes.
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
 _PORTAL_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _DIVISION_CODE = re.compile(r"^\d{12}$")
@@ -132,6 +150,11 @@ class Pagination:
     first_page: str = "index.html"
     page_pattern: str = "index_{n}.html"
     script_function: str = "createPageHTML"
+    # n of the second page. 1 keeps the TRS convention (index.html, index_1.html,
+    # …) the bundled portals were written for; most other CMSs number it 2.
+    first_number: int = 1
+    next_selector: str | None = None  # kind next: the link to the following page
+    pages: tuple[str, ...] = ()  # kind list: the pages after the first, as written
 
 
 @dataclass(frozen=True)
@@ -157,6 +180,9 @@ class PortalConfig:
     source: str = ""  # the file this entry came from, for messages
     ignore_robots: bool = False  # crawl even what the site's robots.txt disallows
     ignore_robots_reason: str | None = None  # required with ignore_robots; logged each crawl
+    title_selector: str | None = None  # where an article's title is, when metadata misleads
+    date_selector: str | None = None  # where its publication date is
+    max_bytes: int = DEFAULT_MAX_BYTES  # per page; a longer page is cut here and kept
 
 
 def default_portals_path() -> Path:
@@ -291,9 +317,12 @@ def _parse_portal(node: _Node) -> PortalConfig:
         if node.has("main_text_selector")
         else None
     )
-    if node.has("max_pages") and not isinstance(node.child("max_pages").value, int):
-        raise node.child("max_pages").error("must be a whole number")
-    max_pages = int(node.child("max_pages").number(default=10, minimum=1))
+    title_selector, date_selector = (
+        _parse_selector(node.child(key)) if node.has(key) else None
+        for key in ("title_selector", "date_selector")
+    )
+    max_pages = _whole_number(node.child("max_pages"), default=10, minimum=1)
+    max_bytes = _whole_number(node.child("max_bytes"), default=DEFAULT_MAX_BYTES, minimum=1024)
     interval = node.child("request_interval_seconds").number(default=1.0, minimum=0)
 
     list_pages = tuple(
@@ -334,7 +363,16 @@ def _parse_portal(node: _Node) -> PortalConfig:
         source=node.source,
         ignore_robots=ignore_robots,
         ignore_robots_reason=ignore_robots_reason,
+        title_selector=title_selector,
+        date_selector=date_selector,
+        max_bytes=max_bytes,
     )
+
+
+def _whole_number(node: _Node, *, default: int, minimum: int) -> int:
+    if node.value is not None and (isinstance(node.value, bool) or not isinstance(node.value, int)):
+        raise node.error("must be a whole number")
+    return int(node.number(default=default, minimum=minimum))
 
 
 def _allowed_hosts(node: _Node, base_url: str) -> tuple[HostRule, ...]:
@@ -385,6 +423,7 @@ def _parse_pagination(node: _Node, inherited: Pagination | None = None) -> Pagin
     defaults = inherited or Pagination(kind="numbered")
     if node.value is None:
         return defaults
+    node.mapping()
     kind = node.child("kind").string(default=defaults.kind)
     if kind not in PAGINATION_KINDS:
         raise node.child("kind").error(f"{kind!r} must be one of {', '.join(PAGINATION_KINDS)}")
@@ -394,11 +433,29 @@ def _parse_pagination(node: _Node, inherited: Pagination | None = None) -> Pagin
     function = node.child("script_function").string(default=defaults.script_function)
     if not re.fullmatch(r"[A-Za-z_$][\w$.]*", function):
         raise node.child("script_function").error(f"{function!r} is not a function name")
+    first_number = _whole_number(
+        node.child("first_number"), default=defaults.first_number, minimum=0
+    )
+    next_selector = (
+        _parse_selector(node.child("next_selector"))
+        if node.has("next_selector")
+        else defaults.next_selector
+    )
+    pages = defaults.pages
+    if node.has("pages"):
+        pages = tuple(item.string() for item in node.child("pages").items())
+    if kind == "list" and not pages:
+        raise node.child("pages").error(
+            "is required with kind list: the list pages after the first, in order"
+        )
     return Pagination(
         kind=kind,
         first_page=node.child("first_page").string(default=defaults.first_page),
         page_pattern=pattern,
         script_function=function,
+        first_number=first_number,
+        next_selector=next_selector,
+        pages=pages,
     )
 
 

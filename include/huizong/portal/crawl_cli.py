@@ -1,15 +1,18 @@
-"""``huizong crawl`` and ``huizong sample-portal``."""
+"""``huizong crawl``, ``huizong portals try|suggest`` and ``huizong sample-portal``."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+from huizong.portal.article import notice_of, text_head
 from huizong.portal.config import PortalConfig, PortalConfigError, get_portal, load_portals
-from huizong.portal.crawl import CrawlResult, crawl_portal
+from huizong.portal.crawl import CrawlResult, FetchedPage, crawl_portal
 from huizong.portal.fetch import JsonFileStateStore
 from huizong.portal.rawstore import RawPageStore
 from huizong.portal.sample_site import DEFAULT_PORT, serve
@@ -62,6 +65,67 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="fetch at most N articles per portal",
     )
     crawl.set_defaults(func=run_crawl)
+
+    portals = subparsers.add_parser(
+        "portals",
+        help="try a portal config without writing anything, or have one suggested",
+        description="Write and check portal configs (the portals YAML file).",
+    )
+    portal_commands = portals.add_subparsers(title="portal commands", metavar="COMMAND")
+    try_ = portal_commands.add_parser(
+        "try",
+        help="dry-run a portals file: what each list page and article yields",
+        description=(
+            "Crawl the portals of CONFIG as `huizong crawl` would (same allowlist, "
+            "robots.txt, limits) but write nothing: no raw files, no fetch state, no "
+            "warehouse rows. Prints per list page how many articles it found and how "
+            "it paginated, and per article its title, date, document number, deadline "
+            "and the first 60 characters of its text, then every warning and error."
+        ),
+        epilog="Exit status: 0 no errors, 1 some pages failed, 2 the config is unusable.",
+    )
+    try_.add_argument("config", metavar="CONFIG", type=Path, help="portals YAML file")
+    try_.add_argument(
+        "--id",
+        metavar="ID",
+        action="append",
+        dest="portal_ids",
+        help="only this portal; repeat for several (default: all in CONFIG)",
+    )
+    try_.add_argument(
+        "--json",
+        action="store_true",
+        help=(
+            'one JSON object a line: {"list_page","articles","next"} per list page, '
+            '{"url","title","published","doc_number","deadline","truncated","text_head",'
+            '"also_at"} per article, {"warning"} and {"error","url"} after them'
+        ),
+    )
+    try_.add_argument(
+        "--max-articles", metavar="N", type=int, default=None, help="read at most N articles"
+    )
+    try_.set_defaults(func=run_try)
+
+    suggest = portal_commands.add_parser(
+        "suggest",
+        help="propose a portal config from one list page",
+        description=(
+            "Fetch the list page URL (and the first article it links to) under the "
+            "crawler's rules — only URL's own host and port, robots.txt, size and time "
+            "limits — and print a proposed portals YAML entry: list page, article "
+            "selector, pagination kind, main-text selector, and where titles and dates "
+            "come from. Nothing is written; review it, save it, then run "
+            "`huizong portals try` on it."
+        ),
+        epilog="Exit status: 0 proposed, 1 the page could not be read or holds no list.",
+    )
+    suggest.add_argument("url", metavar="URL", help="a list page (通知公告, 工作动态 …)")
+    suggest.add_argument(
+        "--allow-private",
+        action="store_true",
+        help="allow a host on a loopback/private address (a local test site)",
+    )
+    suggest.set_defaults(func=run_suggest)
 
     sample = subparsers.add_parser(
         "sample-portal",
@@ -122,10 +186,112 @@ def print_summary(portal: PortalConfig, result: CrawlResult, raw_dir: Path) -> N
     print(f"  raw files written: {result.raw_files_written} under {raw_dir}")
     for note in result.notes:
         print(f"  note: {note}")
+    for warning in result.warnings:
+        print(f"  warning: {warning}")
+    for url, others in result.also_at.items():
+        print(f"  same article: {url} also at {', '.join(others)}")
     print(f"  errors: {len(result.errors)}")
     for error in result.errors:
         status = f" [HTTP {error.status}]" if error.status is not None else ""
         print(f"    {error.url}{status}: {error.reason}")
+
+
+def run_try(args: argparse.Namespace) -> int:
+    try:
+        portals = load_portals(args.config)
+        if args.portal_ids:
+            portals = [get_portal(portals, portal_id) for portal_id in args.portal_ids]
+    except PortalConfigError as exc:
+        print(f"huizong portals try: {exc}", file=sys.stderr)
+        return 2
+    failed = False
+    for portal in portals:
+        result = crawl_portal(
+            portal,
+            partition=date.today().isoformat(),
+            raw_store=None,
+            state_store=None,
+            max_articles=args.max_articles,
+        )
+        records = try_records(result)
+        if args.json:
+            for record in records:
+                print(json.dumps(record, ensure_ascii=False), flush=True)
+        else:
+            print_try(portal, records)
+        failed = failed or bool(result.errors)
+    return 1 if failed else 0
+
+
+def try_records(result: CrawlResult) -> list[dict[str, Any]]:
+    """What a dry run found, as the JSON lines of ``huizong portals try --json``."""
+    records: list[dict[str, Any]] = [
+        {"list_page": visit.url, "articles": visit.articles, "next": visit.next, "how": visit.how}
+        for visit in result.list_visits
+    ]
+    records.extend(article_record(page, result.also_at.get(page.url, [])) for page in result.pages)
+    records.extend({"warning": warning} for warning in result.warnings)
+    records.extend({"note": note} for note in result.notes)
+    records.extend(
+        {"error": error.reason, "url": error.url, "status": error.status} for error in result.errors
+    )
+    return records
+
+
+def article_record(page: FetchedPage, also_at: list[str]) -> dict[str, Any]:
+    article = page.article
+    assert article is not None  # every kept article was read
+    notice = notice_of(article)
+    return {
+        "url": page.url,
+        "title": article.title,
+        "title_from": article.title_source,
+        "published": article.published.isoformat() if article.published else None,
+        "published_from": article.published_source,
+        "doc_number": notice.doc_number,
+        "deadline": notice.deadline.isoformat() if notice.deadline else None,
+        "truncated": page.truncated,
+        "text_head": text_head(article),
+        "also_at": also_at,
+    }
+
+
+def print_try(portal: PortalConfig, records: list[dict[str, Any]]) -> None:
+    print(f"{portal.id} ({portal.name}): dry run, nothing written")
+    for record in records:
+        if "list_page" in record:
+            print(f"list page {record['list_page']}: {record['articles']} articles")
+            print(f"  next: {record['next'] or '-'} ({record['how']})")
+        elif "url" in record and "title" in record:
+            print(f"article {record['url']}")
+            print(f"  title:      {record['title'] or '(none)'} [{record['title_from']}]")
+            print(f"  published:  {record['published'] or '(none)'} [{record['published_from']}]")
+            print(f"  doc number: {record['doc_number'] or '-'}")
+            print(f"  deadline:   {record['deadline'] or '-'}")
+            if record["truncated"]:
+                print("  truncated:  yes (longer than max_bytes)")
+            print(f"  text:       {record['text_head']}")
+            for other in record["also_at"]:
+                print(f"  also at:    {other}")
+        elif "warning" in record:
+            print(f"warning: {record['warning']}")
+        elif "note" in record:
+            print(f"note: {record['note']}")
+        else:
+            status = f" [HTTP {record['status']}]" if record["status"] is not None else ""
+            print(f"error: {record['url']}{status}: {record['error']}")
+
+
+def run_suggest(args: argparse.Namespace) -> int:
+    from huizong.portal.suggest import SuggestError, suggest
+
+    try:
+        proposal = suggest(args.url, allow_private=args.allow_private)
+    except SuggestError as exc:
+        print(f"huizong portals suggest: {exc}", file=sys.stderr)
+        return 1
+    print(proposal.to_yaml(), end="")
+    return 0
 
 
 def run_sample_portal(args: argparse.Namespace) -> int:

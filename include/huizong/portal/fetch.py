@@ -9,7 +9,8 @@ redirect hop; hosts that resolve to loopback/private addresses are refused
 unless their allowlist entry opts in, and the connection is made to the very
 address that was checked (one DNS lookup per connection, so a DNS answer that
 changes in between cannot redirect it); bodies are streamed and cut off at a
-size limit; ``total_timeout`` is a wall-clock deadline for the whole fetch,
+size limit (past it a fetch fails, or with ``truncate`` keeps the first
+``max_bytes`` and says so); ``total_timeout`` is a wall-clock deadline for the whole fetch,
 enforced while reading by closing the connection, so a server that drips
 bytes cannot hold the crawler.
 
@@ -52,12 +53,11 @@ from huizong.portal.charset import (  # noqa: F401 - re-exported for callers of 
     decode_html,
     normalize_charset,
 )
-from huizong.portal.config import DEFAULT_PORTS, HostRule
+from huizong.portal.config import DEFAULT_MAX_BYTES, DEFAULT_PORTS, HostRule
 
 if TYPE_CHECKING:
     from huizong.portal.config import PortalConfig
 
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
@@ -169,6 +169,7 @@ class FetchResponse:
     fetched_at: datetime
     unchanged: bool  # 304, or the same sha256 as last time
     redirects: tuple[str, ...] = field(default=())
+    truncated: bool = False  # body cut at max_bytes (only with Fetcher(truncate=True))
 
     @property
     def not_modified(self) -> bool:
@@ -491,6 +492,7 @@ class Fetcher:
         request_interval_seconds: float = 1.0,
         max_bytes: int = DEFAULT_MAX_BYTES,
         max_redirects: int = 5,
+        truncate: bool = False,
         resolver: Resolver | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -514,6 +516,9 @@ class Fetcher:
         self.request_interval_seconds = request_interval_seconds
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
+        # Past max_bytes: False fails the fetch; True keeps the first max_bytes
+        # (a portal article with an inline image can still be read) and marks it.
+        self.truncate = truncate
         self._sleep = sleep
         self._clock = clock
         self._next_slot: dict[str, float] = {}
@@ -522,6 +527,8 @@ class Fetcher:
     @classmethod
     def for_portal(cls, portal: PortalConfig, **options: Any) -> Fetcher:
         options.setdefault("request_interval_seconds", portal.request_interval_seconds)
+        options.setdefault("max_bytes", portal.max_bytes)
+        options.setdefault("truncate", True)
         return cls(portal.allowed_hosts, **options)
 
     def close(self) -> None:
@@ -739,14 +746,18 @@ class Fetcher:
             body_or_error = self._read_body(url, response, deadline)
             if isinstance(body_or_error, _Attempt):
                 return body_or_error
-            return _Attempt(self._response(url, current, status, headers, body_or_error, hops))
+            body, truncated = body_or_error
+            return _Attempt(
+                self._response(url, current, status, headers, body, hops, truncated=truncated)
+            )
 
     def _read_body(
         self, url: str, response: requests.Response, deadline: _Deadline
-    ) -> bytes | _Attempt:
+    ) -> tuple[bytes, bool] | _Attempt:
+        """The body and whether it was cut at ``max_bytes``."""
         limit = self.max_bytes
         declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > limit:
+        if declared.isdigit() and int(declared) > limit and not self.truncate:
             return _Attempt(
                 FetchError(
                     url,
@@ -757,17 +768,25 @@ class Fetcher:
             )
         chunks: list[bytes] = []
         size = 0
+        truncated = False
         try:
             for chunk in response.iter_content(chunk_size=64 * 1024):
                 size += len(chunk)
                 if size > limit:
-                    return _Attempt(
-                        FetchError(
-                            url,
-                            f"response too large: cut off after {size} bytes (limit {limit} bytes)",
-                            response.status_code,
+                    if not self.truncate:
+                        return _Attempt(
+                            FetchError(
+                                url,
+                                f"response too large: cut off after {size} bytes "
+                                f"(limit {limit} bytes)",
+                                response.status_code,
+                            )
                         )
-                    )
+                    # Keep exactly max_bytes; closing the response drops the rest
+                    # and the connection with it.
+                    chunks.append(chunk[: len(chunk) - (size - limit)])
+                    truncated = True
+                    break
                 chunks.append(chunk)
                 if deadline.passed:
                     break
@@ -781,7 +800,7 @@ class Fetcher:
         if deadline.passed:
             # Also when the watchdog's cut looked like a normal end of the body.
             return _Attempt(self._deadline_error(url))
-        return b"".join(chunks)
+        return b"".join(chunks), truncated
 
     def _response(
         self,
@@ -791,6 +810,8 @@ class Fetcher:
         headers: dict[str, str],
         body: bytes,
         hops: tuple[str, ...],
+        *,
+        truncated: bool = False,
     ) -> FetchResponse:
         return FetchResponse(
             url=url,
@@ -802,6 +823,7 @@ class Fetcher:
             fetched_at=datetime.now(UTC),
             unchanged=False,
             redirects=hops,
+            truncated=truncated,
         )
 
     def _wait_for_slot(self, host: str, deadline: _Deadline) -> bool:
@@ -841,6 +863,10 @@ class Fetcher:
                 f"allowlist (allowed: {allowed}; a rule without a port allows only 80/443)"
             )
         return f"host {host!r} is not on the allowlist"
+
+    def policy_refusal(self, url: str) -> str | None:
+        """Why ``url`` is off the allowlist by scheme, host and port; no DNS lookup."""
+        return self._policy_refusal(url)
 
     def check_url(self, url: str) -> str | None:
         """Why ``url`` may not be fetched, or None if it may.

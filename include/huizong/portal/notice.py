@@ -645,7 +645,11 @@ _DEADLINE_AFTER_DATE = re.compile(
 
 
 def _deadline(
-    text: str, year: int | None, issuer_level: str | None, flags: list[str]
+    text: str,
+    year: int | None,
+    issuer_level: str | None,
+    flags: list[str],
+    published: datetime.date | None = None,
 ) -> tuple[datetime.date | None, str | None, str | None, str | None]:
     # _DEADLINE_AFTER_DATE needs one of these; most pages are not notices.
     if not any(word in text for word in _DEADLINE_WORDS):
@@ -670,6 +674,15 @@ def _deadline(
                 deadline = deadline.date()
             if mention.repaired:
                 flags.append("deadline_repaired")
+            if (
+                not mention.has_year
+                and published is not None
+                and year == published.year
+                and deadline < published
+            ):
+                # "1月10日前" in a notice of 20 December: the January after it.
+                deadline = _next_year(deadline)
+                flags.append("deadline_next_year")
         stop = _SENTENCE_STOP.search(text, match.end())
         rest = text[match.end() : stop.start() if stop else len(text)]
         task, report_to = None, None
@@ -693,6 +706,13 @@ def _deadline(
                 flags.append("report_to_level_added")
         return deadline, task, report_to, None
     return None, None, None, None
+
+
+def _next_year(value: datetime.date) -> datetime.date:
+    try:
+        return value.replace(year=value.year + 1)
+    except ValueError:  # 29 February
+        return value.replace(year=value.year + 1, day=28)
 
 
 def _signature_date(
@@ -752,7 +772,9 @@ def parse_notice(
         flags.append("doc_number_repaired")
     recipients = _recipients(text)
     deadline_year = published_date.year if published_date else year
-    deadline, task, report_to, _ = _deadline(text, deadline_year, level, flags)
+    deadline, task, report_to, _ = _deadline(
+        text, deadline_year, level, flags, published_date
+    )
     email_match = _EMAIL.search(report_to or "")
     signature = _signature_date(lines, published_date, flags)
     is_notice = bool(

@@ -268,6 +268,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     load.add_argument("file", metavar="FILE", help="e.g. include/huizong/data/divisions_cn.csv.gz")
     _add_warehouse_option(load)
     load.set_defaults(func=cmd_orgs_load)
+    from huizong.portal.orgs_find import register_find
+
+    register_find(orgs_sub)
 
     sql = subparsers.add_parser(
         "sql",
