@@ -38,6 +38,16 @@ _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE
 )
 _META_SNIFF_BYTES = 4096
+# Browsers also honour a <meta charset> met later in the head (they re-decode
+# when the parser reaches it), so one after a long inline <style> or <script>
+# still counts: look on up to the start of the body, within this bound.
+_META_HEAD_BYTES = 1 << 20
+_BODY_START = re.compile(rb"<body[\s>]", re.IGNORECASE)
+# A declared charset that fails on only a few bytes (a page cut mid-character,
+# one corrupt byte) is still the page's charset: browsers decode it with
+# replacement characters, and so do we, rather than guess another codec.
+_MAX_REPLACED_FRACTION = 1 / 1000
+_MIN_REPLACED_ALLOWED = 1
 
 
 class CharsetError(ValueError):
@@ -50,6 +60,7 @@ class DecodedText:
     encoding: str  # the Python codec that decoded the body
     declared_encoding: str | None  # the label the header or <meta> gave, as written
     detected_encoding: str | None  # set when detection had to be used
+    replaced: int = 0  # undecodable byte sequences shown as U+FFFD
 
 
 def normalize_charset(label: str) -> str | None:
@@ -71,6 +82,10 @@ def charset_from_content_type(content_type: str | None) -> str | None:
 
 def charset_from_meta(body: bytes) -> str | None:
     match = _META_CHARSET.search(body[:_META_SNIFF_BYTES])
+    if match is None and len(body) > _META_SNIFF_BYTES:
+        head = body[:_META_HEAD_BYTES]
+        body_start = _BODY_START.search(head)
+        match = _META_CHARSET.search(head[: body_start.start() if body_start else None])
     return match.group(1).decode("ascii", "replace") if match else None
 
 
@@ -80,7 +95,9 @@ def decode_html(
     """Decode a page body: HTTP header, then ``<meta>``, then UTF-8, then detection.
 
     Each candidate is tried strictly; a wrong declaration falls through to the
-    next rather than producing replacement characters. A strict UTF-8 decode
+    next rather than producing replacement characters, unless it fails on only
+    a few bytes (then it is right, and those bytes become U+FFFD, as in a
+    browser). A strict UTF-8 decode
     that succeeds is right for all practical purposes, and detection is least
     reliable on short Chinese text, so UTF-8 goes before it; GB18030 is the
     last resort for undeclared Chinese text that detection could not place.
@@ -100,6 +117,12 @@ def decode_html(
             return DecodedText(body.decode(codec), codec, declared, None)
         except UnicodeDecodeError:
             continue
+    declared_codec = normalize_charset(declared) if declared else None
+    if declared_codec:
+        text = body.decode(declared_codec, errors="replace")
+        replaced = text.count("\ufffd")
+        if replaced <= max(_MIN_REPLACED_ALLOWED, len(body) * _MAX_REPLACED_FRACTION):
+            return DecodedText(text, declared_codec, declared, None, replaced)
     best = charset_normalizer.from_bytes(body).best()
     if best is not None:
         codec = normalize_charset(best.encoding) or best.encoding
