@@ -522,7 +522,7 @@ def _density_pick(root: etree._Element, skip: set[etree._Element]) -> etree._Ele
     """The block holding most non-link Han text, favouring paragraph containers.
 
     One post-order pass computes every element's Han count, link Han count and
-    own text (its direct strings and direct ``<p>``/``<tr>`` children) from its
+    own text (its direct strings and direct ``<p>``/``<tr>``/``<table>`` children) from its
     children's, instead of re-reading each candidate's whole subtree.
     """
     candidates = ("div", "td", "article", "section")
@@ -554,7 +554,7 @@ def _density_pick(root: etree._Element, skip: set[etree._Element]) -> etree._Ele
             child_total, child_links = totals.pop(child, (0, 0))
             total += child_total
             links += child_links
-            if child.tag in ("p", "tr"):
+            if child.tag in ("p", "tr", "table"):
                 own += child_total
             if child.tag in ("p", "br", "tr"):
                 paragraphs += 1
