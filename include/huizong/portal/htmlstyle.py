@@ -36,6 +36,10 @@ from lxml import etree
 _WS = " \t\n\r\f"
 _HEX = "0123456789abcdefABCDEF"
 _NAME_CHAR = re.compile(r"[A-Za-z0-9_\-\u0080-\U0010ffff]")
+_NAME_RUN = re.compile(r"[A-Za-z0-9_\-\u0080-\U0010ffff]+")
+_WS_RUN = re.compile(r"[ \t\n\r\f]+")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_STRING_RUN = {q: re.compile(r"[^\\\n" + q + "]+") for q in "\"'"}
 
 
 @dataclass(frozen=True)
@@ -64,13 +68,13 @@ def _escape(text: str, i: int) -> tuple[str, int]:
 def _name(text: str, i: int) -> tuple[str, int]:
     out = []
     while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text) and text[i + 1] != "\n":
+        run = _NAME_RUN.match(text, i)
+        if run:
+            out.append(run.group())
+            i = run.end()
+        elif text[i] == "\\" and i + 1 < len(text) and text[i + 1] != "\n":
             char, i = _escape(text, i + 1)
             out.append(char)
-        elif _NAME_CHAR.match(ch):
-            out.append(ch)
-            i += 1
         else:
             break
     return "".join(out), i
@@ -98,16 +102,18 @@ def tokenize(text: str) -> Iterator[Token]:
             i = n if end < 0 else end + 2
             continue
         if ch in _WS:
-            j = i
-            while j < n and text[j] in _WS:
-                j += 1
             yield Token("ws", " ")
-            i = j
+            i = _WS_RUN.match(text, i).end()  # type: ignore[union-attr]
         elif ch in "\"'":
             out = []
             j = i + 1
+            plain = _STRING_RUN[ch]
             while j < n and text[j] != ch:
-                if text[j] == "\\":
+                run = plain.match(text, j)
+                if run:
+                    out.append(run.group())
+                    j = run.end()
+                elif text[j] == "\\":
                     if text[j + 1 : j + 2] == "\n":
                         j += 2
                         continue
@@ -127,7 +133,7 @@ def tokenize(text: str) -> Iterator[Token]:
             name, i = _name(text, i + 1)
             yield Token("at", name.lower())
         elif ch.isdigit() or (ch in "+-." and re.match(r"[+-]?\.?\d", text[i : i + 3])):
-            match = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?").match(text, i)
+            match = _NUMBER.match(text, i)
             assert match is not None
             i = match.end()
             unit = ""
@@ -676,6 +682,17 @@ def _test_xpath(test: str) -> etree.XPath:
     return etree.XPath(f"boolean({test})")
 
 
+def select(root: etree._Element, selector: str) -> list[etree._Element]:
+    """Elements under ``root`` (inclusive) matching ``selector``, in document order."""
+    compiled = compile_selector_list(selector)
+    index = ElementIndex(root)
+    found = {el: None for item in compiled for el in index.matches(item)}
+    if len(compiled) == 1:
+        return list(found)
+    order = {el: i for i, el in enumerate(root.iter())}
+    return sorted(found, key=lambda el: order.get(el, 0))
+
+
 def select_one(root: etree._Element, selector: str) -> etree._Element | None:
     """First element under ``root`` (inclusive) matching ``selector``, or None."""
     return ElementIndex(root).first(selector)
@@ -705,6 +722,16 @@ _VISIBILITY_VALUES = {
     "hidden": False,
     "collapse": False,
 }
+
+
+# Only text that can declare display or visibility is tokenized: most style
+# attributes and many sheets cannot (a backslash may spell either in escapes).
+_MAY_HIDE = re.compile(r"display|visibility|\\", re.IGNORECASE)
+# Selectors whose subject has no id, class or tag (``[data-x]``, ``*``,
+# ``:not(.a)``) are matched by a scan of the whole page each; a page cannot ask
+# for more than this many scans. Past it such rules are ignored (their
+# content stays), keeping a hostile sheet from costing minutes.
+_MAX_FULL_SCANS = 100
 
 
 def _style_applies(style: etree._Element) -> bool:
@@ -756,10 +783,12 @@ def cascade(root: etree._Element) -> Visibility:
     for element in root.iter("dialog"):
         if element.get("open") is None:
             declare(element, Declaration("display", "none", False), _UA, (0, 0, 1), 0)
+    full_scans = 0
     for style in root.iter("style"):
-        if not _style_applies(style):
+        sheet = style.text or ""
+        if not _style_applies(style) or not _MAY_HIDE.search(sheet):
             continue
-        for rule in parse_stylesheet(style.text or ""):
+        for rule in parse_stylesheet(sheet):
             relevant = [d for d in rule.declarations if d.name in ("display", "visibility")]
             if not relevant:
                 continue
@@ -769,6 +798,10 @@ def cascade(root: etree._Element) -> Visibility:
                 continue
             for item in compiled:
                 order += 1
+                if item.key is None:
+                    full_scans += 1
+                    if full_scans > _MAX_FULL_SCANS:
+                        continue
                 try:
                     matches = list(index.matches(item))
                 except etree.XPathError:
@@ -778,7 +811,8 @@ def cascade(root: etree._Element) -> Visibility:
                         level = _AUTHOR_IMPORTANT if decl.important else _AUTHOR
                         declare(element, decl, level, item.specificity, order)
     for element in attributed:
-        if element.get("style") is None:
+        style_text = element.get("style")
+        if style_text is None or not _MAY_HIDE.search(style_text):
             continue
         declarations = parse_declarations(list(tokenize(element.get("style") or "")))
         for decl in declarations:
