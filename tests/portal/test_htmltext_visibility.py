@@ -362,3 +362,29 @@ def test_gbk_page_with_a_stray_byte_is_still_read(tmp_path: Path) -> None:
         assert huizong_main(["extract", str(path)]) == 0
     quotes = [json.loads(line)["quote"] for line in out.getvalue().splitlines()]
     assert any(VISIBLE in q for q in quotes)
+
+
+def test_short_page_fallback_reads_only_the_visible_markup() -> None:
+    # Too little text for a main block: the page goes to trafilatura, which
+    # must get the pruned page, not the raw one.
+    html = (
+        "<html><head><style>.x{display:none}</style></head><body>"
+        f"<p>{VISIBLE}。</p><p style='display:none'>全县{HIDDEN}。</p>"
+        "<div class='x'>全县培训妇女8888人次</div><div hidden>全县培训妇女7777人次</div>"
+        "</body></html>"
+    )
+    page = html_to_text(html)
+    assert page.method == "trafilatura"
+    assert VISIBLE in page.text
+    for figure in ("9999", "8888", "7777"):
+        assert figure not in page.text
+
+
+def test_deep_nesting_and_empty_pages_are_read() -> None:
+    # Deeper than Python's recursion limit (libxml2 keeps up to 2048 levels).
+    deep = (
+        "<html><body>" + "<div>" * 1800 + f"<p>{VISIBLE}。</p>" + "</div>" * 1800 + "</body></html>"
+    )
+    assert VISIBLE in html_to_text(deep).text
+    for empty in ("", "   ", "<!-- only a comment -->", "\x00"):
+        assert html_to_text(empty).tables == ()

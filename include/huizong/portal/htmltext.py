@@ -9,7 +9,11 @@ IE conditional comments), elements hidden by the ``hidden`` attribute or by
 ``<style>`` rules (:mod:`huizong.portal.htmlstyle`), and all they contain.
 ``aria-hidden`` hides only from screen readers, so its content stays. Content
 between downlevel-revealed markers (``<![if !IE]>…<![endif]>``) is what every
-current browser shows, so it stays too.
+current browser shows, so it stays too, as does the body of a closed
+``<details>`` (one click shows it). Not modelled: external stylesheets,
+scripts that hide or write content, and hiding by geometry or colour
+(``opacity: 0``, ``font-size: 0``, off-screen positioning, text the colour of
+its background).
 
 The article body is then taken, in order of preference, from a CSS selector the
 caller knows for the site, from the usual content containers of government CMSs
