@@ -388,3 +388,26 @@ def test_deep_nesting_and_empty_pages_are_read() -> None:
     assert VISIBLE in html_to_text(deep).text
     for empty in ("", "   ", "<!-- only a comment -->", "\x00"):
         assert html_to_text(empty).tables == ()
+
+
+def test_stray_byte_page_keeps_its_meta_charset_over_a_wrong_server_default() -> None:
+    data = gbk_page("<p>末尾STRAY</p>").replace(b"STRAY", b"\x81")
+    decoded = decode_html(data, "text/html; charset=utf-8")
+    assert decoded.encoding == "gb18030" and decoded.replaced == 1
+    assert "石塅村" in decoded.text
+
+
+def test_mislabelled_page_with_many_bad_bytes_is_not_forced_into_its_label() -> None:
+    # Every Chinese character fails as UTF-8: far too many to be stray bytes.
+    data = gbk_page("")
+    decoded = decode_html(data.replace(b"charset=gb2312", b"charset=utf-8"))
+    assert decoded.replaced == 0 and "石塅村" in decoded.text
+
+
+def test_undeclared_short_gbk_page_is_read_as_chinese() -> None:
+    # charset detection alone calls this page cp1250.
+    data = gbk_page("").replace(
+        b'<meta http-equiv="Content-Type" content="text/html; charset=gb2312">', b""
+    )
+    decoded = decode_html(data)
+    assert decoded.encoding == "gb18030" and "石塅村" in decoded.text

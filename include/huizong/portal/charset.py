@@ -50,6 +50,30 @@ _MAX_REPLACED_FRACTION = 1 / 1000
 _MIN_REPLACED_ALLOWED = 1
 
 
+# Detection reads short GBK pages with much ASCII markup as cp1250, cp949 or
+# the like. A body that decodes strictly as GB18030 into mostly common Han
+# characters is Chinese (these are Chinese portals): a single-byte reading of
+# the same bytes cannot be right. Big5 bytes also decode as GBK, so a Chinese
+# codec that detection names is kept.
+_CHINESE_CODECS = frozenset(["gb18030", "gbk", "gb2312", "hz", "big5", "big5hkscs", "cp950"])
+_COMMON_HAN = re.compile(r"[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef]")
+_MIN_HAN_SHARE = 0.9
+
+
+def _as_chinese(body: bytes) -> str | None:
+    if b"\x00" in body:
+        return None
+    try:
+        text = body.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
+    if non_ascii == 0:
+        return None
+    han = len(text) - len(_COMMON_HAN.sub("", text))
+    return text if han >= _MIN_HAN_SHARE * non_ascii else None
+
+
 class CharsetError(ValueError):
     """The body cannot be decoded with its declared or a detected charset."""
 
@@ -117,15 +141,25 @@ def decode_html(
             return DecodedText(body.decode(codec), codec, declared, None)
         except UnicodeDecodeError:
             continue
-    declared_codec = normalize_charset(declared) if declared else None
-    if declared_codec:
-        text = body.decode(declared_codec, errors="replace")
-        replaced = text.count("\ufffd")
-        if replaced <= max(_MIN_REPLACED_ALLOWED, len(body) * _MAX_REPLACED_FRACTION):
-            return DecodedText(text, declared_codec, declared, None, replaced)
+    if declared:
+        # The candidate that fails on fewest bytes: the HTTP header may be the
+        # server's wrong default while the page's own <meta> is right.
+        allowed = max(_MIN_REPLACED_ALLOWED, len(body) * _MAX_REPLACED_FRACTION)
+        best_text, best_codec, best_replaced = "", "", allowed + 1
+        for codec in candidates:
+            text = body.decode(codec, errors="replace")
+            replaced = text.count("\ufffd")
+            if replaced < best_replaced:
+                best_text, best_codec, best_replaced = text, codec, replaced
+        if best_replaced <= allowed:
+            return DecodedText(best_text, best_codec, declared, None, best_replaced)
     best = charset_normalizer.from_bytes(body).best()
     if best is not None:
         codec = normalize_charset(best.encoding) or best.encoding
+        if codec not in _CHINESE_CODECS:
+            chinese = _as_chinese(body)
+            if chinese is not None:
+                return DecodedText(chinese, "gb18030", declared, best.encoding)
         try:
             return DecodedText(body.decode(codec), codec, declared, best.encoding)
         except (UnicodeDecodeError, LookupError):
