@@ -159,3 +159,19 @@ def test_cell_text_with_line_breaks_stays_one_cell() -> None:
         "<tr><td>城关\t镇</td><td>30</td></tr></table>"
     )
     assert table.rows == (("乡镇", "两癌 筛查 人数"), ("城关 镇", "30"))
+
+
+def test_selector_option_picks_the_body_and_refuses_what_it_cannot_match(capsys) -> None:
+    page = DATA / "thead_td_header_table.html"
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert huizong_main(["extract", "--selector", "div#zoom > table", str(page)]) == 0
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert {r["row_header"] for r in rows} == {"东区", "西区", "全市合计"}
+    try:
+        huizong_main(["extract", "--selector", "a:hover", str(page)])
+    except SystemExit as exc:
+        assert exc.code == 2
+    else:
+        raise AssertionError("an unsupported selector was accepted")
+    assert "cannot use CSS selector 'a:hover'" in capsys.readouterr().err

@@ -443,7 +443,10 @@ def _render_text(
         if element.text:
             stack.append(_inline_text(element.text))
 
-    push_content(node, None)
+    if node.tag == "table":
+        stack.append(node)  # a selected table is read as a table
+    else:
+        push_content(node, None)
     while stack:
         item = stack.pop()
         if isinstance(item, str):
