@@ -304,11 +304,13 @@ def _cell_text(cell: etree._Element) -> str:
     return _WHITESPACE.sub(" ", " ".join(s.strip() for s in cell.itertext() if s.strip())).strip()
 
 
+_SPAN_VALUE = re.compile(r"\s*\+?(\d+)")
+
+
 def _span(cell: etree._Element, name: str) -> int:
-    try:
-        return max(1, min(int(str(cell.get(name, "1")).strip() or "1"), _MAX_SPAN))
-    except ValueError:
-        return 1
+    # Browsers read the leading digits ("2px" is 2) and treat anything else as 1.
+    match = _SPAN_VALUE.match(cell.get(name) or "")
+    return max(1, min(int(match.group(1)), _MAX_SPAN)) if match else 1
 
 
 def _table_rows(table: etree._Element) -> list[tuple[etree._Element, bool]]:
