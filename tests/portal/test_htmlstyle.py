@@ -28,7 +28,7 @@ DOC = parse_document(
 
 def texts(selector: str) -> list[str]:
     assert DOC is not None
-    return [el.text_content() for el in select(DOC, selector)]
+    return ["".join(el.itertext()) for el in select(DOC, selector)]
 
 
 @pytest.mark.parametrize(
@@ -76,7 +76,7 @@ def test_specificity_counts_ids_classes_and_types() -> None:
 def test_select_one_takes_the_first_in_document_order_across_a_list() -> None:
     assert DOC is not None
     element = select_one(DOC, "span, p.b")
-    assert element is not None and element.text_content() == "two"
+    assert element is not None and "".join(element.itertext()) == "two"
 
 
 def test_stylesheet_comments_strings_at_rules_and_escapes() -> None:
@@ -125,8 +125,8 @@ def test_cascade_orders_origin_importance_specificity_and_position() -> None:
     )
     assert root is not None
     styles = cascade(root)
-    hidden = sorted(el.text_content() for el in styles.display_none)
+    hidden = sorted("".join(el.itertext()) for el in styles.display_none)
     assert hidden == ["hidden", "hidden: important beats inline"]
-    assert [el.text_content() for el, visible in styles.visibility.items() if not visible] == [
+    assert ["".join(el.itertext()) for el, visible in styles.visibility.items() if not visible] == [
         "hidden"
     ]

@@ -659,11 +659,12 @@ class ElementIndex:
 
     def matches(self, compiled: CompiledSelector) -> Iterator[etree._Element]:
         """Elements matching one compiled selector, in document order."""
-        if compiled.key is None:
-            yield from self.root.xpath(compiled.xpath)
-            return
         test = _test_xpath(compiled.test)
-        for element in self.candidates(compiled.key):
+        # Every element is a candidate when the subject names no id, class or
+        # tag: tested one by one, since a descendant path over the whole page
+        # makes libxml2 merge node sets in quadratic time.
+        candidates = self.candidates(compiled.key) if compiled.key else self.root.iter()
+        for element in candidates:
             if test(element):
                 yield element
 
@@ -731,7 +732,7 @@ _MAY_HIDE = re.compile(r"display|visibility|\\", re.IGNORECASE)
 # ``:not(.a)``) are matched by a scan of the whole page each; a page cannot ask
 # for more than this many scans. Past it such rules are ignored (their
 # content stays), keeping a hostile sheet from costing minutes.
-_MAX_FULL_SCANS = 100
+_MAX_FULL_SCANS = 10
 
 
 def _style_applies(style: etree._Element) -> bool:

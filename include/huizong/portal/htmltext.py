@@ -215,21 +215,23 @@ def looks_like_html(text: str) -> bool:
 # --- parsing and visibility -------------------------------------------------------------
 
 
-def parse_document(html: str) -> lxml_html.HtmlElement | None:
+def parse_document(html: str) -> etree._Element | None:
     """The lxml tree of a decoded page, comments and processing instructions removed.
 
     The text is handed to libxml2 as UTF-8 with the encoding stated, so a
     ``<meta charset>`` in the page (already applied when it was decoded) is not
     applied twice. ``huge_tree`` lifts libxml2's 10 MB limit on one text node
     or attribute, which a pasted base64 image exceeds (the parser would stop
-    there and lose the rest of the page).
+    there and lose the rest of the page). Plain ``etree`` elements, not
+    ``lxml.html`` ones: those look up their Python class on every access,
+    which on a page of half a million elements costs seconds.
     """
     data = html.replace("\x00", "\ufffd").encode("utf-8", "replace")
-    parser = lxml_html.HTMLParser(
+    parser = etree.HTMLParser(
         encoding="utf-8", huge_tree=True, remove_comments=True, remove_pis=True
     )
     try:
-        return lxml_html.document_fromstring(data, parser=parser)
+        return etree.fromstring(data, parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         return None
 
@@ -437,9 +439,10 @@ def _render_text(
     def push_content(element: etree._Element, closing: str | None) -> None:
         if closing:
             stack.append(closing)
-        for child in reversed(list(element)):
-            if child.tail:
-                stack.append(_inline_text(child.tail))
+        for child in reversed(element):
+            tail = child.tail
+            if tail:
+                stack.append(_inline_text(tail))
             if isinstance(child.tag, str):
                 stack.append(child)
         if element.text:
@@ -486,8 +489,13 @@ def _render_text(
 
 
 def _inline_text(text: str) -> str:
-    text = _SPACES.sub(" ", text.replace("\r", " ").replace("\n", " "))
-    return text if text.strip() else ""
+    if text.isspace():
+        return ""
+    if "\n" in text or "\r" in text:
+        text = text.replace("\r", " ").replace("\n", " ")
+    if not text.isalnum():  # only then can it hold runs of spaces to collapse
+        text = _SPACES.sub(" ", text)
+    return text
 
 
 # --- main content -------------------------------------------------------------------------
@@ -496,7 +504,8 @@ def _inline_text(text: str) -> str:
 def _han_count(text: str | None) -> int:
     if not text or text.isascii():
         return 0
-    return len(_HAN.findall(text))
+    # Not findall: on a long text that builds millions of one-character strings.
+    return len(text) - len(_HAN.sub("", text))
 
 
 def _text_of(element: etree._Element) -> str:
@@ -527,14 +536,24 @@ def _chrome_elements(root: etree._Element) -> set[etree._Element]:
     return chrome
 
 
+_CANDIDATE_BLOCKS = ("div", "td", "article", "section")
+
+
 def _density_pick(root: etree._Element, skip: set[etree._Element]) -> etree._Element | None:
     """The block holding most non-link Han text, favouring paragraph containers.
 
     One post-order pass computes every element's Han count, link Han count and
-    own text (its direct strings and direct ``<p>``/``<tr>``/``<table>`` children) from its
-    children's, instead of re-reading each candidate's whole subtree.
+    own text (its direct strings and direct ``<p>``/``<tr>``/``<table>``
+    children) from its children's, instead of re-reading each candidate's whole
+    subtree. Subtrees holding no candidate block and no chrome (a list of a
+    hundred thousand links) are counted whole, by libxml2, not element by element.
     """
-    candidates = ("div", "td", "article", "section")
+    descend: set[etree._Element] = set()
+    for marked in (*root.iter(*_CANDIDATE_BLOCKS), *skip):
+        parent = marked.getparent()
+        while parent is not None and parent not in descend:
+            descend.add(parent)
+            parent = parent.getparent()
     totals: dict[etree._Element, tuple[int, int]] = {}  # element -> (han, link han)
     best: etree._Element | None = None
     best_score = 0.0
@@ -548,15 +567,25 @@ def _density_pick(root: etree._Element, skip: set[etree._Element]) -> etree._Ele
             ranks[element] = order
             order += 1
             stack.append((element, True))
-            for child in reversed(list(_elements(element))):
-                if child not in skip:
+            for child in reversed(element):
+                if not isinstance(child.tag, str) or child in skip:
+                    continue
+                if child in descend or child.tag in _CANDIDATE_BLOCKS:
                     stack.append((child, False))
+                else:
+                    total = _han_count(_text_of(child))
+                    # Not an XPath "//a//text()": libxml2 merges such node
+                    # sets in quadratic time (minutes on a long link list).
+                    links = _han_count("".join(_text_of(a) for a in child.iter("a")))
+                    totals[child] = (total, links)
             continue
         own = _han_count(element.text)
         total = own
         links = 0
         paragraphs = 0
-        for child in _elements(element):
+        for child in element:
+            if not isinstance(child.tag, str):
+                continue
             tail = _han_count(child.tail)
             own += tail
             total += tail
@@ -571,7 +600,7 @@ def _density_pick(root: etree._Element, skip: set[etree._Element]) -> etree._Ele
             links = total
         totals[element] = (total, links)
         rank = ranks.pop(element)
-        if element.tag in candidates and own >= 20:
+        if element.tag in _CANDIDATE_BLOCKS and own >= 20:
             score = own - 2 * links + 0.1 * total + 5 * paragraphs
             # Ties go to the element first in the page, as a pre-order scan would.
             tie_first = score == best_score and best is not None and rank < best_rank
