@@ -411,7 +411,7 @@ def _is_layout_table(table: etree._Element) -> bool:
         return True
     if table.find(".//table") is not None:
         return True
-    cells = table.xpath(".//td | .//th")
+    cells = list(table.iter("td", "th"))
     if not cells:
         return True
     spans = sum(_span(c, "rowspan") * _span(c, "colspan") for c in cells)
