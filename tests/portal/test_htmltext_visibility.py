@@ -235,6 +235,11 @@ SHOWN: dict[str, tuple[str, str]] = {
         f'<p class="x">全县{HIDDEN}。</p>',
     ),
     "hover_rule": ("<style>.x:hover { display: none }</style>", f'<p class="x">全县{HIDDEN}。</p>'),
+    "rule_in_noscript_or_template": (
+        "<noscript><style>.x { display: none }</style></noscript>"
+        "<template><style>.x { visibility: hidden }</style></template>",
+        f'<p class="x">全县{HIDDEN}。</p>',
+    ),
     "commented_out_rule": (
         "<style>/* .x { display: none } */</style>",
         f'<p class="x">全县{HIDDEN}。</p>',

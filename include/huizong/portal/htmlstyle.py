@@ -736,6 +736,10 @@ _MAX_FULL_SCANS = 10
 
 
 def _style_applies(style: etree._Element) -> bool:
+    # A sheet inside <noscript> applies only with scripts off, one inside
+    # <template> never.
+    if any(a.tag in ("noscript", "template") for a in style.iterancestors()):
+        return False
     kind = (style.get("type") or "text/css").strip().lower()
     if kind not in ("text/css", ""):
         return False
