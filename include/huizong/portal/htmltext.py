@@ -459,7 +459,7 @@ def _render_text(
                 out.append(item)
             continue
         name = item.tag
-        if name in _CHROME_TAGS or item in skip:
+        if name in _CHROME_TAGS or name == "head" or item in skip:
             continue
         if name == "table" and not _is_layout_table(item):
             table = parse_table(item)
