@@ -38,6 +38,40 @@ _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE
 )
 _META_SNIFF_BYTES = 4096
+# Browsers also honour a <meta charset> met later in the head (they re-decode
+# when the parser reaches it), so one after a long inline <style> or <script>
+# still counts: look on up to the start of the body, within this bound.
+_META_HEAD_BYTES = 1 << 20
+_BODY_START = re.compile(rb"<body[\s>]", re.IGNORECASE)
+# A declared charset that fails on only a few bytes (a page cut mid-character,
+# one corrupt byte) is still the page's charset: browsers decode it with
+# replacement characters, and so do we, rather than guess another codec.
+_MAX_REPLACED_FRACTION = 1 / 1000
+_MIN_REPLACED_ALLOWED = 1
+
+
+# Detection reads short GBK pages with much ASCII markup as cp1250, cp949 or
+# the like. A body that decodes strictly as GB18030 into mostly common Han
+# characters is Chinese (these are Chinese portals): a single-byte reading of
+# the same bytes cannot be right. Big5 bytes also decode as GBK, so a Chinese
+# codec that detection names is kept.
+_CHINESE_CODECS = frozenset(["gb18030", "gbk", "gb2312", "hz", "big5", "big5hkscs", "cp950"])
+_COMMON_HAN = re.compile(r"[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef]")
+_MIN_HAN_SHARE = 0.9
+
+
+def _as_chinese(body: bytes) -> str | None:
+    if b"\x00" in body:
+        return None
+    try:
+        text = body.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))
+    if non_ascii == 0:
+        return None
+    han = len(text) - len(_COMMON_HAN.sub("", text))
+    return text if han >= _MIN_HAN_SHARE * non_ascii else None
 
 
 class CharsetError(ValueError):
@@ -50,6 +84,7 @@ class DecodedText:
     encoding: str  # the Python codec that decoded the body
     declared_encoding: str | None  # the label the header or <meta> gave, as written
     detected_encoding: str | None  # set when detection had to be used
+    replaced: int = 0  # undecodable byte sequences shown as U+FFFD
 
 
 def normalize_charset(label: str) -> str | None:
@@ -71,6 +106,10 @@ def charset_from_content_type(content_type: str | None) -> str | None:
 
 def charset_from_meta(body: bytes) -> str | None:
     match = _META_CHARSET.search(body[:_META_SNIFF_BYTES])
+    if match is None and len(body) > _META_SNIFF_BYTES:
+        head = body[:_META_HEAD_BYTES]
+        body_start = _BODY_START.search(head)
+        match = _META_CHARSET.search(head[: body_start.start() if body_start else None])
     return match.group(1).decode("ascii", "replace") if match else None
 
 
@@ -80,7 +119,9 @@ def decode_html(
     """Decode a page body: HTTP header, then ``<meta>``, then UTF-8, then detection.
 
     Each candidate is tried strictly; a wrong declaration falls through to the
-    next rather than producing replacement characters. A strict UTF-8 decode
+    next rather than producing replacement characters, unless it fails on only
+    a few bytes (then it is right, and those bytes become U+FFFD, as in a
+    browser). A strict UTF-8 decode
     that succeeds is right for all practical purposes, and detection is least
     reliable on short Chinese text, so UTF-8 goes before it; GB18030 is the
     last resort for undeclared Chinese text that detection could not place.
@@ -100,9 +141,25 @@ def decode_html(
             return DecodedText(body.decode(codec), codec, declared, None)
         except UnicodeDecodeError:
             continue
+    if declared:
+        # The candidate that fails on fewest bytes: the HTTP header may be the
+        # server's wrong default while the page's own <meta> is right.
+        allowed = max(_MIN_REPLACED_ALLOWED, len(body) * _MAX_REPLACED_FRACTION)
+        best_text, best_codec, best_replaced = "", "", allowed + 1
+        for codec in candidates:
+            text = body.decode(codec, errors="replace")
+            replaced = text.count("\ufffd")
+            if replaced < best_replaced:
+                best_text, best_codec, best_replaced = text, codec, replaced
+        if best_replaced <= allowed:
+            return DecodedText(best_text, best_codec, declared, None, best_replaced)
     best = charset_normalizer.from_bytes(body).best()
     if best is not None:
         codec = normalize_charset(best.encoding) or best.encoding
+        if codec not in _CHINESE_CODECS:
+            chinese = _as_chinese(body)
+            if chinese is not None:
+                return DecodedText(chinese, "gb18030", declared, best.encoding)
         try:
             return DecodedText(body.decode(codec), codec, declared, best.encoding)
         except (UnicodeDecodeError, LookupError):

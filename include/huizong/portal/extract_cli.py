@@ -79,6 +79,19 @@ def _date(value: str) -> datetime.date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from exc
 
 
+def _css_selector(value: str) -> str:
+    from huizong.portal.htmlstyle import UnsupportedSelector, compile_selector_list
+
+    try:
+        compile_selector_list(value)
+    except UnsupportedSelector as exc:
+        raise argparse.ArgumentTypeError(
+            f"cannot use CSS selector {value!r} ({exc}); use tags, #id, .class, "
+            "[attribute] and combinators, e.g. 'div.article' or '#zoom'"
+        ) from exc
+    return value
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "extract",
@@ -115,6 +128,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--selector",
         metavar="CSS",
+        type=_css_selector,
         help="CSS selector of the article body in HTML pages (else found heuristically)",
     )
     parser.set_defaults(func=run)
