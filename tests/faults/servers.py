@@ -11,6 +11,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -49,46 +50,42 @@ class PrivatePostgres:
         )
 
     def restart_fast(self) -> None:
-        """``pg_ctl restart -m fast``: every connection is cut, the server is back in seconds."""
-        subprocess.run([*self._ctl, "-m", "fast", "restart"], check=True, capture_output=True)
+        """Stop ``-m fast`` (every connection is cut) and start again, as a restart does.
+
+        Not ``pg_ctl restart``: it cannot take ``-l``, so the new server would
+        write into (and hold open) the pipe this call reads.
+        """
+        subprocess.run([*self._ctl, "-m", "fast", "stop"], check=True, capture_output=True)
+        self.start()
 
     def stop(self) -> None:
         subprocess.run([*self._ctl, "-m", "immediate", "stop"], check=False, capture_output=True)
 
 
 @contextlib.contextmanager
-def private_postgres(base: Path) -> Iterator[PrivatePostgres]:
+def private_postgres() -> Iterator[PrivatePostgres]:
+    # Not under pytest's tmp_path: that is private to root, and the server runs
+    # as postgres.
+    base = Path(tempfile.mkdtemp(prefix="huizong-fault-pg-"))
     data_dir = base / "pgdata"
-    data_dir.mkdir(parents=True)
+    data_dir.mkdir()
     if os.geteuid() == 0:
         shutil.chown(base, "postgres")
         shutil.chown(data_dir, "postgres")
-    subprocess.run(
-        _as_postgres(
-            [
-                _pg_tool("initdb"),
-                "-D",
-                str(data_dir),
-                "-U",
-                "postgres",
-                "-A",
-                "trust",
-                "--no-sync",
-                "-E",
-                "UTF8",
-                "--locale",
-                "C",
-            ]
-        ),
-        check=True,
-        capture_output=True,
-    )
-    server = PrivatePostgres(data_dir, free_port())
-    server.start()
+    initdb = [_pg_tool("initdb"), "-D", str(data_dir), "-U", "postgres", "-A", "trust",
+              "--no-sync", "-E", "UTF8", "--locale", "C"]  # fmt: skip
     try:
-        yield server
+        done = subprocess.run(_as_postgres(initdb), capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"initdb failed: {done.stderr.strip()}")
+        server = PrivatePostgres(data_dir, free_port())
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
     finally:
-        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @dataclass

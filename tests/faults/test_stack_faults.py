@@ -240,7 +240,7 @@ def test_redis_down_60s_with_queued_work(undisturbed, tmp_path):
 
 
 def test_postgres_restarted_during_tasks(undisturbed, tmp_path):
-    with private_postgres(tmp_path / "servers") as database:
+    with private_postgres() as database:
         os.environ.setdefault("PGCONNECT_TIMEOUT", "5")
         with PipelineRun(tmp_path / "run", pg_port=database.port) as run:
             stack = run.stack
