@@ -40,11 +40,19 @@ def project_root() -> Path:
     return Path.cwd()
 
 
-def _secret(path: Path) -> str:
-    """A per-checkout secret, generated once and kept out of git (airflow_home/)."""
-    if not path.exists():
+# Airflow signs its JWTs with HS512 when given a secret; PyJWT warns (on every
+# token) about an HMAC key shorter than the hash, 64 bytes.
+JWT_SECRET_BYTES = 64
+
+
+def _secret(path: Path, min_length: int = JWT_SECRET_BYTES) -> str:
+    """A per-checkout secret, generated once and kept out of git (airflow_home/).
+
+    One shorter than ``min_length`` (written by an older demo) is replaced.
+    """
+    if not path.exists() or len(path.read_text().strip()) < min_length:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32))
+        path.write_text(secrets.token_urlsafe(min_length))
         path.chmod(0o600)
     return path.read_text().strip()
 
@@ -61,6 +69,11 @@ def airflow_env(root: Path, airflow_home: Path, data_dir: Path) -> dict[str, str
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
             "AIRFLOW__API_AUTH__JWT_SECRET": _secret(airflow_home / ".jwt_secret"),
+            # The API server listens on loopback only (`huizong ui` passes the same
+            # address); said in the config too, or the simple auth manager takes
+            # the default 0.0.0.0 for a production deployment and warns.
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": "8080",
             # Task logs say what each task read, wrote and skipped (INFO); the
             # demo's own console output stays short because `dags test` output
             # goes to var/demo.log.
