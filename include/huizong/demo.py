@@ -437,6 +437,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     demo.set_defaults(func=lambda args: (run_demo(), 0)[1])
     ui_parser = subparsers.add_parser(
-        "ui", help="Airflow UI, scheduler and dag-processor on the demo's Airflow home"
+        "ui", help="Airflow UI, scheduler, dag-processor and triggerer on the demo's Airflow home"
     )
     ui_parser.set_defaults(func=lambda args: ui())
