@@ -111,3 +111,21 @@ def test_the_docs_app_runs_its_guard_on_every_request(docs):
     client = TestClient(data_docs.create_docs_app(lambda: docs, dependencies=[refuse]))
     assert client.get("/index.html").status_code == 401
     assert client.get("/static/vendor/jquery.min.js").status_code == 401
+
+
+def test_a_page_localized_before_a_mapping_change_is_brought_up_to_date(tmp_path, monkeypatch):
+    """The first version dropped bootstrap-datepicker, which the filter control
+    needs: pages localized then must pick it up once it is vendored."""
+    url = ("https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/js/"
+           "bootstrap-datepicker.min.js")
+    page = tmp_path / "index.html"
+    page.write_text(f'<head><script src="{url}"></script></head>', encoding="utf-8")
+    monkeypatch.setitem(data_docs.CDN_TO_LOCAL, url, [])
+    assert data_docs.localize(tmp_path) == 1
+    assert "datepicker.min.js\"" not in page.read_text(encoding="utf-8")
+    monkeypatch.undo()
+    assert data_docs.localize(tmp_path) == 1
+    assert '<script src="static/vendor/bootstrap-datepicker.min.js"></script>' in page.read_text(
+        encoding="utf-8"
+    )
+    assert data_docs.localize(tmp_path) == 0

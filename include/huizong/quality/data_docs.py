@@ -71,11 +71,14 @@ GX_IMAGES_HOST = "https://great-expectations-web-assets.s3.us-east-2.amazonaws.c
 GX_FALLBACK_IMAGE = "logo-long.png"
 
 # A <link …href="http…"> or a <script …src="http…"></script>: an asset, not a
-# hyperlink (<a href> to GX's documentation stays as it is).
+# hyperlink (<a href> to GX's documentation stays as it is). Or what an
+# earlier localize put in its place, between markers naming the CDN URL, so a
+# page localized before a change of CDN_TO_LOCAL is brought up to date.
 _ASSET_TAG = re.compile(
     r"<link\b[^>]*?\bhref=\"(?P<css>https?://[^\"]+)\"[^>]*>"
-    r"|<script\b[^>]*?\bsrc=\"(?P<js>https?://[^\"]+)\"[^>]*>\s*</script>",
-    re.IGNORECASE,
+    r"|<script\b[^>]*?\bsrc=\"(?P<js>https?://[^\"]+)\"[^>]*>\s*</script>"
+    r"|<!--cdn:(?P<done>\S+?)-->.*?<!--/cdn-->",
+    re.IGNORECASE | re.DOTALL,
 )
 _GX_IMAGE = re.compile(re.escape(GX_IMAGES_HOST) + r"(?P<name>[\w.-]+)(?:\?[^\"')\s]*)?")
 
@@ -95,13 +98,14 @@ def _asset_tags(url: str, page: Path, docs_dir: Path) -> str:
             "huizong.quality.data_docs.CDN_TO_LOCAL (a newer Great Expectations may have "
             "changed its templates)"
         )
-    tags = []
+    tags = [f"<!--cdn:{url}-->"]
     for name in CDN_TO_LOCAL[url]:
         href = _relative(docs_dir / VENDOR_DIR / name, page)
         if name.endswith(".css"):
             tags.append(f'<link rel="stylesheet" href="{href}">')
         else:
             tags.append(f'<script src="{href}"></script>')
+    tags.append("<!--/cdn-->")
     return "".join(tags)
 
 
@@ -109,7 +113,7 @@ def localize_page(text: str, page: Path, docs_dir: Path) -> str:
     """``text`` of ``page`` with every CDN asset and GX image pointed at local copies."""
 
     def asset(match: re.Match) -> str:
-        url = match.group("css") or match.group("js")
+        url = match.group("css") or match.group("js") or match.group("done")
         return _asset_tags(url, page, docs_dir)
 
     def image(match: re.Match) -> str:
