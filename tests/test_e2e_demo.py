@@ -19,10 +19,17 @@ SEED_PAGES = 5
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory, monkeypatch_module):
+    import socket
+
     from huizong.demo import run_demo
 
     base = tmp_path_factory.mktemp("demo")
     monkeypatch_module.setenv("HUIZONG_DATA_DIR", str(base / "var"))
+    # One free port for both runs: page URLs carry it, and another demo on the
+    # machine holding the usual 18765 during one run gave the rerun new URLs.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        monkeypatch_module.setattr("huizong.demo.SAMPLE_PORTAL_PORT", sock.getsockname()[1])
     out = io.StringIO()
     first = run_demo(REPO, airflow_home=base / "airflow_home", data_dir=base / "var", out=out)
     from huizong.warehouse.db import get_engine
