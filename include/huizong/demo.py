@@ -24,6 +24,7 @@ import contextlib
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -407,6 +408,12 @@ def ui(root: Path | None = None) -> int:
         "Airflow UI on http://127.0.0.1:8080 (password in "
         f"{env['AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE']}); Ctrl-C stops it."
     )
+    def _stop(signum, frame):
+        raise KeyboardInterrupt
+
+    # SIGTERM (a service manager, `timeout`) stops the components too, as Ctrl-C
+    # does; otherwise they outlived `huizong ui` holding port 8080.
+    signal.signal(signal.SIGTERM, _stop)
     try:
         while all(p.poll() is None for p in procs):
             time.sleep(1)
