@@ -400,7 +400,7 @@ def test_secrets_check_refuses_weak_and_shared_values_and_passes_strong_ones():
     weak = {
         **strong,
         "HUIZONG_WEB_SECRET": "short-secret",
-        "AIRFLOW_JWT_SECRET": "ab" * 24,
+        "AIRFLOW_JWT_SECRET": secrets.token_urlsafe(32),  # 43 characters: PyJWT warns on HS512
         "REDIS_PASSWORD": "password",
         "AIRFLOW_FERNET_KEY": secrets.token_urlsafe(33),  # 44 characters, 33 bytes
         "FLOWER_PASSWORD": strong["POSTGRES_PASSWORD"],
@@ -412,7 +412,7 @@ def test_secrets_check_refuses_weak_and_shared_values_and_passes_strong_ones():
     err = proc.stderr
     assert "HUIZONG_WEB_SECRET is too short (12 characters; at least 32)" in err
     assert "secrets.token_urlsafe(48)" in err
-    assert "AIRFLOW_JWT_SECRET has too little variety" in err
+    assert "AIRFLOW_JWT_SECRET is too short (43 characters; at least 64)" in err
     assert "REDIS_PASSWORD is still a placeholder" in err
     assert "AIRFLOW_FERNET_KEY is not a Fernet key" in err and "Fernet.generate_key()" in err
     assert "FLOWER_PASSWORD has the same value as POSTGRES_PASSWORD" in err
