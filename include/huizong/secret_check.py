@@ -11,8 +11,9 @@ A secret is refused when it is empty, contains a placeholder marker
 (``CHANGE_ME``, ``changeme``, ``replace_me``, …), is a well-known default
 (``secret``, ``password``, ``admin``, …), is shorter than its kind needs
 (signing keys 32 characters, Airflow's JWT secret 64, passwords 16,
-credentials issued by someone else 8), or has too little variety (few distinct characters, or one chunk
-repeated). A Fernet key must also be one (32 url-safe base64 bytes).
+credentials issued by someone else 8), or has too little variety (few
+distinct characters, or one chunk repeated). A Fernet key must also be one
+(32 url-safe base64 bytes).
 """
 
 from __future__ import annotations
