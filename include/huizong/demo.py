@@ -260,6 +260,12 @@ def run_demo(
         env.update(service_env)
         env.update(api_env)
         print(f"  sample portal at {service_env['HUIZONG_SAMPLE_PORTAL_URL']}", file=out)
+        if f":{SAMPLE_PORTAL_PORT}/" not in service_env["HUIZONG_SAMPLE_PORTAL_URL"]:
+            print(
+                f"    (port {SAMPLE_PORTAL_PORT} was taken: page URLs carry the port, so this "
+                "run stores the sample pages again under new URLs)",
+                file=out,
+            )
         print(f"  reporting API at {service_env['HUIZONG_REPORTING_API_URL']}", file=out)
         for dag_id in DAG_ORDER:
             t0 = time.monotonic()
