@@ -2,7 +2,9 @@
 # huizong's Airflow image: the exact dependency tree of requirements.lock (the
 # one `make install` and CI test) plus the project, installed editable from
 # /opt/huizong so sql/ and expectations/ resolve next to the package as in a
-# checkout. Every Airflow service of docker-compose.yaml runs it.
+# checkout. Every Airflow service of docker-compose.yaml runs it. The lock
+# includes apache-airflow-providers-fab: compose logs engineers in with the FAB
+# auth manager (one user each, stored in the metadata DB).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -19,9 +21,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # directories mounted as named volumes are created here so a fresh volume
 # inherits their owner.
 RUN useradd --uid 50000 --gid 0 --home-dir /opt/airflow --create-home --shell /bin/bash airflow \
- && mkdir -p /opt/airflow/logs /opt/airflow/data /opt/airflow/auth /opt/huizong \
- && chown -R 50000:0 /opt/airflow \
- && chmod 0700 /opt/airflow/auth
+ && mkdir -p /opt/airflow/logs /opt/airflow/data /opt/huizong \
+ && chown -R 50000:0 /opt/airflow
 
 WORKDIR /opt/huizong
 

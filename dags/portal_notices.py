@@ -67,6 +67,10 @@ def portal_notices():
         from airflow.sdk.exceptions import AirflowSkipException
         from huizong_airflow.runtime import log_summary
 
+        # One slice request for every mapped result: iterating the lazy sequence
+        # asks for one item past the end, which the API answers 404 and the task
+        # log shows as an "XCom not found" error on every successful run.
+        summaries = summaries[:]
         totals = {
             "portals": len(summaries),
             "pages_fetched": sum(s["pages_fetched"] for s in summaries),

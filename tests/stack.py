@@ -216,7 +216,7 @@ class LoopbackStack:
                 "AIRFLOW__CELERY__BROKER_URL": f"redis://{REDIS_HOST}:{self.redis_port}/{self.redis_db}",
                 "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql://{metadata}",
                 "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.worker_concurrency),
-                "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+                "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(48),  # 64 bytes: HS512
                 "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
                 "AIRFLOW__API__WORKERS": "1",
                 # Alert log links point here, not at Airflow's localhost:8080 default.

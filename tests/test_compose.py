@@ -222,12 +222,27 @@ def test_init_migrates_both_databases_and_sets_the_admin_password_from_env():
     assert "huizong db migrate" in script
     assert script.index("airflow db migrate") < script.index("huizong db migrate")
     assert init["environment"]["AIRFLOW_ADMIN_PASSWORD"] == env_example()["AIRFLOW_ADMIN_PASSWORD"]
-    passwords_file = init["environment"]["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"]
-    api = model()["services"]["airflow-apiserver"]
-    mounted = {v["target"] for v in api["volumes"]} & {v["target"] for v in init["volumes"]}
-    assert any(passwords_file.startswith(t + "/") for t in mounted), (
-        "the API server does not see the passwords file airflow-init writes"
-    )
+    # The first Admin is a FAB user, created once from .env (the password is
+    # the container's variable, not a literal in the file).
+    assert script.index("airflow db migrate") < script.index("airflow users create")
+    # ($$ in the file and in compose's rendering of it: a variable of the container)
+    assert '--password "$$AIRFLOW_ADMIN_PASSWORD"' in script
+    assert "airflow users list" in script.split("airflow users create")[0]
+
+
+def test_engineers_log_in_as_themselves_not_a_shared_admin():
+    """The development SimpleAuthManager (one shared admin, password in a JSON file)
+    recorded every engineer's action as `admin`."""
+    services = model()["services"]
+    for name in AIRFLOW_SERVICES:
+        env = services[name]["environment"]
+        assert env["AIRFLOW__CORE__AUTH_MANAGER"] == (
+            "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
+        ), name
+        assert not any(k.startswith("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER") for k in env), name
+    pinned = _pinned("requirements.lock")
+    assert "apache-airflow-providers-fab" in pinned
+    assert "apache-airflow-providers-fab" in (REPO / "requirements.in").read_text()
 
 
 def test_worker_is_scalable():
@@ -385,7 +400,7 @@ def test_secrets_check_refuses_weak_and_shared_values_and_passes_strong_ones():
     weak = {
         **strong,
         "HUIZONG_WEB_SECRET": "short-secret",
-        "AIRFLOW_JWT_SECRET": "ab" * 24,
+        "AIRFLOW_JWT_SECRET": secrets.token_urlsafe(32),  # 43 characters: PyJWT warns on HS512
         "REDIS_PASSWORD": "password",
         "AIRFLOW_FERNET_KEY": secrets.token_urlsafe(33),  # 44 characters, 33 bytes
         "FLOWER_PASSWORD": strong["POSTGRES_PASSWORD"],
@@ -397,7 +412,7 @@ def test_secrets_check_refuses_weak_and_shared_values_and_passes_strong_ones():
     err = proc.stderr
     assert "HUIZONG_WEB_SECRET is too short (12 characters; at least 32)" in err
     assert "secrets.token_urlsafe(48)" in err
-    assert "AIRFLOW_JWT_SECRET has too little variety" in err
+    assert "AIRFLOW_JWT_SECRET is too short (43 characters; at least 64)" in err
     assert "REDIS_PASSWORD is still a placeholder" in err
     assert "AIRFLOW_FERNET_KEY is not a Fernet key" in err and "Fernet.generate_key()" in err
     assert "FLOWER_PASSWORD has the same value as POSTGRES_PASSWORD" in err

@@ -1,6 +1,6 @@
 """The demo path end to end through Airflow, on a temporary Airflow home.
 
-Runs the three DAGs with ``airflow dags test`` exactly as ``make demo`` does,
+Runs the three DAGs with ``airflow dags test --use-executor`` exactly as ``make demo`` does,
 then checks what reached the warehouse and the outbox, and that a second run
 changes nothing.
 """
@@ -19,10 +19,17 @@ SEED_PAGES = 5
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory, monkeypatch_module):
+    import socket
+
     from huizong.demo import run_demo
 
     base = tmp_path_factory.mktemp("demo")
     monkeypatch_module.setenv("HUIZONG_DATA_DIR", str(base / "var"))
+    # One free port for both runs: page URLs carry it, and another demo on the
+    # machine holding the usual 18765 during one run gave the rerun new URLs.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        monkeypatch_module.setattr("huizong.demo.SAMPLE_PORTAL_PORT", sock.getsockname()[1])
     out = io.StringIO()
     first = run_demo(REPO, airflow_home=base / "airflow_home", data_dir=base / "var", out=out)
     from huizong.warehouse.db import get_engine
@@ -171,3 +178,112 @@ def test_misfiled_return_quarantined_not_loaded(demo_run):
         ).scalar()
     assert ("621228100000", "621228101000", "unit_mismatch") in [tuple(r) for r in held]
     assert loaded == 1  # 城关镇's own Q3 return, not the misfiled one
+
+
+def _task_logs(base: Path) -> list[Path]:
+    return sorted((base / "airflow_home" / "logs").glob("dag_id=*/run_id=*/task_id=*/**/*.log"))
+
+
+def test_task_logs_land_where_the_ui_reads_them(demo_run):
+    """`dags test` without an executor wrote no task log file: the UI then asked
+    the task's host on port 8793 and showed "Could not read served logs"."""
+    logs = _task_logs(demo_run["base"])
+    dags = {p.relative_to(demo_run["base"] / "airflow_home" / "logs").parts[0] for p in logs}
+    assert dags == {f"dag_id={d}" for d in ("portal_notices", "submitted_returns",
+                                             "consolidate_and_check")}, logs
+    report = [p for p in logs if "dag_id=portal_notices" in str(p) and "task_id=report" in str(p)]
+    assert report and "portal_notices: portals=1" in report[0].read_text(encoding="utf-8")
+
+
+NOISE = ("XCom not found", "InsecureKeyLengthWarning", "HMAC key", "looks like production")
+
+
+def test_a_clean_demo_logs_none_of_the_known_noise(demo_run):
+    paths = [*_task_logs(demo_run["base"]), demo_run["base"] / "var" / "demo.log"]
+    texts = {p: p.read_text(encoding="utf-8", errors="replace") for p in paths}
+    found = [(str(p), n) for p, text in texts.items() for n in NOISE if n in text]
+    assert not found, found
+
+
+def test_rerun_summary_separates_this_run_from_totals(demo_run):
+    second = demo_run["out"].rsplit("huizong demo finished", 1)[1]
+    assert "this run" in second and "in total" in second
+    facts = next(line for line in second.splitlines() if line.strip().startswith("facts"))
+    change, total = facts.split()[-2:]
+    assert change == "+0" and int(total) == demo_run["second"]["facts"] > 0
+
+
+def test_summary_links_data_docs_that_work_offline(demo_run):
+    docs = demo_run["base"] / "var" / "data_docs"
+    assert (docs / "index.html").as_uri() in demo_run["out"]
+    assert "/huizong-docs/" in demo_run["out"]
+    for page in docs.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert '<script src="http' not in text and 'rel="stylesheet" href="http' not in text, page
+
+
+@pytest.mark.browser
+def test_a_task_log_page_shows_the_log_lines_in_the_ui(demo_run):
+    """The Airflow UI on the demo's home, as `make ui` serves it, in headless Chromium."""
+    import os
+    import signal
+    import socket
+    import sqlite3
+    import subprocess
+    import time
+    import urllib.request
+
+    from huizong.demo import _airflow_bin, airflow_env
+
+    chromium = os.environ.get("HUIZONG_CHROMIUM", "/usr/bin/chromium")
+    if not Path(chromium).exists():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"Chromium not found at {chromium}: run scripts/install-browser.sh")
+        pytest.skip(f"Chromium not found at {chromium}")
+    from playwright.sync_api import sync_playwright
+
+    base = demo_run["base"]
+    env = airflow_env(REPO, base / "airflow_home", base / "var")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    # No login form to drive: every visitor is an admin on this throwaway server.
+    env.update({"AIRFLOW__API__PORT": str(port),
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True"})
+    with sqlite3.connect(base / "airflow_home" / "airflow.db") as db:
+        (run_id,) = db.execute(
+            "SELECT run_id FROM dag_run WHERE dag_id = 'portal_notices' "
+            "ORDER BY logical_date DESC LIMIT 1"
+        ).fetchone()
+    log = (base / "ui-api-server.log").open("w")
+    server = subprocess.Popen(
+        [_airflow_bin(), "api-server", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/monitor/health", timeout=5)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "API server did not start"
+                time.sleep(1)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium,
+                                         args=["--headless", "--no-sandbox", "--disable-gpu"])
+            try:
+                page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+                page.goto(f"http://127.0.0.1:{port}/dags/portal_notices/runs/{run_id}"
+                          "/tasks/report")
+                page.get_by_text("portal_notices: portals=1").first.wait_for(timeout=120_000)
+                artifacts = REPO / "test-artifacts" / "demo"
+                artifacts.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=artifacts / "task-log.png")
+                assert "Could not read served logs" not in page.inner_text("body")
+            finally:
+                browser.close()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=60)
+        log.close()

@@ -2,10 +2,19 @@
 
 Starts the bundled sample portal and a reference reporting API on 127.0.0.1,
 writes the sample returns into the drop folder, runs the three DAGs with
-``airflow dags test`` against a SQLite metadata DB and a SQLite warehouse in
-the checkout (``airflow_home/``, ``var/``), prints what landed, and stops
-everything it started. Running it again changes nothing in the warehouse:
-every key is content- or interval-derived.
+``airflow dags test --use-executor`` against a SQLite metadata DB and a SQLite
+warehouse in the checkout (``airflow_home/``, ``var/``), prints what landed,
+and stops everything it started.
+
+Tasks run through the LocalExecutor, as under a scheduler: each in its own
+supervised process that talks to an API server the demo starts on a free
+loopback port, and writes its log to ``airflow_home/logs/dag_id=…/run_id=…/``,
+where ``make ui``'s API server reads it. Plain ``dags test`` runs tasks inside
+its own process and writes no log file, so the UI then looked for the log on
+the task's host at port 8793 and showed "Could not read served logs".
+
+Running it again changes nothing in the warehouse: every key is content- or
+interval-derived.
 """
 
 from __future__ import annotations
@@ -15,9 +24,13 @@ import contextlib
 import os
 import secrets
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,11 +53,19 @@ def project_root() -> Path:
     return Path.cwd()
 
 
-def _secret(path: Path) -> str:
-    """A per-checkout secret, generated once and kept out of git (airflow_home/)."""
-    if not path.exists():
+# Airflow signs its JWTs with HS512 when given a secret; PyJWT warns (on every
+# token) about an HMAC key shorter than the hash, 64 bytes.
+JWT_SECRET_BYTES = 64
+
+
+def _secret(path: Path, min_length: int = JWT_SECRET_BYTES) -> str:
+    """A per-checkout secret, generated once and kept out of git (airflow_home/).
+
+    One shorter than ``min_length`` (written by an older demo) is replaced.
+    """
+    if not path.exists() or len(path.read_text().strip()) < min_length:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32))
+        path.write_text(secrets.token_urlsafe(min_length))
         path.chmod(0o600)
     return path.read_text().strip()
 
@@ -61,11 +82,18 @@ def airflow_env(root: Path, airflow_home: Path, data_dir: Path) -> dict[str, str
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
             "AIRFLOW__API_AUTH__JWT_SECRET": _secret(airflow_home / ".jwt_secret"),
+            # The API server listens on loopback only (`huizong ui` passes the same
+            # address); said in the config too, or the simple auth manager takes
+            # the default 0.0.0.0 for a production deployment and warns.
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": "8080",
             # Task logs say what each task read, wrote and skipped (INFO); the
             # demo's own console output stays short because `dags test` output
             # goes to var/demo.log.
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-            # `airflow dags test` cannot run DAGs with deadline alerts (3.3.2).
+            # `airflow dags test` cannot run DAGs with deadline alerts (3.3.2; with
+            # --use-executor too: "'dict' object has no attribute 'hex'" when it
+            # reads the DAG's deadline_alert row).
             "HUIZONG_DEADLINE_ALERTS": "off",
             # Digests carry sign-in links signed with the demo's own secret in
             # var/, the one `make ui` serves the officials' pages with.
@@ -99,6 +127,64 @@ def _run(cmd: list[str], env: dict[str, str], log_file: Path, what: str) -> None
             f"{what} failed (exit {proc.returncode}); last lines of {log_file}:\n"
             + "\n".join(tail)
         )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def execution_api(
+    env: dict[str, str], log_file: Path, *, timeout_s: float = 240
+) -> Iterator[dict[str, str]]:
+    """An Airflow API server on a free loopback port for the executor's tasks.
+
+    Yields the environment that points task processes at it; stopped on exit.
+    Not 8080, so a running `make ui` (or anything else there) is left alone.
+    """
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    server_env = {
+        **env,
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{url}/execution/",
+    }
+    with log_file.open("a", encoding="utf-8") as log:
+        log.write(f"\n$ airflow api-server --host 127.0.0.1 --port {port}\n")
+        log.flush()
+        server = subprocess.Popen(
+            [_airflow_bin(), "api-server", "--host", "127.0.0.1", "--port", str(port)],
+            env=server_env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError(
+                    f"the demo's API server exited ({server.returncode}); see {log_file}"
+                )
+            try:
+                # http to the loopback port chosen above, nothing else.
+                health = f"{url}/api/v2/monitor/health"
+                with urllib.request.urlopen(health, timeout=5):  # noqa: S310
+                    break
+            except (urllib.error.URLError, OSError):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"the demo's API server did not answer on {url} within "
+                        f"{timeout_s:.0f} s; see {log_file}"
+                    ) from None
+                time.sleep(1)
+        yield {k: server_env[k] for k in ("AIRFLOW__CORE__EXECUTION_API_SERVER_URL",)}
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 @contextlib.contextmanager
@@ -175,8 +261,11 @@ def run_demo(
     engine = get_engine(settings.warehouse_url)
     prepare_warehouse(engine)
     _load_recipients(engine)
+    before = summarize(engine, settings.outbox_dir)
     api_served: list[dict] = []
-    with sample_services(data_dir, api_served) as service_env:
+    with sample_services(data_dir, api_served) as service_env, execution_api(
+        env, log_file
+    ) as api_env:
         files = demo_data.land_history(
             engine,
             settings.drop_dir,
@@ -188,12 +277,19 @@ def run_demo(
         )
         print(f"  sample returns in {settings.drop_dir}: {len(files)} files", file=out)
         env.update(service_env)
+        env.update(api_env)
         print(f"  sample portal at {service_env['HUIZONG_SAMPLE_PORTAL_URL']}", file=out)
+        if f":{SAMPLE_PORTAL_PORT}/" not in service_env["HUIZONG_SAMPLE_PORTAL_URL"]:
+            print(
+                f"    (port {SAMPLE_PORTAL_PORT} was taken: page URLs carry the port, so this "
+                "run stores the sample pages again under new URLs)",
+                file=out,
+            )
         print(f"  reporting API at {service_env['HUIZONG_REPORTING_API_URL']}", file=out)
         for dag_id in DAG_ORDER:
             t0 = time.monotonic()
             _run(
-                [airflow, "dags", "test", dag_id, logical.isoformat()],
+                [airflow, "dags", "test", "--use-executor", dag_id, logical.isoformat()],
                 env,
                 log_file,
                 f"DAG {dag_id}",
@@ -201,7 +297,12 @@ def run_demo(
             print(f"  ran {dag_id} in {time.monotonic() - t0:.0f} s", file=out)
 
     summary = summarize(engine, settings.outbox_dir)
-    print(_format_summary(summary, time.monotonic() - started, root), file=out)
+    print(
+        _format_summary(
+            summary, before, time.monotonic() - started, data_docs=settings.docs_dir
+        ),
+        file=out,
+    )
     print(_format_pages(engine), file=out)
     print(f"  Official's page (after `make ui`): {_official_link(engine, data_dir)}", file=out)
     return summary
@@ -243,21 +344,51 @@ def summarize(engine, outbox: Path) -> dict[str, int]:
     return out
 
 
-def _format_summary(s: dict[str, int], seconds: float, root: Path) -> str:
+# (label, key) per line of the summary; counts of what this run added or
+# changed beside the totals in the warehouse, so a rerun reads "0 new".
+_SUMMARY_LINES = (
+    ("pages stored", "pages_fetched"),
+    ("notices", "notices"),
+    ("statistics extracted", "statistics_extracted"),
+    ("returns received", "returns_received"),
+    ("  published", "returns_published"),
+    ("  blocked", "returns_blocked"),
+    ("  quarantined", "returns_quarantined"),
+    ("facts", "facts"),
+    ("open findings", "findings_open"),
+    ("  of them errors", "findings_error"),
+    ("alerts written", "alerts_written"),
+)
+
+
+def _format_summary(
+    s: dict[str, int],
+    before: dict[str, int],
+    seconds: float,
+    *,
+    data_docs: Path | None = None,
+) -> str:
     venv_bin = Path(sys.executable).parent
-    return f"""
-huizong demo finished in {seconds:.0f} s
-  pages fetched          {s['pages_fetched']:>6}   notices {s['notices']}
-  statistics extracted   {s['statistics_extracted']:>6}
-  returns received       {s['returns_received']:>6}   published {s['returns_published']}, \
-blocked {s['returns_blocked']}, quarantined {s['returns_quarantined']}
-  facts in warehouse     {s['facts']:>6}
-  checks failed          {s['findings_open']:>6}   open findings ({s['findings_error']} errors)
-  alerts written         {s['alerts_written']:>6}   in var/outbox/
+    lines = [
+        f"huizong demo finished in {seconds:.0f} s",
+        f"  {'':<22} {'this run':>9} {'in total':>9}",
+    ]
+    for label, key in _SUMMARY_LINES:
+        change = s[key] - before.get(key, 0)
+        lines.append(f"  {label:<22} {change:>+9d} {s[key]:>9d}")
+    lines.append("  (alerts are in var/outbox/; this run = change in the warehouse since it began)")
+    docs_index = data_docs / "index.html" if data_docs is not None else None
+    docs_line = ""
+    if docs_index is not None and docs_index.exists():
+        docs_line = (
+            f"  Data Docs      {docs_index.resolve().as_uri()}\n"
+            f"                 (offline; also {UI_URL}/huizong-docs/ in `make ui`)\n"
+        )
+    return "\n" + "\n".join(lines) + f"""
 
 Look further:
-  Airflow UI     make ui            (then {UI_URL}, user admin)
-  Warehouse      {venv_bin / 'huizong'} sql "{CONSOLIDATED_QUERY}"
+  Airflow UI     make ui            (then {UI_URL}, user admin; task logs under each run)
+{docs_line}  Warehouse      {venv_bin / 'huizong'} sql "{CONSOLIDATED_QUERY}"
   Findings       {venv_bin / 'huizong'} findings --open
   Quarantine     {venv_bin / 'huizong'} quarantine list
 """
@@ -302,6 +433,12 @@ def ui(root: Path | None = None) -> int:
         "Airflow UI on http://127.0.0.1:8080 (password in "
         f"{env['AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE']}); Ctrl-C stops it."
     )
+    def _stop(signum, frame):
+        raise KeyboardInterrupt
+
+    # SIGTERM (a service manager, `timeout`) stops the components too, as Ctrl-C
+    # does; otherwise they outlived `huizong ui` holding port 8080.
+    signal.signal(signal.SIGTERM, _stop)
     try:
         while all(p.poll() is None for p in procs):
             time.sleep(1)
@@ -324,13 +461,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run the whole pipeline once through Airflow on embedded defaults",
         description=(
             "Start the sample portal and reporting API on 127.0.0.1, drop sample FL-01 "
-            "returns, run the three DAGs with `airflow dags test` (SQLite metadata and "
-            "warehouse under the checkout), print a summary and stop everything. "
+            "returns, run the three DAGs with `airflow dags test --use-executor` (SQLite "
+            "metadata and warehouse under the checkout; task logs in airflow_home/logs, "
+            "readable in `huizong ui`), print a summary and stop everything. "
             "Rerunning changes nothing in the warehouse."
         ),
     )
     demo.set_defaults(func=lambda args: (run_demo(), 0)[1])
     ui_parser = subparsers.add_parser(
-        "ui", help="Airflow UI, scheduler and dag-processor on the demo's Airflow home"
+        "ui", help="Airflow UI, scheduler, dag-processor and triggerer on the demo's Airflow home"
     )
     ui_parser.set_defaults(func=lambda args: ui())

@@ -10,9 +10,10 @@ before ``postgres`` and ``redis``) checks every secret of ``.env`` at once.
 A secret is refused when it is empty, contains a placeholder marker
 (``CHANGE_ME``, ``changeme``, ``replace_me``, …), is a well-known default
 (``secret``, ``password``, ``admin``, …), is shorter than its kind needs
-(signing keys 32 characters, passwords 16, credentials issued by someone else
-8), or has too little variety (few distinct characters, or one chunk
-repeated). A Fernet key must also be one (32 url-safe base64 bytes).
+(signing keys 32 characters, Airflow's JWT secret 64, passwords 16,
+credentials issued by someone else 8), or has too little variety (few
+distinct characters, or one chunk repeated). A Fernet key must also be one
+(32 url-safe base64 bytes).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 SIGNING_KEY = "signing key"
+# Airflow signs its task and UI tokens with HS512 given a secret; PyJWT warns on
+# every token signed with an HMAC key shorter than the hash (64 bytes).
+JWT_KEY = "JWT signing key (HS512)"
 PASSWORD = "password"  # noqa: S105 - a kind of secret, not a secret
 ISSUED = "credential issued elsewhere"
 FERNET = "Fernet key"
@@ -39,6 +43,7 @@ class Kind:
 
 KINDS: dict[str, Kind] = {
     SIGNING_KEY: Kind(32, 'python3 -c "import secrets; print(secrets.token_urlsafe(48))"'),
+    JWT_KEY: Kind(64, 'python3 -c "import secrets; print(secrets.token_urlsafe(48))"'),
     PASSWORD: Kind(16, 'python3 -c "import secrets; print(secrets.token_urlsafe(32))"'),
     ISSUED: Kind(8, "ask whoever issued it for a real one"),
     FERNET: Kind(
@@ -52,7 +57,7 @@ KINDS: dict[str, Kind] = {
 COMPOSE_SECRETS: dict[str, str] = {
     "AIRFLOW_ADMIN_PASSWORD": PASSWORD,
     "AIRFLOW_FERNET_KEY": FERNET,
-    "AIRFLOW_JWT_SECRET": SIGNING_KEY,
+    "AIRFLOW_JWT_SECRET": JWT_KEY,
     "AIRFLOW_API_SECRET_KEY": SIGNING_KEY,
     "POSTGRES_PASSWORD": PASSWORD,
     "REDIS_PASSWORD": PASSWORD,

@@ -1,5 +1,12 @@
 -- Analyst views: the stable, documented interface of the warehouse.
 -- Analysts get SELECT on these and nothing else (sql/roles/).
+--
+-- Every value a view computes (sums, differences, rates) is ROUNDed to its
+-- stated scale: 2 decimals for values and rates, 4 for coverage. On
+-- PostgreSQL the inputs are NUMERIC(20, 2) and this only states the scale; on
+-- SQLite, which stores them as binary floats, it makes a sum like
+-- 0.1 + 0.2 the float nearest 0.3 instead of 0.30000000000000004, which
+-- `huizong sql` then prints as the decimal 0.3.
 
 DROP VIEW IF EXISTS v_notice_vs_return;
 DROP VIEW IF EXISTS v_annual_values;
@@ -71,7 +78,7 @@ SELECT
     indicator_code,
     period,
     MAX(own_value) AS own_value,
-    SUM(sum_children) AS sum_children,
+    ROUND(SUM(sum_children), 2) AS sum_children,
     SUM(children_reported) AS children_reported
 FROM reported
 GROUP BY unit_code, form, indicator_code, period;
@@ -170,7 +177,7 @@ SELECT
     period,
     own_value,
     sum_children,
-    own_value - sum_children AS diff,
+    ROUND(own_value - sum_children, 2) AS diff,
     children_reported,
     children_expected,
     CASE
@@ -282,12 +289,12 @@ annual AS (
         COUNT(own_value) AS quarters_reported,
         CASE
             WHEN temporal = 'stock' THEN MAX(CASE WHEN quarter = '4' THEN own_value END)
-            WHEN COUNT(own_value) = 4 THEN SUM(own_value)
+            WHEN COUNT(own_value) = 4 THEN ROUND(SUM(own_value), 2)
         END AS own_value,
         COUNT(sum_children) AS quarters_with_children,
         CASE
             WHEN temporal = 'stock' THEN MAX(CASE WHEN quarter = '4' THEN sum_children END)
-            WHEN COUNT(sum_children) = 4 THEN SUM(sum_children)
+            WHEN COUNT(sum_children) = 4 THEN ROUND(SUM(sum_children), 2)
         END AS sum_children
     FROM quarterly
     GROUP BY unit_code, form, indicator_code, temporal, period
@@ -309,7 +316,7 @@ SELECT
     a.own_value,
     a.quarters_with_children,
     a.sum_children,
-    a.own_value - a.sum_children AS diff
+    ROUND(a.own_value - a.sum_children, 2) AS diff
 FROM annual AS a
 INNER JOIN dim_org_unit AS u ON a.unit_code = u.unit_code AND u.valid_to IS NULL
 INNER JOIN dim_indicator AS i ON a.form = i.form AND a.indicator_code = i.indicator_code;
@@ -362,7 +369,7 @@ SELECT
         WHEN r.own_value IS NOT NULL THEN 'own_return'
         WHEN r.sum_children IS NOT NULL THEN 'sum_of_children'
     END AS return_basis,
-    nf.value_current - COALESCE(r.own_value, r.sum_children) AS difference
+    ROUND(nf.value_current - COALESCE(r.own_value, r.sum_children), 2) AS difference
 FROM fact_indicator_value AS nf
 INNER JOIN notice_statistic AS ns ON nf.source_ref = ns.statistic_id
 INNER JOIN notice AS n ON ns.notice_id = n.notice_id

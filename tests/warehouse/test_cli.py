@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+from decimal import Decimal
 
 import pytest
 from huizong.warehouse import cli, load
@@ -136,3 +137,65 @@ def test_quarantine_list_and_release(engine, capsys):
         ["quarantine", "release", "deadbeefdead", "--warehouse", url_of(engine)], capsys
     )
     assert code == 1 and "no quarantined return" in err
+
+
+def _publish_float_trap(engine) -> None:
+    """理赔金额 (元) 0.1 + 0.2 + 1.1 under a county reporting 2.51: as binary floats
+    the towns sum to 1.4000000000000001 and the difference to 1.1099999999999997."""
+    from decimal import Decimal
+
+    from wh_factories import COUNTY
+
+    add_hierarchy(engine)
+    towns = dict(zip(TOWNS, ("0.1", "0.2", "1.1"), strict=True))
+    load.stage_returns(
+        engine,
+        "cli__exact",
+        [submission(t, "2024Q4", {"13": Decimal(v)}) for t, v in towns.items()]
+        + [submission(COUNTY, "2024Q4", {"13": Decimal("2.51")})],
+    )
+    load.publish(engine)
+
+
+EXACT_QUERIES = [
+    # the view's own arithmetic
+    (
+        "SELECT sum_children, diff FROM v_consolidated"
+        " WHERE unit_code = '990101000000' AND indicator_code = '13' AND period = '2024Q4'",
+        ["1.4", "1.11"],
+    ),
+    # an analyst's own sum over the values
+    (
+        "SELECT SUM(value) AS total FROM v_indicator_values"
+        " WHERE parent_code = '990101000000' AND indicator_code = '13'",
+        ["1.4"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("statement", "expected"), EXACT_QUERIES)
+def test_sql_prints_exact_decimals_not_float_noise(engine, capsys, statement, expected):
+    from decimal import Decimal
+
+    _publish_float_trap(engine)
+    code, out, err = run(["sql", statement, "--warehouse", url_of(engine)], capsys)
+    assert code == 0, err
+    cells = [c.strip() for c in out.splitlines()[2].split("|")]
+    # PostgreSQL keeps the stated scale (1.40); SQLite has none to keep (1.4).
+    assert [Decimal(c) for c in cells] == [Decimal(e) for e in expected], out
+    assert all(len(c.partition(".")[2]) <= 2 for c in cells), out
+
+    code, out, err = run(["sql", statement, "--csv", "--warehouse", url_of(engine)], capsys)
+    assert code == 0, err
+    row = out.splitlines()[1].split(",")
+    assert [Decimal(c) for c in row] == [Decimal(e) for e in expected], out
+    assert all(len(c.partition(".")[2]) <= 2 for c in row), out
+
+
+def test_float_cells_print_as_the_decimal_they_stand_for():
+    assert cli.exact_decimal(0.1 + 0.2) == Decimal("0.3")
+    assert cli.exact_decimal(168423.36000000002) == Decimal("168423.36")
+    assert cli.exact_decimal(1.1099999999999994) == Decimal("1.11")
+    assert str(cli.exact_decimal(12.0)) == "12"
+    assert str(cli.exact_decimal(-0.0)) == "0"
+    assert str(cli.exact_decimal(1e20)) == "100000000000000000000"

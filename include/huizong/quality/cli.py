@@ -9,20 +9,24 @@ from datetime import UTC, date, datetime
 
 def register(subparsers) -> None:
     check = subparsers.add_parser(
-        "check", help="run the form's rules and completeness over the warehouse, print findings"
+        "check",
+        help="re-check staged returns, completeness and notices; print findings and how they "
+        "compare with the stored open ones",
     )
     check.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (today)")
     check.add_argument("--record", action="store_true", help="also store the findings")
     check.add_argument("--json", action="store_true", help="one JSON object per finding")
     check.set_defaults(func=_check)
 
-    findings = subparsers.add_parser("findings", help="list stored findings")
+    findings = subparsers.add_parser(
+        "findings", help="list stored findings (--open: those not yet resolved) and count them"
+    )
     findings.add_argument("--unit", help="12-digit unit code: that unit and its subtree")
     findings.add_argument("--open", action="store_true", help="only findings not yet resolved")
     findings.add_argument("--json", action="store_true", help="one JSON object per finding")
     findings.set_defaults(func=_findings)
 
-    alerts = subparsers.add_parser("alerts", help="officials' digests")
+    alerts = subparsers.add_parser("alerts", help="officials' digests: build and send them")
     alerts_sub = alerts.add_subparsers(title="alerts commands", metavar="ACTION")
     send = alerts_sub.add_parser("send", help="build and send the digests of new/resolved findings")
     send.add_argument("--outbox", help="write .eml files here instead of the configured transport")
@@ -67,7 +71,29 @@ def _check(args: argparse.Namespace) -> int:
         print(json.dumps(delta.summary()))
     errors = sum(1 for f in found if f.severity == "error")
     print(f"{len(found)} finding(s), {errors} error(s), as of {as_of.isoformat()}")
+    _compare_with_stored(engine, {f.finding_id for f in found})
     return 1 if errors else 0
+
+
+def _compare_with_stored(engine, found_ids: set[str]) -> None:
+    """Say how this check relates to the open findings `huizong findings --open` lists.
+
+    A check re-evaluates what is staged, completeness and notices; the audit of
+    each run also stored findings about returns it then published or blocked,
+    which are no longer staged. Without this line `check` said 7 where
+    `findings --open` listed 17, and nothing said why.
+    """
+    from huizong.quality.findings import load_findings
+
+    stored = {r["finding_id"] for r in load_findings(engine, open_only=True)}
+    again, not_rechecked, unstored = stored & found_ids, stored - found_ids, found_ids - stored
+    print(
+        f"{len(stored)} open finding(s) stored (as `huizong findings --open` lists): "
+        f"{len(again)} found again now, {len(not_rechecked)} not found by this check "
+        "(about returns already published or blocked, checked when they were staged; "
+        "or resolved since: `--record` resolves those in its scope), "
+        f"{len(unstored)} new here and not stored (`--record` stores them)"
+    )
 
 
 def _findings(args: argparse.Namespace) -> int:
@@ -78,6 +104,10 @@ def _findings(args: argparse.Namespace) -> int:
     units = subtree(engine, args.unit) if args.unit else None
     rows = load_findings(engine, unit_codes=units, open_only=args.open)
     _print(rows, args.json)
+    if not args.json:
+        errors = sum(1 for r in rows if r["severity"] == "error")
+        what = "open finding(s)" if args.open else "finding(s)"
+        print(f"{len(rows)} {what}, {errors} error(s)")
     return 0
 
 

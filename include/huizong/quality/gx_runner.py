@@ -347,6 +347,9 @@ def validate_staged(
         results_by_suite[spec["name"]] = suite_summary
 
     findings = _findings(engine, frames["staged_returns"], failures)
+    from huizong.quality.data_docs import localize
+
+    localize(docs_dir)  # GX's pages load their CSS/JS from CDNs; offline they must not
     index = docs_dir / "index.html"
     return GXResult(
         success=success,

@@ -38,7 +38,7 @@ def returns_subcommands(subparsers: argparse._SubParsersAction) -> argparse._Sub
     if group is None:
         group = subparsers.add_parser(
             "returns",
-            help="FL-01 returns: parse workbooks …",
+            help="FL-01 returns: parse a workbook, dry-run a drop scan, serve the reference API",
             description="Work with FL-01 returns (the standard form units report upward).",
         )
         group.set_defaults(func=lambda _args: _print_group_help(group))
