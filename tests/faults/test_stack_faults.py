@@ -14,8 +14,12 @@ dies) while a task runs on it; Redis down for 60 s while tasks are queued;
 PostgreSQL restarted (fast) while tasks run. Redis and PostgreSQL are private
 servers of the test, so the session's shared ones are never touched.
 
-``make fault-test`` runs them (about 15-25 min on two cores); they are marked
-``fault`` and left out of ``make test``.
+``make fault-test`` runs them (about 12 min on two cores: a reference run and
+three faults); so does ``make test`` under ``CI=true`` (and with
+``HUIZONG_FAULT_TEST=1``). Measured here: a killed worker's task ran again
+after 51-61 s (was about 7.5 min), queued work finished 73-86 s after a 60 s
+Redis outage with no task retried, and the runs finished 55 s after a
+PostgreSQL restart.
 """
 
 from __future__ import annotations
@@ -157,7 +161,9 @@ class PipelineRun:
 
 @pytest.fixture(scope="module")
 def undisturbed(request, tmp_path_factory) -> dict:
-    if not (_requested(request.config) or os.environ.get("HUIZONG_FAULT_TEST") == "1"):
+    if not (
+        pgutil.in_ci() or _requested(request.config) or os.environ.get("HUIZONG_FAULT_TEST") == "1"
+    ):
         pytest.skip(
             "the stack fault tests run under `make fault-test` (-m fault) or HUIZONG_FAULT_TEST=1"
         )
