@@ -76,7 +76,9 @@ _CELL_NUMBER = re.compile(
     r"^\s*(?P<pre>约|近|超过|超|逾|不足|不到)?\s*"
     r"(?P<num>-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?)\s*"
     r"(?P<q1>余|多)?\s*(?P<mult>万|亿|千)?\s*(?P<q2>余|多)?\s*"
-    r"(?P<unit>%|‰|" + UNIT_PATTERN + r")?\s*(?P<post>以上|左右|以内|以下)?\s*$"
+    r"(?P<unit>%|‰|" + UNIT_PATTERN + r")?\s*(?P<post>以上|左右|以内|以下)?\s*"
+    # A footnote mark after the figure (85*, 12.5※) refers to a note under the table.
+    r"[*＊※△▲]?\s*$"
 )
 _MULTI_SPACE = re.compile(r" {2,}|\u3000+")
 _PIPE_SEPARATOR_ROW = re.compile(r"^\s*[|｜]?\s*:?-{2,}")
@@ -244,7 +246,9 @@ def _separated_block(
         if separator is _PIPE and _PIPE_SEPARATOR_ROW.match(current):
             cursor += 1
             continue
-        stripped = current.strip()
+        # Tabs are cell boundaries, not padding: a row whose label cell is empty
+        # (\t77\t12.5) or whose trailing cells are (城关镇\t\t) keeps its cells.
+        stripped = current.strip(" \u3000\r") if separator is _TAB else current.strip()
         if separator is _TAB and "\t" not in stripped:
             break
         # A one-cell row of a pipe table (| 三、革命伤残人员 |, a wrapped label 二、… |)
@@ -257,7 +261,9 @@ def _separated_block(
             break
         if separator is _MULTI_SPACE and len(_MULTI_SPACE.split(stripped)) < 2:
             break
-        leading = len(current) - len(current.lstrip())
+        leading = len(current) - len(
+            current.lstrip(" \u3000\r") if separator is _TAB else current.lstrip()
+        )
         is_pipe = separator is _PIPE
         body = stripped.strip("|｜") if is_pipe else stripped
         cells = _split_cells(
