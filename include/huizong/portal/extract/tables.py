@@ -136,7 +136,17 @@ def _spaced_cells(line: str, line_start: int) -> tuple[Cell, ...] | None:
         return None
     label_tokens = tokens[: len(tokens) - numbers]
     label = line[label_tokens[0][1] : label_tokens[-1][2]]
-    if (
+    if not _valid_row_label(label):
+        return None
+    cells: list[Cell] = [(label, line_start + label_tokens[0][1], line_start + label_tokens[-1][2])]
+    cells.extend(
+        (text, line_start + start, line_start + end) for text, start, end in tokens[-numbers:]
+    )
+    return tuple(cells)
+
+
+def _valid_row_label(label: str) -> bool:
+    return not (
         not _HAN.search(label)
         or len(label) > 30
         or _NOT_A_ROW_LABEL.search(label)
@@ -144,13 +154,88 @@ def _spaced_cells(line: str, line_start: int) -> tuple[Cell, ...] | None:
         or "|" in label
         or "｜" in label
         or "\t" in label
-    ):
-        return None
-    cells: list[Cell] = [(label, line_start + label_tokens[0][1], line_start + label_tokens[-1][2])]
-    cells.extend(
-        (text, line_start + start, line_start + end) for text, start, end in tokens[-numbers:]
     )
-    return tuple(cells)
+
+
+def _side_by_side_cells(line: str, line_start: int) -> list[tuple[Cell, ...]] | None:
+    """Rows of two tables printed side by side (准予登记结婚对数 20970 21464  每千人结婚对数 9.3 9.4).
+
+    The line is a label and numbers, then (after a gap of two or more spaces)
+    another label and as many numbers: each part is a row of its own.
+    """
+    tokens = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(line)]
+    groups: list[tuple[list[tuple[str, int, int]], list[tuple[str, int, int]]]] = []
+    for token in tokens:
+        is_number = bool(_SPACED_NUMBER.fullmatch(token[0]))
+        if is_number:
+            if not groups:
+                return None
+            groups[-1][1].append(token)
+        elif not groups or groups[-1][1]:
+            groups.append(([token], []))
+        else:
+            groups[-1][0].append(token)
+    if len(groups) < 2 or any(not numbers for _label, numbers in groups):
+        return None
+    if len({len(numbers) for _label, numbers in groups}) != 1:
+        return None
+    rows = []
+    for position, (label_tokens, numbers) in enumerate(groups):
+        if position and label_tokens[0][1] - groups[position - 1][1][-1][2] < 2:
+            return None  # the parts of a row are set apart by a wide gap
+        label = line[label_tokens[0][1] : label_tokens[-1][2]]
+        if not _valid_row_label(label):
+            return None
+        rows.append(
+            (
+                (label, line_start + label_tokens[0][1], line_start + label_tokens[-1][2]),
+                *((text, line_start + start, line_start + end) for text, start, end in numbers),
+            )
+        )
+    return rows
+
+
+def _unlabelled_cells(line: str, line_start: int) -> tuple[Cell, ...] | None:
+    """A row of numbers only (its label lost in the copy): an empty label, then the numbers."""
+    tokens = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(line)]
+    if len(tokens) < 3 or not all(_SPACED_NUMBER.fullmatch(t[0]) for t in tokens):
+        return None
+    first = line_start + tokens[0][1]
+    return (("", first, first), *((t, line_start + a, line_start + b) for t, a, b in tokens))
+
+
+def _is_code_row(cells: tuple[Cell, ...]) -> bool:
+    """The column-code row of a statistical form (1 2 3 …): numbers counting up by one."""
+    numbers = [c[0] for c in cells if c[0]]
+    if len(numbers) < 3 or not all(n.isdigit() and len(n) <= 2 for n in numbers):
+        return False
+    return all(int(b) - int(a) == 1 for a, b in zip(numbers, numbers[1:], strict=False))
+
+
+# A short line naming a group of rows (按城乡分, 按部门分) between rows of numbers.
+_SECTION_LINE = re.compile(r"^[\u4e00-\u9fff、()（）]{2,12}[:：]?$")
+# Columns of a header whose lines broke apart: 园所个数(所), (个), 教职工数 (人), # 专任教师.
+_HEADER_ITEM = re.compile(
+    r"(?P<sub>[#＃]\s*[^\s()（）#＃\d]+)"
+    r"|(?P<name>[^\s()（）#＃]*)\s*[(（](?P<unit>[^()（）\d]{0,6})[)）]"
+)
+
+
+def _header_items(lines: list[tuple[str, int]]) -> list[Cell]:
+    """Column headers read in order from a broken header: each unit in parentheses ends one;
+    a ``#`` (其中) column takes the unit of the column before it."""
+    items: list[Cell] = []
+    parent = ""
+    for line, line_start in lines:
+        for match in _HEADER_ITEM.finditer(line):
+            start, end = line_start + match.start(), line_start + match.end()
+            if match.group("sub"):
+                text = (parent + "/" if parent else "") + match.group("sub")
+            else:
+                text = match.group()
+                parent = text
+            items.append((text, start, end))
+    return items
 
 
 def _header_words(line: str, line_start: int) -> tuple[Cell, ...]:
@@ -323,34 +408,79 @@ def _spaced_block(lines: list[tuple[str, int]], index: int) -> tuple[TextTable |
     """Rows of a label and numbers separated by single spaces, with their header lines above."""
     block: list[tuple[Cell, ...]] = []
     cursor = index
+    segments = 1
+    unlabelled = False
     while cursor < len(lines):
         line, line_start = lines[cursor]
-        cells = _spaced_cells(line, line_start)
+        side = _side_by_side_cells(line, line_start)
+        if side is not None:
+            segments = max(segments, len(side))
+            block.extend(side)
+            cursor += 1
+            continue
+        cells = _spaced_cells(line, line_start) or _unlabelled_cells(line, line_start)
         if cells is None:
+            stripped = line.strip()
+            # A group line (按城乡分) between rows belongs to the table.
+            if block and _SECTION_LINE.match(stripped) and cursor + 1 < len(lines):
+                following = lines[cursor + 1]
+                if _spaced_cells(*following) or _unlabelled_cells(*following):
+                    block.append(((stripped, line_start + line.find(stripped),
+                                   line_start + line.find(stripped) + len(stripped)),))
+                    cursor += 1
+                    continue
             break
+        unlabelled = unlabelled or not cells[0][0]
         block.append(cells)
         cursor += 1
-    if len(block) < 2:
+    rows_with_numbers = [row for row in block if len(row) > 1]
+    if len(rows_with_numbers) < 2:
         return None, index + 1
-    widths = [len(row) for row in block]
-    if max(widths) - min(widths) > 1 or max(widths) < 2:
+    widths = [len(row) for row in rows_with_numbers]
+    width = max(widths)
+    # Rows may lack trailing cells (no third-child births); most rows are full.
+    if width < 2 or min(widths) < 2 or (
+        max(widths) - min(widths) > 1 and widths.count(width) * 2 < len(widths)
+    ):
         return None, cursor
+    if block and _is_code_row(block[0]):
+        block = block[1:]
     headers: list[tuple[Cell, ...]] = []
+    # The lines above: the header, however broken (at most 8 lines, up to a
+    # blank line, a title, a unit line or prose).
+    region: list[tuple[str, int]] = []
     back = index - 1
-    while back >= 0 and len(headers) < 2:
+    while back >= 0 and len(region) < 8:
         line, line_start = lines[back]
         stripped = line.strip()
         if not stripped or len(stripped) > 60 or stripped[-1] in "。;；:：" or "," in stripped:
             break
-        if _UNIT_LINE.search(stripped) or stripped.startswith("表"):
+        if _UNIT_LINE.search(stripped) or stripped.startswith("表") or _TITLE_CELL.search(stripped):
             break
-        words = _header_words(line, line_start)
-        if len(words) < 2 and headers:
-            break
-        if len(words) > max(widths):
-            break
-        headers.insert(0, words)
+        region.insert(0, (line, line_start))
         back -= 1
+    items = _header_items(region) if len(region) > 2 or unlabelled else []
+    if items and len(items) == width - 1:
+        # Too broken to align word by word, but one unit per number column: the
+        # columns take them in order.
+        first = items[0][1]
+        headers = [(("", first, first), *items)]
+    else:
+        limit = 2 if segments == 1 else 1
+        for line, line_start in reversed(region):
+            if len(headers) >= limit:
+                break
+            words = _header_words(line, line_start)
+            if segments > 1 and len(words) in ((width - 1) * segments, width * segments):
+                # The header of side-by-side tables repeats: one copy heads the rows.
+                words = words[: len(words) // segments]
+            if (len(words) < 2 and headers) or len(words) > width:
+                break
+            headers.insert(0, words)
+        back = index - 1 - len(headers)
+        if segments > 1 and headers and len(headers[-1]) == width - 1:
+            corner = headers[-1][0][1]
+            headers[-1] = (("", corner, corner), *headers[-1])
     rows = tuple(headers) + tuple(block)
     start = rows[0][0][1]
     return (
@@ -635,6 +765,8 @@ _UNIT_BY_NAME: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+# Rows that are ratios, not counts: 性别比(以女性为100), 每千人结婚对数, 出生率.
+_RATE_ROW = re.compile(r"性别比|每(?:十万|百|千|万)人|率$|率[(（]")
 _COUNT_HEADER = re.compile(r"(?:人口数|人数|人口|户数|人次)$")
 
 
@@ -794,8 +926,11 @@ def table_statistics(norm: NormalizedText, ctx: PageContext, table: TextTable) -
             continue
         row_unit = None
         kept: list[Cell] = []
+        # A unit cell states its row's unit only in a row of figures; in a header
+        # row it heads a column ((个) under a broken header).
+        has_figures = any(_is_numeric_cell(c[0]) for c in cells)
         for position, cell in enumerate(cells):
-            unit_cell = _UNIT_CELL.match(cell[0]) if position else None
+            unit_cell = _UNIT_CELL.match(cell[0]) if position and has_figures else None
             if unit_cell and row_unit is None:
                 row_unit = unit_cell.group(1)
                 continue
@@ -907,6 +1042,16 @@ def table_statistics(norm: NormalizedText, ctx: PageContext, table: TextTable) -
                 or _header_unit(row_header or "")
                 or column_units[c]
             )
+            rate_row = bool(
+                row_header
+                and _RATE_ROW.search(row_header)
+                and not _header_unit(row_header)
+                and not _header_unit(col_headers[c] or "")
+            )
+            if rate_row:
+                # A ratio row (性别比, 每千人结婚对数) is no count of the unit the rows
+                # around it or the unit line give: a rate takes % only from the unit line.
+                hint = "%" if "率" in (row_header or "") and "%" in units else None
             parsed = _cell_value(text_cell, hint)
             if parsed is None:
                 continue
@@ -922,7 +1067,7 @@ def table_statistics(norm: NormalizedText, ctx: PageContext, table: TextTable) -
                 indicator = catalog.code_for_name(col_headers[c] or "", FORM) or match_indicator(
                     col_headers[c] or "", unit or catalog_unit_guess(col_headers[c] or "")
                 )
-            if unit is None and indicator in catalog.indicators(FORM):
+            if unit is None and not rate_row and indicator in catalog.indicators(FORM):
                 unit = catalog.indicators(FORM)[indicator].unit
             if row_division is not None:
                 org_name, org_code = row_division.name, row_division.code
