@@ -781,20 +781,21 @@ def _column_unit(header: str, units: list[str]) -> str | None:
             word = counted.group()
             return "人次" if word == "人次" else ("户" if "户" in word else "人")
         return None
-    for pattern, base in _UNIT_BY_NAME:
-        if pattern.search(header):
-            scaled = next((u for u in units if u in ("万" + base, "亿" + base, "千" + base)), None)
-            if base in units:
-                return base
-            if base == "%":
-                # A rate column takes % only from the unit line (单位：人、%).
-                continue
-            return scaled or base
+    named = [base for pattern, base in _UNIT_BY_NAME if pattern.search(header)]
+    # A unit of the unit line the header names (占总人口比重 under 单位:% is %, though
+    # it mentions 人口): the line's units come first.
+    for base in named:
+        if base in units:
+            return base
+        scaled = next((u for u in units if u in ("万" + base, "亿" + base, "千" + base)), None)
+        if scaled:
+            return scaled
     if "/" in "".join(units) and re.search(r"平均|规模|人均|户均", header):
         return next(u for u in units if "/" in u)
     if len(units) == 1:
         return units[0]
-    return None
+    # A rate column takes % only from the unit line (单位：人、%); a count says what it counts.
+    return next((base for base in named if base != "%"), None)
 
 
 def _cell_value(cell: str, unit_hint: str | None) -> tuple[float, str | None, str] | None:
