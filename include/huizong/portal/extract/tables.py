@@ -69,7 +69,8 @@ _UNIT_CELL = re.compile(
 )
 # 单位：户、人、万元 — alone on its line, in parentheses, or at the end of a title.
 _UNIT_LINE = re.compile(
-    r"(?:计量)?单位\s*[:：]\s*(?P<units>[^\s:：()（）|｜\d][^:：()（）|｜]{0,30}?)\s*[)）]?\s*$"
+    # Not 编制单位：福建省民政厅 (the reporting body) nor 填报单位.
+    r"(?<!编制)(?<!填报)(?<!报送)(?<!填表)(?<!制表)(?:计量)?单位\s*[:：]\s*(?P<units>[^\s:：()（）|｜\d][^:：()（）|｜]{0,30}?)\s*[)）]?\s*$"
 )
 _UNIT_SPLIT = re.compile(r"[、,，;；\s]+")
 _CELL_NUMBER = re.compile(
@@ -204,6 +205,35 @@ def _unlabelled_cells(line: str, line_start: int) -> tuple[Cell, ...] | None:
     return (("", first, first), *((t, line_start + a, line_start + b) for t, a, b in tokens))
 
 
+def _unit_of_label(cell: Cell) -> tuple[Cell, Cell] | None:
+    match = _LABEL_UNIT.match(cell[0])
+    if match is None or not _BARE_UNIT.match(match.group("unit")):
+        if match is None or not re.fullmatch(r"元/[^\d\s]{1,4}", match.group("unit")):
+            return None
+    label_end = cell[1] + match.end("label")
+    unit_start = cell[1] + match.start("unit")
+    return (match.group("label"), cell[1], label_end), (match.group("unit"), unit_start, cell[2])
+
+
+def _with_unit_column(block: list[tuple[Cell, ...]]) -> list[tuple[Cell, ...]]:
+    """Rows whose labels end in a unit (… 万元 406,996.1) get a unit column; the rows
+    without one (城市低保人数 75,616) an empty cell there, so the columns line up."""
+    split = {i: _unit_of_label(row[0]) for i, row in enumerate(block) if len(row) > 1}
+    if sum(1 for parts in split.values() if parts) < 2:
+        return block
+    out = []
+    for i, row in enumerate(block):
+        if len(row) == 1:
+            out.append(row)
+            continue
+        parts = split[i]
+        if parts:
+            out.append((parts[0], parts[1], *row[1:]))
+        else:
+            out.append((row[0], ("", row[0][2], row[0][2]), *row[1:]))
+    return out
+
+
 def _is_code_row(cells: tuple[Cell, ...]) -> bool:
     """The column-code row of a statistical form (1 2 3 …): numbers counting up by one."""
     numbers = [c[0] for c in cells if c[0]]
@@ -212,8 +242,14 @@ def _is_code_row(cells: tuple[Cell, ...]) -> bool:
     return all(int(b) - int(a) == 1 for a, b in zip(numbers, numbers[1:], strict=False))
 
 
-# A short line naming a group of rows (按城乡分, 按部门分) between rows of numbers.
-_SECTION_LINE = re.compile(r"^[\u4e00-\u9fff、()（）]{2,12}[:：]?$")
+# A short line naming a group of rows (按城乡分, 二、社会工作, (一)社会救助, 1.最低生活保障)
+# between rows of numbers.
+_SECTION_LINE = re.compile(
+    r"^(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]{1,2}[)）]|\d{1,2}[.、．])?"
+    r"[\u4e00-\u9fff、()（）]{2,16}[:：]?$"
+)
+# A row label ending in its unit (社会服务事业费总支出 万元): the unit is a cell of its own.
+_LABEL_UNIT = re.compile(r"^(?P<label>.*\S)\s+(?P<unit>\S+)$")
 # Columns of a header whose lines broke apart: 园所个数(所), (个), 教职工数 (人), # 专任教师.
 _HEADER_ITEM = re.compile(
     r"(?P<sub>[#＃]\s*[^\s()（）#＃\d]+)"
@@ -420,15 +456,25 @@ def _spaced_block(lines: list[tuple[str, int]], index: int) -> tuple[TextTable |
             continue
         cells = _spaced_cells(line, line_start) or _unlabelled_cells(line, line_start)
         if cells is None:
-            stripped = line.strip()
-            # A group line (按城乡分) between rows belongs to the table.
-            if block and _SECTION_LINE.match(stripped) and cursor + 1 < len(lines):
-                following = lines[cursor + 1]
-                if _spaced_cells(*following) or _unlabelled_cells(*following):
-                    block.append(((stripped, line_start + line.find(stripped),
-                                   line_start + line.find(stripped) + len(stripped)),))
-                    cursor += 1
-                    continue
+            # Group lines (按城乡分; 二、社会工作 then (一)社会救助) between rows belong
+            # to the table when rows follow them.
+            ahead = cursor
+            while (
+                block
+                and ahead < len(lines)
+                and ahead - cursor < 3
+                and _SECTION_LINE.match(lines[ahead][0].strip())
+            ):
+                ahead += 1
+            if ahead > cursor and ahead < len(lines) and (
+                _spaced_cells(*lines[ahead]) or _unlabelled_cells(*lines[ahead])
+            ):
+                for section, section_start in lines[cursor:ahead]:
+                    stripped = section.strip()
+                    first = section_start + section.find(stripped)
+                    block.append(((stripped, first, first + len(stripped)),))
+                cursor = ahead
+                continue
             break
         unlabelled = unlabelled or not cells[0][0]
         block.append(cells)
@@ -445,6 +491,8 @@ def _spaced_block(lines: list[tuple[str, int]], index: int) -> tuple[TextTable |
         return None, cursor
     if block and _is_code_row(block[0]):
         block = block[1:]
+    block = _with_unit_column(block)
+    width = max(len(row) for row in block)
     headers: list[tuple[Cell, ...]] = []
     # The lines above: the header, however broken (at most 8 lines, up to a
     # blank line, a title, a unit line or prose).
@@ -646,7 +694,9 @@ def _one_cell_per_line(lines: list[tuple[str, int]], index: int) -> tuple[TextTa
                 continue
         if len(stripped) > _SHORT_CELL_LINE or stripped[-1] in "。;；":
             break
-        if _row_form(stripped) is not None or (" " in stripped and _spaced_cells(line, start)):
+        if _row_form(stripped) is not None or (
+            " " in stripped and (_spaced_cells(line, start) or _unlabelled_cells(line, start))
+        ):
             # A row of a separated or spaced table: that table's own reader takes it.
             break
         leading = len(line) - len(line.lstrip())
@@ -768,6 +818,16 @@ _UNIT_BY_NAME: tuple[tuple[re.Pattern[str], str], ...] = (
 # Rows that are ratios, not counts: 性别比(以女性为100), 每千人结婚对数, 出生率.
 _RATE_ROW = re.compile(r"性别比|每(?:十万|百|千|万)人|率$|率[(（]")
 _COUNT_HEADER = re.compile(r"(?:人口数|人数|人口|户数|人次)$")
+# Columns of changes (环比, 同比, 比上年增长): a figure there is no amount of the row's unit.
+_CHANGE_HEADER = re.compile(r"环比|同比|增减|增长|增幅|比上年|±")
+
+
+def _count_unit(label: str) -> str | None:
+    counted = _COUNT_HEADER.search(label)
+    if counted is None:
+        return None
+    word = counted.group()
+    return "人次" if word == "人次" else ("户" if "户" in word else "人")
 
 
 def _column_unit(header: str, units: list[str]) -> str | None:
@@ -776,11 +836,7 @@ def _column_unit(header: str, units: list[str]) -> str | None:
         return explicit
     if not units:
         # A count says what it counts (人口数, 户数) even without a unit line.
-        counted = _COUNT_HEADER.search(header)
-        if counted:
-            word = counted.group()
-            return "人次" if word == "人次" else ("户" if "户" in word else "人")
-        return None
+        return _count_unit(header)
     named = [base for pattern, base in _UNIT_BY_NAME if pattern.search(header)]
     # A unit of the unit line the header names (占总人口比重 under 单位:% is %, though
     # it mentions 人口): the line's units come first.
@@ -819,10 +875,12 @@ def _cell_value(cell: str, unit_hint: str | None) -> tuple[float, str | None, st
         value = rate
         unit: str | None = unit_word
     else:
-        parsed = parse_amount(number + mult)
+        # A printed minus sign is part of the value (环比 -7.04, decision B).
+        negative = number.startswith("-")
+        parsed = parse_amount(number.lstrip("-") + mult)
         if parsed is None:
             return None
-        value = parsed
+        value = -parsed if negative else parsed
         unit = CANONICAL_UNIT.get(unit_word, unit_word) if unit_word else None
     qualifier = "exact"
     if match.group("pre"):
@@ -970,7 +1028,11 @@ def table_statistics(norm: NormalizedText, ctx: PageContext, table: TextTable) -
     col_headers = [_join_unique([h[c][0] for h in header_rows]) for c in range(width)]
 
     code_cols = {c for c in range(width) if col_headers[c] and _CODE_HEADER.search(col_headers[c])}
-    unit_cols = {c for c in range(width) if col_headers[c] and _UNIT_HEADER.match(col_headers[c])}
+    unit_cols = {
+        c
+        for c in range(width)
+        if col_headers[c] and _UNIT_HEADER.match(re.sub(r"\s+", "", col_headers[c] or ""))
+    }
     if unit_cols == {1}:
         data = _unwrapped(data)
     label_cols = []
@@ -1043,6 +1105,15 @@ def table_statistics(norm: NormalizedText, ctx: PageContext, table: TextTable) -
                 or _header_unit(row_header or "")
                 or column_units[c]
             )
+            if unit_cols and hint is None and row_header:
+                # Rows that are indicators with a unit column: a row without a unit
+                # says what it counts (城市低保人数, 城市低保户数).
+                hint = _count_unit(row_header)
+            if _CHANGE_HEADER.search(col_headers[c] or "") and not _header_unit(
+                col_headers[c] or ""
+            ):
+                # 环比/同比 columns hold changes, never amounts of the row's unit.
+                hint = None
             rate_row = bool(
                 row_header
                 and _RATE_ROW.search(row_header)
