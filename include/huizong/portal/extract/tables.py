@@ -355,6 +355,18 @@ def _separated_block(
     lines: list[tuple[str, int]], index: int, separator: re.Pattern[str]
 ) -> tuple[TextTable | None, int]:
     block: list[tuple[Cell, ...]] = []
+    if separator is _PIPE and index + 1 < len(lines):
+        # A line of links or page tools (【字体: 大 中 小】 | 【打印】 |) right above a
+        # table copied one cell per line (指标名称 |, 单位 |): not that table's header.
+        first, following = lines[index][0].strip(), lines[index + 1][0].strip()
+        if (
+            following.endswith(("|", "｜"))
+            and following.count("|") + following.count("｜") == 1
+            and len(following) > 1
+            and not any(_is_numeric_cell(c) for c in _PIPE.split(first.strip("|｜")))
+            and re.search(r"[:：【】]", first)
+        ):
+            return None, index + 1
     if separator is _MULTI_SPACE and index > 0:
         # The header above space-aligned rows may have one gap only (      人口数      比重).
         above = lines[index - 1][0].strip()
@@ -466,8 +478,10 @@ def _spaced_block(lines: list[tuple[str, int]], index: int) -> tuple[TextTable |
                 and _SECTION_LINE.match(lines[ahead][0].strip())
             ):
                 ahead += 1
-            if ahead > cursor and ahead < len(lines) and (
-                _spaced_cells(*lines[ahead]) or _unlabelled_cells(*lines[ahead])
+            if (
+                ahead > cursor
+                and ahead < len(lines)
+                and (_spaced_cells(*lines[ahead]) or _unlabelled_cells(*lines[ahead]))
             ):
                 for section, section_start in lines[cursor:ahead]:
                     stripped = section.strip()
@@ -485,8 +499,10 @@ def _spaced_block(lines: list[tuple[str, int]], index: int) -> tuple[TextTable |
     widths = [len(row) for row in rows_with_numbers]
     width = max(widths)
     # Rows may lack trailing cells (no third-child births); most rows are full.
-    if width < 2 or min(widths) < 2 or (
-        max(widths) - min(widths) > 1 and widths.count(width) * 2 < len(widths)
+    if (
+        width < 2
+        or min(widths) < 2
+        or (max(widths) - min(widths) > 1 and widths.count(width) * 2 < len(widths))
     ):
         return None, cursor
     if block and _is_code_row(block[0]):
@@ -658,21 +674,25 @@ def _one_cell_per_line(lines: list[tuple[str, int]], index: int) -> tuple[TextTa
     """A table copied from a web page: one cell per line, header cells then rows.
 
     Lines that only separate cells (blank, a lone ``|``) are skipped, except
-    where every cell ends in ``|`` (``2005年 |``): there a lone ``|`` is an
-    empty cell. Returns the table (or None) and how many lines were looked at,
-    so the caller never rescans a block of short lines.
+    where cells end in ``|`` (``2005年 |``, or ``2005年`` then a lone ``|``):
+    there a ``|`` closes the cell before it, and a ``|`` with no cell to close
+    is an empty cell. Returns the table (or None) and how many lines were
+    looked at, so the caller never rescans a block of short lines.
     """
     run: list[tuple[str, int]] = []
     cursor = index
     blank_streak = 0
     # Cells ending in | (2005年 |): most of the first lines of the run say so.
     ahead = [line.strip() for line, _ in lines[index : index + 12] if line.strip()]
-    piped = sum(1 for line in ahead if line.endswith(("|", "｜"))) * 2 > len(ahead)
+    piped = sum(1 for line in ahead if line.endswith(("|", "｜"))) * 2 >= len(ahead)
+    open_cell = False  # the last cell's line had no | of its own
     while cursor < len(lines):
         line, start = lines[cursor]
         stripped = line.strip()
         if piped and stripped in ("|", "｜"):
-            run.append(("", start + line.find(stripped)))
+            if not open_cell:
+                run.append(("", start + line.find(stripped)))
+            open_cell = False
             cursor += 1
             continue
         if _SEPARATOR_LINE.match(line):
@@ -701,8 +721,10 @@ def _one_cell_per_line(lines: list[tuple[str, int]], index: int) -> tuple[TextTa
             break
         leading = len(line) - len(line.lstrip())
         run.append((stripped, start + leading))
+        open_cell = piped and not line.rstrip().endswith(("|", "｜"))
         cursor += 1
     consumed = max(1, cursor - index)
+    run = _without_code_row(run)
     if len(run) < 6:
         return None, consumed
     found = _cell_grid(run)
@@ -711,8 +733,14 @@ def _one_cell_per_line(lines: list[tuple[str, int]], index: int) -> tuple[TextTa
     header_start, data_start, width, data_rows = found
     header = run[header_start:data_start]
     body = run[data_start : data_start + width * data_rows]
+    two_rows = _two_row_header(run, data_start, width)
+    if two_rows is not None:
+        header_rows, first = two_rows
+        header = run[first:data_start]
+    else:
+        header_rows = (tuple((c, s, s + len(c)) for c, s in header),) if header else ()
     cells_run = header + body
-    rows = ((tuple((c, s, s + len(c)) for c, s in header),) if header else ()) + tuple(
+    rows = header_rows + tuple(
         tuple((c, s, s + len(c)) for c, s in body[i : i + width])
         for i in range(0, len(body), width)
     )
@@ -727,7 +755,7 @@ def _one_cell_per_line(lines: list[tuple[str, int]], index: int) -> tuple[TextTa
         end=cells_run[-1][1] + len(cells_run[-1][0]),
         unit=unit or _unit_line_before(lines, index),
         # A header cell may span two columns (比重 over 男, 女): spread as for spaced rows.
-        spaced=len(header) < width,
+        spaced=two_rows is None and len(header) < width,
     )
     # The lines after the table are looked at again: prose or another table.
     last_line = next(
@@ -738,18 +766,97 @@ def _one_cell_per_line(lines: list[tuple[str, int]], index: int) -> tuple[TextTa
     return table, last_line - index + 1
 
 
+_AGE_CELL = re.compile(r"^\d{1,3}(?:\s*[-~～至]\s*\d{1,3})?\s*(?:周)?岁(?:以下|以上|及以上)?$")
+_YEAR_WORD = re.compile(r"^(?:19|20)\d{2}\s*年")
+_FORM_CODES = frozenset("甲乙丙丁戊己")
+
+
+def _without_code_row(run: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """The run without the column-code row of a statistical form (甲 乙 丙 1 2 3)."""
+    for i in range(len(run) - 2):
+        if run[i][0] != "甲" or run[i + 1][0] != "乙":
+            continue
+        end = i + 2
+        while end < len(run) and run[end][0] in _FORM_CODES:
+            end += 1
+        number = 1
+        while end < len(run) and run[end][0] == str(number):
+            end += 1
+            number += 1
+        return run[:i] + run[end:]
+    return run
+
+
+def _two_row_header(
+    run: list[tuple[str, int]], data_start: int, width: int
+) -> tuple[tuple[tuple[Cell, ...], ...], int] | None:
+    """Two header rows read one cell per line, spread over the columns, and where they start.
+
+    Two shapes are recognised, both only when the cells say so: the lower row is
+    a run of years under the last upper cell (常住人口, 比重 over 2020年, 2010年),
+    or the lower row fills every figure column and repeats (人数, 占总人口% under
+    each of 18岁以下, 18-35岁 …), each upper cell spanning one repeat.
+    """
+    available = 0
+    while (
+        available < data_start
+        and available < 3 * width
+        and _cell_kind(run[data_start - available - 1][0]) != "number"
+        and not _TITLE_CELL.search(run[data_start - available - 1][0])
+    ):
+        available += 1
+    if available <= width:
+        return None
+    cells = [(c, s, s + len(c)) for c, s in run[data_start - available : data_start]]
+    empty: Cell = ("", 0, 0)
+    years = 0
+    while years < len(cells) and _YEAR_WORD.match(cells[len(cells) - 1 - years][0]):
+        years += 1
+    if years >= 2:
+        upper_count = width - years + 1
+        if upper_count >= 2 and upper_count + years <= len(cells):
+            upper = cells[len(cells) - years - upper_count : len(cells) - years]
+            lower = cells[len(cells) - years :]
+            upper_row = (*upper[:-1], *([upper[-1]] * years))
+            lower_row = (*([empty] * (width - years)), *lower)
+            return (upper_row, lower_row), data_start - years - upper_count
+    lower_count = width - 1
+    lower = cells[len(cells) - lower_count :] if lower_count < len(cells) else []
+    for period in range(2, lower_count // 2 + 1):
+        if lower_count % period or not lower:
+            continue
+        if any(lower[i][0] != lower[i + period][0] for i in range(lower_count - period)):
+            continue
+        upper_count = 1 + lower_count // period
+        if upper_count + lower_count > len(cells):
+            break
+        upper = cells[len(cells) - lower_count - upper_count : len(cells) - lower_count]
+        upper_row = (upper[0], *(cell for cell in upper[1:] for _ in range(period)))
+        return (upper_row, (empty, *lower)), data_start - lower_count - upper_count
+    return None
+
+
 def _cell_kind(cell: str) -> str:
     if _BLANK_CELL.match(cell):
         return "blank"
     if _YEAR_CELL.match(cell):
         return "year"
+    if _AGE_CELL.match(cell):
+        return "text"  # an age group (18岁以下, 15-19岁) heads a row or column
     if _is_numeric_cell(cell):
         return "number"
+    # A unit (万人, 元/人、月) or an indicator code (JZH011110000) in a row of figures.
+    if _BARE_UNIT.match(cell) or re.fullmatch(r"元/[^\d\s]{1,4}", cell):
+        return "unit"
+    if re.fullmatch(r"[A-Za-z]{1,6}\d{4,}", cell):
+        return "code"
     return "text"
 
 
 # A table's title or number (表2-3 …, 2-1各镇人口性别构成, …情况表), not a column header.
-_TITLE_CELL = re.compile(r"^(?:表\s*)?\d+(?:[-－—.]\d+)+|^表|(?:表|情况|统计)$|单位\s*[:：]")
+_TITLE_CELL = re.compile(
+    r"^(?:表\s*)?\d+(?:[-－—.]\d+)+(?![\d.]*\s*岁)|^表|(?:表|情况|统计)$|单位\s*[:：]"
+)
 
 
 def _cell_grid(run: list[tuple[str, int]]) -> tuple[int, int, int, int] | None:
@@ -780,17 +887,29 @@ def _cell_grid(run: list[tuple[str, int]]) -> tuple[int, int, int, int] | None:
                 cursor += width
             if rows < 2 or rows * width <= best_cells:
                 continue
-            header_start = data_start
+            first_row = data_start
+            # Section rows (1.优抚、安置 then blanks) before the first row of figures.
+            while (
+                first_row - width > 0
+                and kinds[first_row - width] == "text"
+                and all(
+                    kind in ("blank", "code", "unit")
+                    for kind in kinds[first_row - width + 1 : first_row]
+                )
+            ):
+                first_row -= width
+                rows += 1
+            header_start = first_row
             while (
                 header_start > 0
-                and data_start - header_start < width
+                and first_row - header_start < width
                 and kinds[header_start - 1] != "number"
                 and not _TITLE_CELL.search(run[header_start - 1][0])
             ):
                 header_start -= 1
-            if data_start - header_start < width - 1:
+            if first_row - header_start < width - 1:
                 continue
-            best = (header_start, data_start, width, rows)
+            best = (header_start, first_row, width, rows)
             best_cells = rows * width
     return best
 
@@ -882,6 +1001,9 @@ def _cell_value(cell: str, unit_hint: str | None) -> tuple[float, str | None, st
             return None
         value = -parsed if negative else parsed
         unit = CANONICAL_UNIT.get(unit_word, unit_word) if unit_word else None
+        if unit and "/" in unit:
+            # 元/人、月 and 元/人.月 are written 元/人·月.
+            unit = re.sub(r"[、.．•]", "·", unit)
     qualifier = "exact"
     if match.group("pre"):
         qualifier = dict(PREFIX_QUALIFIERS).get(match.group("pre"), "exact")
