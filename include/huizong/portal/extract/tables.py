@@ -201,6 +201,8 @@ def _unlabelled_cells(line: str, line_start: int) -> tuple[Cell, ...] | None:
     tokens = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(line)]
     if len(tokens) < 3 or not all(_SPACED_NUMBER.fullmatch(t[0]) for t in tokens):
         return None
+    if all(re.fullmatch(r"(?:19|20)\d{2}", t[0]) for t in tokens):
+        return None  # the years heading an indicator-by-year table (2019 2020 2021)
     first = line_start + tokens[0][1]
     return (("", first, first), *((t, line_start + a, line_start + b) for t, a, b in tokens))
 
@@ -507,6 +509,7 @@ def _spaced_block(lines: list[tuple[str, int]], index: int) -> tuple[TextTable |
         return None, cursor
     if block and _is_code_row(block[0]):
         block = block[1:]
+    unlabelled = any(len(row) > 1 and not row[0][0] for row in block)
     block = _with_unit_column(block)
     width = max(len(row) for row in block)
     headers: list[tuple[Cell, ...]] = []
@@ -523,28 +526,37 @@ def _spaced_block(lines: list[tuple[str, int]], index: int) -> tuple[TextTable |
             break
         region.insert(0, (line, line_start))
         back -= 1
-    items = _header_items(region) if len(region) > 2 or unlabelled else []
-    if items and len(items) == width - 1:
-        # Too broken to align word by word, but one unit per number column: the
-        # columns take them in order.
-        first = items[0][1]
-        headers = [(("", first, first), *items)]
-    else:
-        limit = 2 if segments == 1 else 1
-        for line, line_start in reversed(region):
-            if len(headers) >= limit:
-                break
-            words = _header_words(line, line_start)
-            if segments > 1 and len(words) in ((width - 1) * segments, width * segments):
-                # The header of side-by-side tables repeats: one copy heads the rows.
-                words = words[: len(words) // segments]
-            if (len(words) < 2 and headers) or len(words) > width:
-                break
-            headers.insert(0, words)
-        back = index - 1 - len(headers)
-        if segments > 1 and headers and len(headers[-1]) == width - 1:
-            corner = headers[-1][0][1]
-            headers[-1] = (("", corner, corner), *headers[-1])
+    limit = 2 if segments == 1 else 1
+    for line, line_start in reversed(region):
+        if len(headers) >= limit:
+            break
+        words = _header_words(line, line_start)
+        if segments > 1 and len(words) in ((width - 1) * segments, width * segments):
+            # The header of side-by-side tables repeats: one copy heads the rows.
+            words = words[: len(words) // segments]
+        if (len(words) < 2 and headers) or len(words) > width:
+            break
+        headers.insert(0, words)
+    back = index - 1 - len(headers)
+    if segments > 1 and headers and len(headers[-1]) == width - 1:
+        corner = headers[-1][0][1]
+        headers[-1] = (("", corner, corner), *headers[-1])
+    aligned = bool(headers) and len(headers[-1]) in (width - 1, width)
+    by_units = False
+    if not aligned or unlabelled:
+        # A header too broken to align word by word may still name one unit per
+        # figure column (园所个数(所), (个), 在园幼儿数 (人) …): the columns take them in order.
+        items = _header_items(region)
+        if items and len(items) == width - 1:
+            first = items[0][1]
+            headers = [(("", first, first), *items)]
+            back = index - 1 - len(region)
+            by_units = True
+    if unlabelled and not by_units:
+        # Rows of bare numbers are a table's only under a header that gives each
+        # column its unit; without one they are dropped, not guessed at.
+        # The lines are read again from the next one, as if they were no rows.
+        return None, index + 1
     rows = tuple(headers) + tuple(block)
     start = rows[0][0][1]
     return (
