@@ -70,8 +70,13 @@ _UNIT_CELL = re.compile(
 # 单位：户、人、万元 — alone on its line, in parentheses, or at the end of a title.
 _UNIT_LINE = re.compile(
     # Not 编制单位：福建省民政厅 (the reporting body) nor 填报单位.
-    r"(?<!编制)(?<!填报)(?<!报送)(?<!填表)(?<!制表)(?:计量)?单位\s*[:：]\s*(?P<units>[^\s:：()（）|｜\d][^:：()（）|｜]{0,30}?)\s*[)）]?\s*$"
+    r"(?<!编制)(?<!填报)(?<!报送)(?<!填表)(?<!制表)(?:计量)?单位\s*[:：]\s*"
+    r"(?P<units>[^\s:：()（）|｜\d][^:：()（）|｜]{0,30}?)\s*[)）]?"
+    # An English gloss after the units (单位:个 (unit), 单位:% (%)).
+    r"(?:\s*[(（][A-Za-z%\s]*[)）])?\s*$"
 )
+# The currency named before a unit (新台币千元, 人民币万元): amounts are in 元 all the same.
+_CURRENCY_PREFIX = re.compile(r"^(?:人民币|新台币|新臺幣)")
 _UNIT_SPLIT = re.compile(r"[、,，;；\s]+")
 _CELL_NUMBER = re.compile(
     r"^\s*(?P<pre>约|近|超过|超|逾|不足|不到)?\s*"
@@ -123,7 +128,7 @@ def _split_cells(line: str, line_start: int, separator: re.Pattern[str]) -> tupl
     return tuple(out)
 
 
-def _spaced_cells(line: str, line_start: int) -> tuple[Cell, ...] | None:
+def _spaced_cells(line: str, line_start: int, bilingual: bool = False) -> tuple[Cell, ...] | None:
     """Label and numbers of a single-space row, or None when the line is not one.
 
     The numbers are the trailing tokens that are numbers; the label is what
@@ -137,7 +142,7 @@ def _spaced_cells(line: str, line_start: int) -> tuple[Cell, ...] | None:
         return None
     label_tokens = tokens[: len(tokens) - numbers]
     label = line[label_tokens[0][1] : label_tokens[-1][2]]
-    if not _valid_row_label(label):
+    if not _valid_row_label(label, bilingual):
         return None
     cells: list[Cell] = [(label, line_start + label_tokens[0][1], line_start + label_tokens[-1][2])]
     cells.extend(
@@ -146,7 +151,19 @@ def _spaced_cells(line: str, line_start: int) -> tuple[Cell, ...] | None:
     return tuple(cells)
 
 
-def _valid_row_label(label: str) -> bool:
+# A row label's English translation (收养性社会福利单位 adopting social welfare institutions).
+_LATIN_TAIL = re.compile(r"\s+[A-Za-z][A-Za-z ,.'’&()/-]*$")
+# A label in English only (total), accepted in a block that has Chinese labels too.
+_LATIN_LABEL = re.compile(r"^[A-Za-z][A-Za-z ,.'’&()/-]{0,40}$")
+
+
+def _valid_row_label(label: str, bilingual: bool = False) -> bool:
+    """Whether ``label`` can head a row; ``bilingual`` lets English translations in
+    (only under a unit line: a bilingual table's headers are seldom readable)."""
+    if bilingual:
+        if _LATIN_LABEL.match(label):
+            return not _NOT_A_ROW_LABEL.search(label)
+        label = _LATIN_TAIL.sub("", label)
     return not (
         not _HAN.search(label)
         or len(label) > 30
@@ -210,7 +227,8 @@ def _unlabelled_cells(line: str, line_start: int) -> tuple[Cell, ...] | None:
 def _unit_of_label(cell: Cell) -> tuple[Cell, Cell] | None:
     match = _LABEL_UNIT.match(cell[0])
     if match is None or not _BARE_UNIT.match(match.group("unit")):
-        if match is None or not re.fullmatch(r"元/[^\d\s]{1,4}", match.group("unit")):
+        # A compound unit (元/人·月, 人/村).
+        if match is None or not re.fullmatch(r"[^\d\s/]{1,2}/[^\d\s]{1,4}", match.group("unit")):
             return None
     label_end = cell[1] + match.end("label")
     unit_start = cell[1] + match.start("unit")
@@ -250,6 +268,9 @@ _SECTION_LINE = re.compile(
     r"^(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]{1,2}[)）]|\d{1,2}[.、．])?"
     r"[\u4e00-\u9fff、()（）]{2,16}[:：]?$"
 )
+_LIST_NUMBER = re.compile(
+    r"^(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]{1,2}[)）]|\d{1,2}[.、．])"
+)
 # A row label ending in its unit (社会服务事业费总支出 万元): the unit is a cell of its own.
 _LABEL_UNIT = re.compile(r"^(?P<label>.*\S)\s+(?P<unit>\S+)$")
 # Columns of a header whose lines broke apart: 园所个数(所), (个), 教职工数 (人), # 专任教师.
@@ -279,8 +300,11 @@ def _header_items(lines: list[tuple[str, int]]) -> list[Cell]:
 def _header_words(line: str, line_start: int) -> tuple[Cell, ...]:
     """Words of a header typed with spaces; single characters spaced out (地 区) are one word."""
     words: list[Cell] = []
+    bilingual = bool(_HAN.search(line))
     for match in re.finditer(r"\S+", line):
         word, start, end = match.group(), line_start + match.start(), line_start + match.end()
+        if bilingual and re.fullmatch(r"[A-Za-z][A-Za-z,.'’&()/:-]*", word):
+            continue  # the English translation of a Chinese header (项目 Item)
         if words and len(word) == 1 and _HAN.match(word) and len(words[-1][0]) == 1:
             previous = words[-1]
             words[-1] = (previous[0] + word, previous[1], end)
@@ -460,6 +484,7 @@ def _spaced_block(lines: list[tuple[str, int]], index: int) -> tuple[TextTable |
     cursor = index
     segments = 1
     unlabelled = False
+    bilingual = _unit_line_before(lines, index) is not None
     while cursor < len(lines):
         line, line_start = lines[cursor]
         side = _side_by_side_cells(line, line_start)
@@ -468,7 +493,18 @@ def _spaced_block(lines: list[tuple[str, int]], index: int) -> tuple[TextTable |
             block.extend(side)
             cursor += 1
             continue
-        cells = _spaced_cells(line, line_start) or _unlabelled_cells(line, line_start)
+        cells = _spaced_cells(line, line_start, bilingual) or _unlabelled_cells(line, line_start)
+        if (
+            cells is None
+            and block
+            and len(block[-1]) > 1
+            and _LATIN_LABEL.match(line.strip())
+            and " " in line.strip()
+            and cursor + 1 < len(lines)
+            and _spaced_cells(*lines[cursor + 1], bilingual)
+        ):
+            cursor += 1  # the English translation of the row above (College and Higher Level)
+            continue
         if cells is None:
             # Group lines (按城乡分; 二、社会工作 then (一)社会救助) between rows belong
             # to the table when rows follow them.
@@ -483,7 +519,7 @@ def _spaced_block(lines: list[tuple[str, int]], index: int) -> tuple[TextTable |
             if (
                 ahead > cursor
                 and ahead < len(lines)
-                and (_spaced_cells(*lines[ahead]) or _unlabelled_cells(*lines[ahead]))
+                and (_spaced_cells(*lines[ahead], bilingual) or _unlabelled_cells(*lines[ahead]))
             ):
                 for section, section_start in lines[cursor:ahead]:
                     stripped = section.strip()
@@ -496,7 +532,7 @@ def _spaced_block(lines: list[tuple[str, int]], index: int) -> tuple[TextTable |
         block.append(cells)
         cursor += 1
     rows_with_numbers = [row for row in block if len(row) > 1]
-    if len(rows_with_numbers) < 2:
+    if len(rows_with_numbers) < 2 or not any(_HAN.search(row[0][0]) for row in block):
         return None, index + 1
     widths = [len(row) for row in rows_with_numbers]
     width = max(widths)
@@ -512,6 +548,24 @@ def _spaced_block(lines: list[tuple[str, int]], index: int) -> tuple[TextTable |
     unlabelled = any(len(row) > 1 and not row[0][0] for row in block)
     block = _with_unit_column(block)
     width = max(len(row) for row in block)
+    # Group lines right above the first row (一、村干部基本情况) belong to the table.
+    top = index
+    while (
+        top > 0
+        and index - top < 3
+        and _SECTION_LINE.match(lines[top - 1][0].strip())
+        and _LIST_NUMBER.match(lines[top - 1][0].strip())
+    ):
+        # Only numbered ones: a bare word above the rows (地区, 项目) heads the labels.
+        top -= 1
+    if top < index:
+        sections = []
+        for section, section_start in lines[top:index]:
+            stripped = section.strip()
+            first = section_start + section.find(stripped)
+            sections.append(((stripped, first, first + len(stripped)),))
+        block = sections + block
+        index = top
     headers: list[tuple[Cell, ...]] = []
     # The lines above: the header, however broken (at most 8 lines, up to a
     # blank line, a title, a unit line or prose).
@@ -520,6 +574,9 @@ def _spaced_block(lines: list[tuple[str, int]], index: int) -> tuple[TextTable |
     while back >= 0 and len(region) < 8:
         line, line_start = lines[back]
         stripped = line.strip()
+        if line and not stripped and region == [] and back > 0 and index - back < 3:
+            back -= 1  # a line of spaces between a table's header and its rows
+            continue
         if not stripped or len(stripped) > 60 or stripped[-1] in "。;；:：" or "," in stripped:
             break
         if _UNIT_LINE.search(stripped) or stripped.startswith("表") or _TITLE_CELL.search(stripped):
@@ -539,6 +596,22 @@ def _spaced_block(lines: list[tuple[str, int]], index: int) -> tuple[TextTable |
         headers.insert(0, words)
     back = index - 1 - len(headers)
     if segments > 1 and headers and len(headers[-1]) == width - 1:
+        corner = headers[-1][0][1]
+        headers[-1] = (("", corner, corner), *headers[-1])
+    if (
+        len(headers) == 2
+        and len(headers[0]) + len(headers[1]) == width
+        and 1
+        in (
+            len(headers[0]),
+            len(headers[1]),
+        )
+    ):
+        # The corner (项目) on a line of its own above or below the column words.
+        corner, words = sorted(headers, key=len)
+        headers = [(*corner, *words)]
+    elif headers and len(headers[-1]) == width - 1 and _UNIT_HEADER.match(headers[-1][0][0]):
+        # 单位 合计 村委会 居委会: the label column's header is left blank.
         corner = headers[-1][0][1]
         headers[-1] = (("", corner, corner), *headers[-1])
     aligned = bool(headers) and len(headers[-1]) in (width - 1, width)
@@ -824,7 +897,7 @@ def _two_row_header(
     years = 0
     while years < len(cells) and _YEAR_WORD.match(cells[len(cells) - 1 - years][0]):
         years += 1
-    if years >= 2:
+    if 2 <= years < width - 1:
         upper_count = width - years + 1
         if upper_count >= 2 and upper_count + years <= len(cells):
             upper = cells[len(cells) - years - upper_count : len(cells) - years]
@@ -933,6 +1006,8 @@ def _header_unit(header: str) -> str | None:
         return match.group(1)
     if header.endswith(("%", "％")):
         return "%"
+    if re.search(r"[(（]\s*每千人\s*[)）]", header):
+        return "‰"  # a rate per thousand people
     return None
 
 
@@ -1105,7 +1180,7 @@ def _unwrapped(data: list[list[Cell]]) -> list[list[Cell]]:
 
 
 def table_statistics(norm: NormalizedText, ctx: PageContext, table: TextTable) -> list[Statistic]:
-    units = [u for u in _UNIT_SPLIT.split(table.unit or "") if u]
+    units = [_CURRENCY_PREFIX.sub("", u) for u in _UNIT_SPLIT.split(table.unit or "") if u]
     rows: list[list[Cell]] = []
     row_units: list[str | None] = []
     for raw_row in table.rows:
