@@ -18,6 +18,7 @@ are checked against their parts.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 import unicodedata
 from dataclasses import fields
@@ -176,10 +177,12 @@ def _valid_row_label(label: str, bilingual: bool = False) -> bool:
 
 
 def _side_by_side_cells(line: str, line_start: int) -> list[tuple[Cell, ...]] | None:
-    """Rows of two tables printed side by side (准予登记结婚对数 20970 21464  每千人结婚对数 9.3 9.4).
+    """Rows of two tables printed side by side.
 
-    The line is a label and numbers, then (after a gap of two or more spaces)
-    another label and as many numbers: each part is a row of its own.
+    ``准予登记结婚对数 20970 21464  每千人结婚对数 9.3 9.4``: a label and numbers,
+
+    then (after a gap of two or more spaces) another label and as many numbers:
+    each part is a row of its own.
     """
     tokens = [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(line)]
     groups: list[tuple[list[tuple[str, int, int]], list[tuple[str, int, int]]]] = []
@@ -224,12 +227,18 @@ def _unlabelled_cells(line: str, line_start: int) -> tuple[Cell, ...] | None:
     return (("", first, first), *((t, line_start + a, line_start + b) for t, a, b in tokens))
 
 
+_COMPOUND_UNIT = re.compile(r"[^\d\s/]{1,2}/[^\d\s]{1,4}")
+
+
 def _unit_of_label(cell: Cell) -> tuple[Cell, Cell] | None:
     match = _LABEL_UNIT.match(cell[0])
-    if match is None or not _BARE_UNIT.match(match.group("unit")):
-        # A compound unit (元/人·月, 人/村).
-        if match is None or not re.fullmatch(r"[^\d\s/]{1,2}/[^\d\s]{1,4}", match.group("unit")):
-            return None
+    if match is None:
+        return None
+    # A unit, or a compound one (元/人·月, 人/村).
+    if not _BARE_UNIT.match(match.group("unit")) and not _COMPOUND_UNIT.fullmatch(
+        match.group("unit")
+    ):
+        return None
     label_end = cell[1] + match.end("label")
     unit_start = cell[1] + match.start("unit")
     return (match.group("label"), cell[1], label_end), (match.group("unit"), unit_start, cell[2])
@@ -259,7 +268,7 @@ def _is_code_row(cells: tuple[Cell, ...]) -> bool:
     numbers = [c[0] for c in cells if c[0]]
     if len(numbers) < 3 or not all(n.isdigit() and len(n) <= 2 for n in numbers):
         return False
-    return all(int(b) - int(a) == 1 for a, b in zip(numbers, numbers[1:], strict=False))
+    return all(int(b) - int(a) == 1 for a, b in itertools.pairwise(numbers))
 
 
 # A short line naming a group of rows (按城乡分, 二、社会工作, (一)社会救助, 1.最低生活保障)
