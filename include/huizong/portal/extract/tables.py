@@ -1118,6 +1118,9 @@ def _join_unique(parts: list[str]) -> str | None:
     return "/".join(out) or None
 
 
+_NO_FIGURE = frozenset(("blank", "code"))
+
+
 def _is_data_row(row: list[Cell]) -> bool:
     kinds = [_cell_kind(cell[0]) for cell in row[1:]]
     # A row of years only (项目 2013 2014 …) heads the columns.
@@ -1218,6 +1221,8 @@ def table_statistics(norm: NormalizedText, ctx: PageContext, table: TextTable) -
     for row in rows:
         if _is_data_row(row):
             break
+        if header_count and row[0][0] and all(_cell_kind(c[0]) in _NO_FIGURE for c in row[1:]):
+            break  # a section row (一、综合, then blanks) opens the body
         header_count += 1
     if table.header_rows:
         # The page's markup says which rows head the table (栏次 rows of 1 2 3 too).
