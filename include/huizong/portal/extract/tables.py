@@ -1218,11 +1218,13 @@ def table_statistics(norm: NormalizedText, ctx: PageContext, table: TextTable) -
         rows.append(kept)
         row_units.append(row_unit)
     header_count = 0
+    headed = False  # a header row of several cells was seen (one cell is a title)
     for row in rows:
         if _is_data_row(row):
             break
-        if header_count and row[0][0] and all(_cell_kind(c[0]) in _NO_FIGURE for c in row[1:]):
+        if headed and row[0][0] and all(_cell_kind(c[0]) in _NO_FIGURE for c in row[1:]):
             break  # a section row (一、综合, then blanks) opens the body
+        headed = headed or sum(1 for c in row if c[0]) > 1
         header_count += 1
     if table.header_rows:
         # The page's markup says which rows head the table (栏次 rows of 1 2 3 too).
@@ -1328,10 +1330,6 @@ def table_statistics(norm: NormalizedText, ctx: PageContext, table: TextTable) -
                 or _header_unit(row_header or "")
                 or column_units[c]
             )
-            if unit_cols and hint is None and row_header:
-                # Rows that are indicators with a unit column: a row without a unit
-                # says what it counts (城市低保人数, 城市低保户数).
-                hint = _count_unit(row_header)
             if _CHANGE_HEADER.search(col_headers[c] or "") and not _header_unit(
                 col_headers[c] or ""
             ):
