@@ -495,3 +495,28 @@ def test_unit_line_in_a_named_currency_and_per_thousand_headers() -> None:
         "59170595 臺北市 4 3.5 3.7\n"
     )
     assert [unit for *_rest, unit in cells(rates)] == ["‰"] * 6
+
+
+def test_one_cell_per_line_row_missing_a_trailing_cell_fills_from_the_left() -> None:
+    # 普通高中 lost its last cell in the copy: the next label starts the next row,
+    # and the rows after it stay in their columns.
+    text = (
+        "类别 |\n学校数 |\n班级数 |\n师生比 |\n"
+        "小学 |\n334 |\n8697 |\n19.57 |\n"
+        "普通高中 |\n56 |\n1853 |\n"
+        "特殊教育 |\n8 |\n122 |\n3.56 |\n"
+        "总计 |\n398 |\n10672 |\n16.20 |\n"
+    )
+    assert [(row, col, value) for row, col, value, _unit in cells(text)] == [
+        ("小学", "学校数", 334),
+        ("小学", "班级数", 8697),
+        ("小学", "师生比", 19.57),
+        ("普通高中", "学校数", 56),
+        ("普通高中", "班级数", 1853),
+        ("特殊教育", "学校数", 8),
+        ("特殊教育", "班级数", 122),
+        ("特殊教育", "师生比", 3.56),
+        ("总计", "学校数", 398),
+        ("总计", "班级数", 10672),
+        ("总计", "师生比", 16.2),
+    ]

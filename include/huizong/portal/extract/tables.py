@@ -824,9 +824,9 @@ def _one_cell_per_line(lines: list[tuple[str, int]], index: int) -> tuple[TextTa
     found = _cell_grid(run)
     if found is None:
         return None, consumed
-    header_start, data_start, width, data_rows = found
+    header_start, data_start, width, row_lengths = found
     header = run[header_start:data_start]
-    body = run[data_start : data_start + width * data_rows]
+    body = run[data_start : data_start + sum(row_lengths)]
     two_rows = _two_row_header(run, data_start, width)
     if two_rows is not None:
         header_rows, first = two_rows
@@ -834,9 +834,10 @@ def _one_cell_per_line(lines: list[tuple[str, int]], index: int) -> tuple[TextTa
     else:
         header_rows = (tuple((c, s, s + len(c)) for c, s in header),) if header else ()
     cells_run = header + body
+    starts = list(itertools.accumulate(row_lengths, initial=0))
     rows = header_rows + tuple(
-        tuple((c, s, s + len(c)) for c, s in body[i : i + width])
-        for i in range(0, len(body), width)
+        tuple((c, s, s + len(c)) for c, s in body[start : start + length])
+        for start, length in zip(starts, row_lengths, strict=False)
     )
     unit = None
     for cell, _start in run[max(0, header_start - 3) : header_start]:
@@ -953,33 +954,47 @@ _TITLE_CELL = re.compile(
 )
 
 
-def _cell_grid(run: list[tuple[str, int]]) -> tuple[int, int, int, int] | None:
-    """Header start, data start, width and data row count of the table in a run of cells.
+def _cell_grid(run: list[tuple[str, int]]) -> tuple[int, int, int, list[int]] | None:
+    """Header start, data start, width and the data rows' lengths of the table in a run of cells.
 
     Each data row is a text label then numbers (or blanks); the header is the
     text (or year) cells just before the first row, at most one per column.
-    The table covering most cells wins.
+    A row may lack trailing cells (the next row's label follows its last
+    figure); its cells fill the columns from the left. The table covering
+    most cells wins.
     """
     kinds = [_cell_kind(cell) for cell, _ in run]
-    best: tuple[int, int, int, int] | None = None
+    best: tuple[int, int, int, list[int]] | None = None
     best_cells = 0
     for data_start in range(1, len(run) - 3):
         # A table's rows follow its header: the cell before the first label is a header cell.
         if kinds[data_start] not in ("text", "blank") or kinds[data_start - 1] == "number":
             continue
         for width in range(2, 11):
-            rows = 0
+            row_lengths: list[int] = []
+            short_rows = 0
             cursor = data_start
-            while cursor + width <= len(run):
+            while cursor + 2 <= len(run):
                 row = kinds[cursor : cursor + width]
-                if row[0] not in ("text", "blank") or "text" in row[1:]:
+                if row[0] not in ("text", "blank"):
+                    break
+                length = len(row)
+                if "text" in row[1:]:
+                    label_next = row.index("text", 1)
+                    if not row_lengths or row[0] != "text" or "number" not in row[1:label_next]:
+                        break
+                    length = label_next
+                    short_rows += 1
+                elif length < width:
                     break
                 # A section row (按性别分: then blanks) sits between data rows.
-                if "number" not in row[1:] and (row[0] != "text" or rows == 0):
+                if "number" not in row[1:length] and (row[0] != "text" or not row_lengths):
                     break
-                rows += 1
-                cursor += width
-            if rows < 2 or rows * width <= best_cells:
+                row_lengths.append(length)
+                cursor += length
+            rows = len(row_lengths)
+            cells = sum(row_lengths)
+            if rows < 2 or cells <= best_cells or short_rows * 2 > rows:
                 continue
             first_row = data_start
             # Section rows (1.优抚、安置 then blanks) before the first row of figures.
@@ -992,7 +1007,7 @@ def _cell_grid(run: list[tuple[str, int]]) -> tuple[int, int, int, int] | None:
                 )
             ):
                 first_row -= width
-                rows += 1
+                row_lengths.insert(0, width)
             header_start = first_row
             while (
                 header_start > 0
@@ -1003,8 +1018,8 @@ def _cell_grid(run: list[tuple[str, int]]) -> tuple[int, int, int, int] | None:
                 header_start -= 1
             if first_row - header_start < width - 1:
                 continue
-            best = (header_start, first_row, width, rows)
-            best_cells = rows * width
+            best = (header_start, first_row, width, row_lengths)
+            best_cells = cells
     return best
 
 
