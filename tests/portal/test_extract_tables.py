@@ -520,3 +520,19 @@ def test_one_cell_per_line_row_missing_a_trailing_cell_fills_from_the_left() -> 
         ("总计", "班级数", 10672),
         ("总计", "师生比", 16.2),
     ]
+
+
+def test_one_cell_per_line_with_empty_and_space_lines_alternating() -> None:
+    # A copied table alternates empty lines and lines of spaces (empty cells):
+    # the run of cells goes on; a header cell split over two lines keeps its unit.
+    text = (
+        "4-3 各地区总人口和出生率(1997年)\n\n \n\n年底总人口\n\n(万人)\n\n出生率\n\n"
+        " \n\n \n\n \n\n"
+        "全国\n\n123626\n\n16.57\n\n \n\n北京\n\n1240\n\n7.91\n"
+    )
+    assert [(row, value, unit) for row, _col, value, unit in cells(text)] == [
+        ("全国", 1236260000, "人"),
+        ("全国", 16.57, None),
+        ("北京", 12400000, "人"),
+        ("北京", 7.91, None),
+    ]

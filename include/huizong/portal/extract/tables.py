@@ -790,7 +790,9 @@ def _one_cell_per_line(lines: list[tuple[str, int]], index: int) -> tuple[TextTa
             cursor += 1
             continue
         if _SEPARATOR_LINE.match(line):
-            blank_streak += 1 if not stripped and not line else 0
+            # Only empty lines in a row end the run; a line of spaces between
+            # them is an empty cell's line (copied tables alternate the two).
+            blank_streak = blank_streak + 1 if not line else 0
             if blank_streak > 2:
                 break
             cursor += 1
