@@ -536,3 +536,23 @@ def test_one_cell_per_line_with_empty_and_space_lines_alternating() -> None:
         ("北京", 12400000, "人"),
         ("北京", 7.91, None),
     ]
+
+
+def test_one_cell_per_line_years_down_the_rows_under_a_three_row_header() -> None:
+    # The years name the rows (never statistics); the header's rows cannot be
+    # aligned cell by cell, but it states one unit per figure column, in order.
+    text = (
+        "2-4 历年市区户籍人口变动情况 |\n|\n年 份 |\n出 生 |\n人 口 |\n|\n"
+        "出生人口 |\n人口出生 |\n人 口 |\n密 度 |\n|\n"
+        "数(人) |\n率(‰) |\n(人/平方 |\n|\n|\n公里) |\n"
+        "1978 |\n10005 |\n10.80 |\n591 |\n"
+        "1979 |\n10202 |\n11.00 |\n594 |\n"
+    )
+    assert [(row, value, unit) for row, _col, value, unit in cells(text)] == [
+        ("1978", 10005, "人"),
+        ("1978", 10.8, "‰"),
+        ("1978", 591, "人/平方公里"),
+        ("1979", 10202, "人"),
+        ("1979", 11.0, "‰"),
+        ("1979", 594, "人/平方公里"),
+    ]

@@ -285,7 +285,7 @@ _LABEL_UNIT = re.compile(r"^(?P<label>.*\S)\s+(?P<unit>\S+)$")
 # Columns of a header whose lines broke apart: 园所个数(所), (个), 教职工数 (人), # 专任教师.
 _HEADER_ITEM = re.compile(
     r"(?P<sub>[#＃]\s*[^\s()（）#＃\d]+)"
-    r"|(?P<name>[^\s()（）#＃]*)\s*[(（](?P<unit>[^()（）\d]{0,6})[)）]"
+    r"|(?P<name>[^\s()（）#＃]*)\s*[(（](?P<unit>[^()（）\d]{0,8})[)）]"
 )
 
 
@@ -829,7 +829,7 @@ def _one_cell_per_line(lines: list[tuple[str, int]], index: int) -> tuple[TextTa
     header_start, data_start, width, row_lengths = found
     header = run[header_start:data_start]
     body = run[data_start : data_start + sum(row_lengths)]
-    two_rows = _two_row_header(run, data_start, width)
+    two_rows = _two_row_header(run, data_start, width) or _header_by_units(run, data_start, width)
     if two_rows is not None:
         header_rows, first = two_rows
         header = run[first:data_start]
@@ -884,6 +884,36 @@ def _without_code_row(run: list[tuple[str, int]]) -> list[tuple[str, int]]:
     return run
 
 
+def _header_cells_before(run: list[tuple[str, int]], data_start: int, limit: int) -> int:
+    """How many header-like cells (no figures, no title) come right before ``data_start``."""
+    available = 0
+    while (
+        available < data_start
+        and available < limit
+        and _cell_kind(run[data_start - available - 1][0]) != "number"
+        and not _TITLE_CELL.search(run[data_start - available - 1][0])
+    ):
+        available += 1
+    return available
+
+
+def _header_by_units(
+    run: list[tuple[str, int]], data_start: int, width: int
+) -> tuple[tuple[tuple[Cell, ...], ...], int] | None:
+    """A header of three or more rows read one cell per line (出 生 / 出生人口 / 数(人)):
+    when it states one unit per figure column, in order, the columns take them."""
+    available = _header_cells_before(run, data_start, 4 * width)
+    if available <= width:
+        return None
+    first = data_start - available
+    text = " ".join(cell for cell, _start in run[first:data_start] if cell)
+    items = _header_items([(text, run[first][1])])
+    if len(items) != width - 1:
+        return None
+    corner = run[first]
+    return (((corner[0], corner[1], corner[1] + len(corner[0])), *items),), first
+
+
 def _two_row_header(
     run: list[tuple[str, int]], data_start: int, width: int
 ) -> tuple[tuple[tuple[Cell, ...], ...], int] | None:
@@ -894,14 +924,7 @@ def _two_row_header(
     or the lower row fills every figure column and repeats (人数, 占总人口% under
     each of 18岁以下, 18-35岁 …), each upper cell spanning one repeat.
     """
-    available = 0
-    while (
-        available < data_start
-        and available < 3 * width
-        and _cell_kind(run[data_start - available - 1][0]) != "number"
-        and not _TITLE_CELL.search(run[data_start - available - 1][0])
-    ):
-        available += 1
+    available = _header_cells_before(run, data_start, 3 * width)
     if available <= width:
         return None
     cells = [(c, s, s + len(c)) for c, s in run[data_start - available : data_start]]
@@ -970,7 +993,7 @@ def _cell_grid(run: list[tuple[str, int]]) -> tuple[int, int, int, list[int]] | 
     best_cells = 0
     for data_start in range(1, len(run) - 3):
         # A table's rows follow its header: the cell before the first label is a header cell.
-        if kinds[data_start] not in ("text", "blank") or kinds[data_start - 1] == "number":
+        if kinds[data_start] not in ("text", "blank", "year") or kinds[data_start - 1] == "number":
             continue
         for width in range(2, 11):
             row_lengths: list[int] = []
@@ -978,7 +1001,7 @@ def _cell_grid(run: list[tuple[str, int]]) -> tuple[int, int, int, list[int]] | 
             cursor = data_start
             while cursor + 2 <= len(run):
                 row = kinds[cursor : cursor + width]
-                if row[0] not in ("text", "blank"):
+                if row[0] not in ("text", "blank", "year"):
                     break
                 length = len(row)
                 if "text" in row[1:]:
@@ -1025,6 +1048,9 @@ def _cell_grid(run: list[tuple[str, int]]) -> tuple[int, int, int, list[int]] | 
     return best
 
 
+_HEADER_COMPOUND_UNIT = re.compile(r"[(（]\s*([^\d()（）/\s]{1,3}/[^\d()（）/]{1,8}?)\s*[)）]")
+
+
 def _header_unit(header: str) -> str | None:
     """The unit a header states: 参检人数(人), 完成率(%), 2005年为上年%."""
     match = _HEADER_UNIT.search(header)
@@ -1034,6 +1060,9 @@ def _header_unit(header: str) -> str | None:
         return "%"
     if re.search(r"[(（]\s*每千人\s*[)）]", header):
         return "‰"  # a rate per thousand people
+    compound = _HEADER_COMPOUND_UNIT.search(header)
+    if compound:
+        return re.sub(r"\s+", "", compound.group(1))  # (人/平方 公里) → 人/平方公里
     return None
 
 
@@ -1281,11 +1310,13 @@ def table_statistics(norm: NormalizedText, ctx: PageContext, table: TextTable) -
     # Section rows (三、革命伤残人员) and wrapped labels hold no figures: the rows
     # with figures decide which columns are labels.
     figure_rows = [row for row in data if any(_is_numeric_cell(cell[0]) for cell in row[1:])]
+    # Years down the first column (1978, 1979 …) name the rows; a year is no statistic.
+    year_rows = bool(figure_rows) and all(_YEAR_CELL.match(row[0][0]) for row in figure_rows)
     for c in range(width):
         if c in code_cols or c in unit_cols:
             continue
         numeric = sum(1 for row in figure_rows if _is_numeric_cell(row[c][0]))
-        if numeric <= len(figure_rows) / 2:
+        if numeric <= len(figure_rows) / 2 or (c == 0 and year_rows):
             label_cols.append(c)
         else:
             break
