@@ -72,6 +72,9 @@ def figures(text: str, **kwargs: object) -> list[tuple[float, str | None, str]]:
         ("每村至少推荐2户,名额3名,一式两份,500字以内,限报1个。", []),
         ("力争全年培训妇女1000人次。", []),
         ("增收额在2万元以上的占53%。", [(53, "%", "exact")]),
+        # The bounds of a range or a bound that selects what is counted are thresholds.
+        ("常住人口在3千人至5千人之间的乡(镇)有4个。", [(4, "个", "exact")]),
+        ("人口少于2万人的有3个。", [(3, "个", "exact")]),
         ("财产权益共6件,约占信访总数的1%。", [(6, "件", "exact"), (1, "%", "approx")]),
         ("召开三届六次全委会,常住人口居前三位,已有0人点赞,0条评论,获奖家庭各奖500元。", []),
         (

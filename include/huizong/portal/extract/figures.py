@@ -407,7 +407,10 @@ def _not_a_statistic(
     # 0人点赞, 0条评论: the page's widgets.
     if text[end : end + 2] in _WIDGET_WORDS:
         return True
-    threshold = text[end : end + 1] == "的"
+    # The bounds of a range that selects what is counted (在3千人至5千人之间的乡镇有4个).
+    range_low = bool(_RANGE_LOW_BOUND.match(text, end))
+    range_high = text[end : end + 3] == "之间的"
+    threshold = text[end : end + 1] == "的" or range_low or range_high
     if unit != "岁" and not threshold:
         words = markers.sentence_words
         first = bisect_left(words, start - 80)
@@ -439,7 +442,15 @@ def _not_a_statistic(
         if text[start - 1 : start] in ("-", "~", "—", "至", "满"):
             return True
     # A threshold inside a statistic: 增收额在2万元以上的占53%, 超过1万户的乡镇.
-    return threshold and (clause.endswith("在") or qualifier_word in ("超过", "超", "逾"))
+    if range_high and clause.endswith(_RANGE_MARKS) and "在" in clause[-16:]:
+        return True
+    return threshold and (clause.endswith("在") or qualifier_word in _THRESHOLD_WORDS)
+
+
+# 超过1万户的乡镇, 少于2万人的有3个: a bound that selects, not a count.
+_THRESHOLD_WORDS = frozenset(("超过", "超", "逾", "少于", "不足", "不到", "低于", "高于", "多于"))
+_RANGE_MARKS = ("至", "到", "-", "—", "~", "～")
+_RANGE_LOW_BOUND = re.compile(r"[至到\-—~～][^，,。；;]{0,10}?之间的")
 
 
 def figure_from_match(
