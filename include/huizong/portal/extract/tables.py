@@ -277,6 +277,7 @@ _SECTION_LINE = re.compile(
     r"^(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]{1,2}[)）]|\d{1,2}[.、．])?"
     r"[\u4e00-\u9fff、()（）]{2,16}[:：]?$"
 )
+_YEARS_LABEL = re.compile(r"^(?:年\s*度|年\s*份|年\s*别|时\s*间)$")
 _LIST_NUMBER = re.compile(
     r"^(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]{1,2}[)）]|\d{1,2}[.、．])"
 )
@@ -554,6 +555,14 @@ def _spaced_block(lines: list[tuple[str, int]], index: int) -> tuple[TextTable |
         return None, cursor
     if block and _is_code_row(block[0]):
         block = block[1:]
+    year_header = None
+    if block and len(block[0]) > 2 and _YEARS_LABEL.match(block[0][0][0]):
+        years = [cell[0] for cell in block[0][1:]]
+        if all(y.isdigit() for y in years) and all(
+            int(b) > int(a) for a, b in itertools.pairwise(years)
+        ):
+            # 年度 108 109 110 (years of the Minguo calendar too) heads the columns.
+            year_header, block = block[0], block[1:]
     unlabelled = any(len(row) > 1 and not row[0][0] for row in block)
     block = _with_unit_column(block)
     width = max(len(row) for row in block)
@@ -593,6 +602,8 @@ def _spaced_block(lines: list[tuple[str, int]], index: int) -> tuple[TextTable |
         region.insert(0, (line, line_start))
         back -= 1
     limit = 2 if segments == 1 else 1
+    if year_header is not None:
+        headers, limit = [year_header], 0
     for line, line_start in reversed(region):
         if len(headers) >= limit:
             break
@@ -648,6 +659,8 @@ def _spaced_block(lines: list[tuple[str, int]], index: int) -> tuple[TextTable |
             end=block[-1][-1][2],
             unit=_unit_line_before(lines, back + 1),
             spaced=True,
+            # A header of numbers (年度 108 109) is told apart from rows here.
+            header_rows=len(headers) if year_header is not None else 0,
         ),
         cursor,
     )
