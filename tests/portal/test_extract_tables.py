@@ -560,7 +560,10 @@ def test_one_cell_per_line_years_down_the_rows_under_a_three_row_header() -> Non
 
 def test_spaced_table_headed_by_a_row_of_years() -> None:
     # 年度 108 109 110 (Minguo years) heads the columns: the years are no statistics.
-    text = "表9-2 近3年寄養家庭一覽表\n年度 108 109 110\n家庭數(户) 1,027 1,042 1,012\n兒少數(人) 762 782 846\n"
+    text = (
+        "表9-2 近3年寄養家庭一覽表\n年度 108 109 110\n"
+        "家庭數(户) 1,027 1,042 1,012\n兒少數(人) 762 782 846\n"
+    )
     assert cells(text) == [
         ("家庭数(户)", "108", 1027, "户"),
         ("家庭数(户)", "109", 1042, "户"),
