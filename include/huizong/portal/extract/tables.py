@@ -1023,8 +1023,8 @@ def _cell_grid(run: list[tuple[str, int]]) -> tuple[int, int, int, list[int]] | 
                         break
                     length = label_next
                     short_rows += 1
-                elif length < width:
-                    break
+                elif length < width and (cursor + length < len(run) or "number" not in row[1:]):
+                    break  # only the run's last row may stop short (the page ends there)
                 # A section row (按性别分: then blanks) sits between data rows.
                 if "number" not in row[1:length] and (row[0] != "text" or not row_lengths):
                     break
