@@ -572,3 +572,14 @@ def test_spaced_table_headed_by_a_row_of_years() -> None:
         ("儿少数(人)", "109", 782, "人"),
         ("儿少数(人)", "110", 846, "人"),
     ]
+
+
+def test_one_cell_per_line_last_row_cut_off_by_the_end_of_the_page() -> None:
+    text = "地区 |\n人数 |\n占比% |\n城关镇 |\n120 |\n12.5 |\n南山乡 |\n98 |\n10.1 |\n北河乡 |\n77"
+    assert cells(text) == [
+        ("城关镇", "人数", 120, "人"),
+        ("城关镇", "占比%", 12.5, "%"),
+        ("南山乡", "人数", 98, "人"),
+        ("南山乡", "占比%", 10.1, "%"),
+        ("北河乡", "人数", 77, "人"),
+    ]

@@ -1011,6 +1011,7 @@ def _cell_grid(run: list[tuple[str, int]]) -> tuple[int, int, int, list[int]] | 
         for width in range(2, 11):
             row_lengths: list[int] = []
             short_rows = 0
+            tail = 0
             cursor = data_start
             while cursor + 2 <= len(run):
                 row = kinds[cursor : cursor + width]
@@ -1023,8 +1024,12 @@ def _cell_grid(run: list[tuple[str, int]]) -> tuple[int, int, int, list[int]] | 
                         break
                     length = label_next
                     short_rows += 1
-                elif length < width and (cursor + length < len(run) or "number" not in row[1:]):
-                    break  # only the run's last row may stop short (the page ends there)
+                elif length < width:
+                    # Only the run's last row may stop short (the page ends there); it
+                    # is kept, but does not count when choosing the grid.
+                    if cursor + length == len(run) and "number" in row[1:] and row_lengths:
+                        tail = length
+                    break
                 # A section row (按性别分: then blanks) sits between data rows.
                 if "number" not in row[1:length] and (row[0] != "text" or not row_lengths):
                     break
@@ -1034,6 +1039,8 @@ def _cell_grid(run: list[tuple[str, int]]) -> tuple[int, int, int, list[int]] | 
             cells = sum(row_lengths)
             if rows < 2 or cells <= best_cells or short_rows * 2 > rows:
                 continue
+            if tail:
+                row_lengths.append(tail)
             first_row = data_start
             # Section rows (1.优抚、安置 then blanks) before the first row of figures.
             while (
