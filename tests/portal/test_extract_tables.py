@@ -583,3 +583,24 @@ def test_one_cell_per_line_last_row_cut_off_by_the_end_of_the_page() -> None:
         ("南山乡", "占比%", 10.1, "%"),
         ("北河乡", "人数", 77, "人"),
     ]
+
+
+def test_one_cell_per_line_group_lines_between_rows() -> None:
+    text = (
+        "项目\n2020年\n2021年\n增减数\n"
+        "医院\n34349\n35519\n1170\n"
+        "按登记注册类型分\n"
+        "公立医院\n11916\n11840\n-76\n"
+        "民营医院\n22433\n23679\n1246\n"
+    )
+    assert [(row, value) for row, _col, value, _unit in cells(text)] == [
+        ("医院", 34349),
+        ("医院", 35519),
+        ("医院", 1170),
+        ("公立医院", 11916),
+        ("公立医院", 11840),
+        ("公立医院", -76),
+        ("民营医院", 22433),
+        ("民营医院", 23679),
+        ("民营医院", 1246),
+    ]

@@ -1020,7 +1020,18 @@ def _cell_grid(run: list[tuple[str, int]]) -> tuple[int, int, int, list[int]] | 
                 length = len(row)
                 if "text" in row[1:]:
                     label_next = row.index("text", 1)
-                    if not row_lengths or row[0] != "text" or "number" not in row[1:label_next]:
+                    if not row_lengths or row[0] != "text":
+                        break
+                    if (
+                        label_next == 1
+                        and _HAN.search(run[cursor][0])
+                        and _HAN.search(run[cursor + 1][0])
+                    ):
+                        # A group line (按登记注册类型分) between rows: a row of one cell.
+                        row_lengths.append(1)
+                        cursor += 1
+                        continue
+                    if "number" not in row[1:label_next]:
                         break
                     length = label_next
                     short_rows += 1
