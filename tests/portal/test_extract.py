@@ -75,6 +75,10 @@ def figures(text: str, **kwargs: object) -> list[tuple[float, str | None, str]]:
         # The bounds of a range or a bound that selects what is counted are thresholds.
         ("常住人口在3千人至5千人之间的乡(镇)有4个。", [(4, "个", "exact")]),
         ("人口少于2万人的有3个。", [(3, "个", "exact")]),
+        (
+            "每10万人中拥有大学文化程度的由2996人上升为3611人。",
+            [(2996, "人", "exact"), (3611, "人", "exact")],
+        ),
         ("财产权益共6件,约占信访总数的1%。", [(6, "件", "exact"), (1, "%", "approx")]),
         ("召开三届六次全委会,常住人口居前三位,已有0人点赞,0条评论,获奖家庭各奖500元。", []),
         (

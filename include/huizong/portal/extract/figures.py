@@ -407,6 +407,9 @@ def _not_a_statistic(
     # 0人点赞, 0条评论: the page's widgets.
     if text[end : end + 2] in _WIDGET_WORDS:
         return True
+    # 每10万人中, 每千户中: the base of a rate, not a count.
+    if text[start - 1 : start] == "每" and text[end : end + 1] == "中":
+        return True
     # The bounds of a range that selects what is counted (在3千人至5千人之间的乡镇有4个).
     range_low = bool(_RANGE_LOW_BOUND.match(text, end))
     range_high = text[end : end + 3] == "之间的"
