@@ -604,3 +604,46 @@ def test_one_cell_per_line_group_lines_between_rows() -> None:
         ("民营医院", 23679),
         ("民营医院", 1246),
     ]
+
+
+def test_table_continued_after_a_note_line_and_a_page_number() -> None:
+    text = (
+        "各乡镇妇女两癌筛查情况\n"
+        "乡镇\t参检人数(人)\t完成率(%)\n"
+        "城关镇\t186\t98.5\n"
+        "注:完成率按年度任务计算\n"
+        "— 2 —\n"
+        "南山乡\t77\t12.5\n"
+        "合计\t263\t55.5\n"
+    )
+    assert cells(text) == [
+        ("城关镇", "参检人数(人)", 186, "人"),
+        ("城关镇", "完成率(%)", 98.5, "%"),
+        ("南山乡", "参检人数(人)", 77, "人"),
+        ("南山乡", "完成率(%)", 12.5, "%"),
+        ("合计", "参检人数(人)", 263, "人"),
+        ("合计", "完成率(%)", 55.5, "%"),
+    ]
+
+
+def test_continued_table_repeating_its_header_and_a_different_table_stay_apart() -> None:
+    repeated = (
+        "乡镇 | 参检人数(人) |\n城关镇 | 186 |\n南山乡 | 77 |\n"
+        "续表\n"
+        "乡镇 | 参检人数(人) |\n北河乡 | 85 |\n西坡镇 | 64 |\n"
+    )
+    assert [(row, value, unit) for row, _col, value, unit in cells(repeated)] == [
+        ("城关镇", 186, "人"),
+        ("南山乡", 77, "人"),
+        ("北河乡", 85, "人"),
+        ("西坡镇", 64, "人"),
+    ]
+    other = (
+        "乡镇 | 参检人数(人) |\n城关镇 | 186 |\n南山乡 | 77 |\n"
+        "注:数据截至年底\n"
+        "乡镇 | 培训场次(场) |\n北河乡 | 12 |\n西坡镇 | 9 |\n"
+    )
+    assert [(col, value, unit) for _row, col, value, unit in cells(other)][2:] == [
+        ("培训场次(场)", 12, "场次"),
+        ("培训场次(场)", 9, "场次"),
+    ]

@@ -384,7 +384,63 @@ def find_tables(text: str) -> list[TextTable]:
             index += max(1, consumed - 1)
             continue
         index += 1
-    return tables
+    return _joined_continuations(text, tables) if len(tables) > 1 else tables
+
+
+# Lines a table may run across: a note, a page number or page break, 续表.
+_BREAK_LINE = re.compile(
+    r"^(?:注|说明|备注)\s*\d?\s*[:：]"
+    r"|^[-—－–\s]*\d{1,3}[-—－–\s]*$"
+    r"|^第\s*\d+\s*页|^共\s*\d+\s*页"
+    r"|^[(（]?续(?:表|上表)?[)）]?"
+)
+
+
+def _joined_continuations(text: str, tables: list[TextTable]) -> list[TextTable]:
+    """Tables that go on after a note line or a page break, joined with their first part.
+
+    The second part has the same number of columns and either no header of its
+    own or the first part's header repeated (续表); between the parts there are
+    only blank lines and at most three note, page-number or 续表 lines.
+    """
+    out: list[TextTable] = []
+    for table in tables:
+        body = _continuation_rows(text, out[-1], table) if out else None
+        if body is None:
+            out.append(table)
+            continue
+        first = out[-1]
+        out[-1] = dataclasses.replace(first, rows=first.rows + body, end=table.end)
+    return out
+
+
+def _continuation_rows(
+    text: str, first: TextTable, second: TextTable
+) -> tuple[tuple[Cell, ...], ...] | None:
+    if first.spaced != second.spaced or (second.unit and second.unit != first.unit):
+        return None
+    gap = [line.strip() for line in text[first.end : second.start].split("\n")]
+    gap = [line.strip("|｜ ") for line in gap if line.strip("|｜ ")]
+    if (
+        not gap
+        or len(gap) > 3
+        or not all(len(line) <= 80 and _BREAK_LINE.match(line) for line in gap)
+    ):
+        return None
+    rows = second.rows
+    leading = 0
+    while leading < len(rows) and not _is_data_row(list(rows[leading])):
+        leading += 1
+    if leading:
+        # Only the first part's header repeated may head the second part.
+        repeated = [[c[0] for c in row] for row in rows[:leading]]
+        if repeated != [[c[0] for c in row] for row in first.rows[:leading]]:
+            return None
+        rows = rows[leading:]
+    width = max(len(row) for row in first.rows)
+    if not rows or max(len(row) for row in rows) != width:
+        return None
+    return rows
 
 
 def _separated_block(
