@@ -13,6 +13,14 @@ from the header (``参检人数(人)``), a unit cell (``(个)``) or unit column,
 label stating its unit (``总人口(人)``), or a unit line above the table
 (``单位：户、人、万元``, assigned per column by the header's name); total rows
 are checked against their parts.
+
+Layouts of copied pages are read by rules that hold for any table, never by
+page: two tables side by side on one line; rows of bare numbers under a
+header too broken to align, which still names one unit per column in order;
+empty label or trailing cells; group lines between rows; header rows split
+over lines (years under the last column, a repeating lower row, or units in
+order); rows that stop short; tables going on after a note or page break.
+Where the unit of a cell is not stated, it stays open rather than guessed.
 """
 
 from __future__ import annotations
