@@ -647,3 +647,23 @@ def test_continued_table_repeating_its_header_and_a_different_table_stay_apart()
         ("培训场次(场)", 12, "场次"),
         ("培训场次(场)", 9, "场次"),
     ]
+
+
+def test_cell_number_formats() -> None:
+    text = (
+        "| 地区 | 人数(人) | 占比 | 增减(个) | 金额(万元) |\n"
+        "| 城关镇 | 1,245 | 12.5% | -76 | 1,245.0 |\n"
+        "| 南山乡 | — | - | +12 | 3.5 |\n"
+        "| 北河乡 | 85* | 9.1％ | 0 | -- |\n"
+    )
+    assert [(value, unit) for _row, _col, value, unit in cells(text)] == [
+        (1245, "人"),
+        (12.5, "%"),
+        (-76, "个"),
+        (12450000, "元"),
+        (12, "个"),
+        (35000, "元"),
+        (85, "人"),
+        (9.1, "%"),
+        (0, "个"),
+    ]

@@ -89,7 +89,7 @@ _CURRENCY_PREFIX = re.compile(r"^(?:人民币|新台币|新臺幣)")
 _UNIT_SPLIT = re.compile(r"[、,，;；\s]+")
 _CELL_NUMBER = re.compile(
     r"^\s*(?P<pre>约|近|超过|超|逾|不足|不到)?\s*"
-    r"(?P<num>-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?)\s*"
+    r"(?P<num>[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-+]?\d+(?:\.\d+)?)\s*"
     r"(?P<q1>余|多)?\s*(?P<mult>万|亿|千)?\s*(?P<q2>余|多)?\s*"
     r"(?P<unit>%|‰|" + UNIT_PATTERN + r")?\s*(?P<post>以上|左右|以内|以下)?\s*"
     # A footnote mark after the figure (85*, 12.5※) refers to a note under the table.
@@ -1214,7 +1214,7 @@ def _cell_value(cell: str, unit_hint: str | None) -> tuple[float, str | None, st
     match = _CELL_NUMBER.match(cell)
     if not match:
         return None
-    number = match.group("num").replace(",", "")
+    number = match.group("num").replace(",", "").lstrip("+")  # +12: the magnitude as written
     mult = match.group("mult") or ""
     unit_word = match.group("unit")
     hint = unit_hint or ""
