@@ -667,3 +667,23 @@ def test_cell_number_formats() -> None:
         (9.1, "%"),
         (0, "个"),
     ]
+
+
+def test_bilingual_rows_whose_labels_state_their_units() -> None:
+    text = (
+        "人口与就业 Population and Employment\n"
+        "  年末总人口(万人)   Total Population(year—end)(10000 persons) 7.7 7.9\n"
+        "         Population of Female 3.8 4.0\n"
+        "  年末总户数(户)   Number of Households(year—end)(household) 20542 22627\n"
+        "    乡村户数      Number of Rural Households 13698 13014\n"
+    )
+    assert [(value, unit) for _row, _col, value, unit in cells(text)] == [
+        (77000, "人"),
+        (79000, "人"),
+        (38000, "人"),
+        (40000, "人"),  # a sub-row counts in its parent row's unit
+        (20542, "户"),
+        (22627, "户"),
+        (13698, "户"),
+        (13014, "户"),
+    ]

@@ -161,9 +161,9 @@ def _spaced_cells(line: str, line_start: int, bilingual: bool = False) -> tuple[
 
 
 # A row label's English translation (收养性社会福利单位 adopting social welfare institutions).
-_LATIN_TAIL = re.compile(r"\s+[A-Za-z][A-Za-z ,.'’&()/-]*$")
+_LATIN_TAIL = re.compile(r"\s+[A-Za-z][A-Za-z\d ,.'‘’&()/—-]*$")
 # A label in English only (total), accepted in a block that has Chinese labels too.
-_LATIN_LABEL = re.compile(r"^[A-Za-z][A-Za-z ,.'’&()/-]{0,40}$")
+_LATIN_LABEL = re.compile(r"^[A-Za-z][A-Za-z ,.'’&()/-]{0,80}$")
 
 
 def _valid_row_label(label: str, bilingual: bool = False) -> bool:
@@ -558,7 +558,12 @@ def _spaced_block(lines: list[tuple[str, int]], index: int) -> tuple[TextTable |
     cursor = index
     segments = 1
     unlabelled = False
+    # English translations are let into row labels only where the units are
+    # stated: by a unit line, or by the first row's own label (乡(镇)个数(个) …).
     bilingual = _unit_line_before(lines, index) is not None
+    if not bilingual:
+        first_row = _spaced_cells(*lines[index], True)
+        bilingual = bool(first_row and _header_unit(_LATIN_TAIL.sub("", first_row[0][0])))
     while cursor < len(lines):
         line, line_start = lines[cursor]
         side = _side_by_side_cells(line, line_start)
