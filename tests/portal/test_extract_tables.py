@@ -687,3 +687,13 @@ def test_bilingual_rows_whose_labels_state_their_units() -> None:
         (13698, "户"),
         (13014, "户"),
     ]
+
+
+def test_a_row_counting_villages_with_telephone_is_no_phone_line() -> None:
+    text = "单位:个\n项目 2019 2020\n自来水受益村 30 75\n通电话的村 25 75\n联系电话 0731 2222\n"
+    assert [(row, value) for row, _col, value, _unit in cells(text)] == [
+        ("自来水受益村", 30),
+        ("自来水受益村", 75),
+        ("通电话的村", 25),
+        ("通电话的村", 75),
+    ]

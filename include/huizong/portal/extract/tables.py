@@ -103,7 +103,7 @@ _YEAR_CELL = re.compile(r"^(?:19|20)\d{2}\s*年?(?:底|末)?$")
 _TOKEN = re.compile(r"[^ \u3000]+")
 _SPACED_NUMBER = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?[%‰]?|-?\d+(?:\.\d+)?[%‰]?")
 _NOT_A_ROW_LABEL = re.compile(
-    r"电话|传真|邮编|热线|手机|QQ|备案|ICP|地址|邮箱|日期|时间|第.{1,3}页"
+    r"(?<![通装])电话|传真|邮编|热线|手机|QQ|备案|ICP|地址|邮箱|日期|时间|第.{1,3}页"
 )
 # Lines that only separate cells when a web table is copied: blank, a lone |.
 _SEPARATOR_LINE = re.compile(r"^[\s|｜]*$")
