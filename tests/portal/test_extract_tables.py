@@ -697,3 +697,20 @@ def test_a_row_counting_villages_with_telephone_is_no_phone_line() -> None:
         ("通电话的村", 25),
         ("通电话的村", 75),
     ]
+
+
+def test_a_word_in_parentheses_inside_a_header_name_is_no_unit() -> None:
+    # 入园(班)人数 (人): the column counts 人; (班) belongs to the name.
+    text = (
+        "园数(所)\n入园(班)人数\n(人)\n在园(班)人数\n(人)\n合计\n"
+        "北京\n1899\n18770\n221767\n"
+        "天津\n2075\n11873\n259442\n"
+    )
+    assert [(value, unit) for _row, _col, value, unit in cells(text)] == [
+        (1899, "所"),
+        (18770, "人"),
+        (221767, "人"),
+        (2075, "所"),
+        (11873, "人"),
+        (259442, "人"),
+    ]

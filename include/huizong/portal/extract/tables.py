@@ -294,7 +294,8 @@ _LABEL_UNIT = re.compile(r"^(?P<label>.*\S)\s+(?P<unit>\S+)$")
 # Columns of a header whose lines broke apart: 园所个数(所), (个), 教职工数 (人), # 专任教师.
 _HEADER_ITEM = re.compile(
     r"(?P<sub>[#＃]\s*[^\s()（）#＃\d]+)"
-    r"|(?P<name>[^\s()（）#＃]*)\s*[(（](?P<unit>[^()（）\d]{0,8})[)）]"
+    # (班) in 入园(班)人数 is part of the name, not the column's unit.
+    r"|(?P<name>[^\s()（）#＃]*)\s*[(（](?P<unit>[^()（）\d]{0,8})[)）](?![\u4e00-\u9fff])"
 )
 
 
