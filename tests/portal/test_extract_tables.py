@@ -714,3 +714,13 @@ def test_a_word_in_parentheses_inside_a_header_name_is_no_unit() -> None:
         (11873, "人"),
         (259442, "人"),
     ]
+
+
+def test_a_group_line_stating_its_unit_gives_the_rows_below_it() -> None:
+    text = "年度 108 109\n家庭數(户) 1,027 1,042\n兒少數( 人 )\n女 788 799\n"
+    assert [(row, value, unit) for row, _col, value, unit in cells(text)] == [
+        ("家庭数(户)", 1027, "户"),
+        ("家庭数(户)", 1042, "户"),
+        ("女", 788, "人"),
+        ("女", 799, "人"),
+    ]

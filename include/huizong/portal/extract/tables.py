@@ -283,7 +283,7 @@ def _is_code_row(cells: tuple[Cell, ...]) -> bool:
 # between rows of numbers.
 _SECTION_LINE = re.compile(
     r"^(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十\d]{1,2}[)）]|\d{1,2}[.、．])?"
-    r"[\u4e00-\u9fff、()（）]{2,16}[:：]?$"
+    r"[\u4e00-\u9fff、()（）]{2,16}(?:[(（] ?[\u4e00-\u9fff%‰]{1,3} ?[)）])?[:：]?$"
 )
 _YEARS_LABEL = re.compile(r"^(?:年\s*度|年\s*份|年\s*别|时\s*间)$")
 _LIST_NUMBER = re.compile(
