@@ -1509,8 +1509,6 @@ def table_statistics(norm: NormalizedText, ctx: PageContext, table: TextTable) -
                 indicator = catalog.code_for_name(col_headers[c] or "", FORM) or match_indicator(
                     col_headers[c] or "", unit or catalog_unit_guess(col_headers[c] or "")
                 )
-            if unit is None and not rate_row and indicator in catalog.indicators(FORM):
-                unit = catalog.indicators(FORM)[indicator].unit
             if row_division is not None:
                 org_name, org_code = row_division.name, row_division.code
             else:
