@@ -724,3 +724,28 @@ def test_a_group_line_stating_its_unit_gives_the_rows_below_it() -> None:
         ("女", 788, "人"),
         ("女", 799, "人"),
     ]
+
+
+def test_pipe_cells_packing_several_figures_are_one_cell_each() -> None:
+    text = (
+        "年龄区间 | 性别 |\n"
+        "总计 | 识字者 |\n"
+        "15~19岁 | 男 女 合 |\n"
+        "2,269 2,003 4,272 | 2,269 2,002 4,271 |\n"
+        "20~24岁 | 男 女 合 |\n"
+        "3,101 2,792 5,893 | 0 0 0 |\n"
+    )
+    assert [value for _row, _col, value, _unit in cells(text)] == [
+        2269,
+        2003,
+        4272,
+        2269,
+        2002,
+        4271,
+        3101,
+        2792,
+        5893,
+        0,
+        0,
+        0,
+    ]

@@ -137,6 +137,22 @@ def _split_cells(line: str, line_start: int, separator: re.Pattern[str]) -> tupl
     return tuple(out)
 
 
+def _unpacked(cells: tuple[Cell, ...]) -> tuple[Cell, ...]:
+    """Cells holding several figures (2,269 2,003 4,272 under 男 女 合): one cell each."""
+    if not any(" " in cell[0] for cell in cells):
+        return cells
+    out: list[Cell] = []
+    for text, start, end in cells:
+        tokens = text.split(" ")
+        if len(tokens) > 1 and all(_SPACED_NUMBER.fullmatch(t) for t in tokens):
+            out.extend(
+                (m.group(), start + m.start(), start + m.end()) for m in _TOKEN.finditer(text)
+            )
+        else:
+            out.append((text, start, end))
+    return tuple(out)
+
+
 def _spaced_cells(line: str, line_start: int, bilingual: bool = False) -> tuple[Cell, ...] | None:
     """Label and numbers of a single-space row, or None when the line is not one.
 
@@ -507,6 +523,8 @@ def _separated_block(
             + (len(stripped) - len(stripped.lstrip("|｜")) if is_pipe else 0),
             separator,
         )
+        if separator is not _MULTI_SPACE:
+            cells = _unpacked(cells)
         # A row copied one cell per line (全 县 |, 181286 |, 100 |): its cells join
         # the row the first of them started.
         single = is_pipe and stripped.count("|") + stripped.count("｜") == 1
