@@ -7,6 +7,7 @@ says what they are worth, nothing about what they count or whose they are.
 
 from __future__ import annotations
 
+import itertools
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -727,7 +728,24 @@ def find_figures(text: str, masked: list[tuple[int, int]]) -> list[Figure]:
     figures.sort(key=lambda f: f.start)
     _propagate_list_qualifiers(text, figures)
     _share_percentage_points(text, figures)
+    _range_bounds(text, figures)
     return figures
+
+
+_RANGE_JOIN = re.compile(r"\s*(?:至|到|~|～|-|—)\s*$")
+
+
+def _range_bounds(text: str, figures: list[Figure]) -> None:
+    """A range something is kept in (保持在0.14%至0.28%): the lower bound is at_least,
+    the upper at_most."""
+    for low, high in itertools.pairwise(figures):
+        if low.qualifier != "exact" or high.qualifier != "exact":
+            continue
+        if not _RANGE_JOIN.match(text, low.end, high.start) or not re.search(
+            r"(?:保持|稳定|控制|维持|介于)在?$|之间$", text[max(0, low.start - 6) : low.start]
+        ):
+            continue
+        low.qualifier, high.qualifier = "at_least", "at_most"
 
 
 # Rates per population: 死亡率为39.49/10万.
