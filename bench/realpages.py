@@ -4,9 +4,12 @@ The corpus (``tests/data/realpages/``) holds pages ``<id>.txt`` — a header
 (``URL:``, ``Level:``, ``Org:``, ``Kind:``), a blank line, then the page text
 exactly as stored — and labels ``<id>.jsonl`` written from
 ``docs/labelling.md``, one statistic a line in page order. ``split.json``
-(``{"dev": [ids], "test": [ids]}``) fixes which pages may be looked at while
-tuning (dev) and which are only scored (test); the split follows from the URL
-alone (:func:`split_of`), so nobody chooses it page by page.
+(``{"dev": [ids], "test": [ids], "dev_added": [ids]}``) fixes which pages may be
+looked at while tuning (dev) and which are only scored (test); the split follows
+from the URL alone (:func:`split_of`), so nobody chooses it page by page.
+``dev_added`` (optional) lists pages labelled after the split was fixed: they are
+always dev, never test, whatever their URL hashes to — a page written for tuning
+must never become a test page — so the URL rule applies to ``dev``/``test`` only.
 
 Matching: a label's quote is located in the page's raw text (after the
 header), searching forward from the previous label's quote start. A
@@ -37,6 +40,8 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS_DIR = Path(os.environ.get("HUIZONG_REALPAGES") or REPO / "tests" / "data" / "realpages")
 TEST_SHARE = 40  # percent of pages, by URL hash
 KINDS = ("prose", "table")
+# Keys of split.json; dev_added pages were labelled after the split and are always dev.
+SPLITS = ("dev", "test", "dev_added")
 
 
 class CorpusError(Exception):
@@ -163,36 +168,67 @@ def read_split(corpus: Path = CORPUS_DIR) -> dict[str, list[str]]:
         )
     split = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(split, dict) or not {"dev", "test"} <= split.keys():
-        raise CorpusError(f'{path}: expected {{"dev": [ids], "test": [ids]}}')
-    overlap = set(split["dev"]) & set(split["test"])
-    if overlap:
-        raise CorpusError(f"{path}: pages in both splits: {sorted(overlap)}")
+        raise CorpusError(
+            f'{path}: expected {{"dev": [ids], "test": [ids]}} (and optionally "dev_added": [ids])'
+        )
+    unknown = split.keys() - set(SPLITS)
+    if unknown:
+        raise CorpusError(
+            f"{path}: unknown key(s) {sorted(unknown)}; the keys are {', '.join(SPLITS)}"
+        )
+    split.setdefault("dev_added", [])
+    for name in SPLITS:
+        if not isinstance(split[name], list) or not all(isinstance(i, str) for i in split[name]):
+            raise CorpusError(f"{path}: {name!r} must be a list of page ids (strings)")
+    for first, second in (("dev", "test"), ("dev_added", "dev"), ("dev_added", "test")):
+        overlap = set(split[first]) & set(split[second])
+        if overlap:
+            raise CorpusError(
+                f"{path}: pages in both {first!r} and {second!r}: {sorted(overlap)}; "
+                "list each page once"
+            )
     return split
 
 
 def check_split(corpus: Path, split: dict[str, list[str]]) -> list[str]:
-    """Pages whose recorded split disagrees with :func:`split_of` of their URL."""
+    """Pages whose recorded split disagrees with :func:`split_of` of their URL.
+
+    ``dev_added`` pages are exempt from the rule (always dev), but one that repeats
+    the URL of a ``test`` page would put a test page into tuning, and is reported.
+    """
     problems = []
-    for name in ("dev", "test"):
-        for page_id in split[name]:
+    test_urls: dict[str, str] = {}
+    for name in SPLITS:
+        for page_id in split.get(name, []):
             path = corpus / f"{page_id}.txt"
             if not path.exists():
                 problems.append(f"{path} is listed in split.json ({name}) but missing")
                 continue
             header, _text = read_page_file(path)
-            if split_of(header["URL"]) != name:
+            url = header["URL"].strip()
+            if name == "test":
+                test_urls[url] = page_id
+            if name == "dev_added":
+                if url in test_urls:
+                    problems.append(
+                        f"{page_id}: dev_added page has the URL of test page {test_urls[url]}; "
+                        "drop it from the corpus"
+                    )
+                continue
+            if split_of(url) != name:
                 problems.append(f"{page_id}: listed as {name}, its URL hashes to the other split")
     return problems
 
 
 def page_ids(corpus: Path, which: str) -> list[str]:
-    """Ids of one split (``dev``, ``test``) or ``all``, from split.json when present.
+    """Ids of one split (``dev``, ``dev_added``, ``test``) or ``all``, from split.json.
 
-    Without split.json (while the corpus is being built) the rule decides.
+    Without split.json (while the corpus is being built) the rule decides and
+    there are no ``dev_added`` pages.
     """
     if (corpus / "split.json").exists():
         split = read_split(corpus)
-        ids = split["dev"] + split["test"] if which == "all" else split[which]
+        ids = [i for name in SPLITS for i in split[name]] if which == "all" else split[which]
         return sorted(i for i in ids if (corpus / f"{i}.jsonl").exists())
     out = []
     for path in sorted(corpus.glob("*.txt")):
@@ -336,6 +372,21 @@ def score(corpus: Path, which: str) -> Scores:
         scores.seconds += time.process_time() - started
         score_page(page, scores, predictions)
     return scores
+
+
+def combined(*parts: Scores) -> Scores:
+    """One score over several splits' pages (``dev`` and ``dev_added``)."""
+    total = Scores()
+    for part in parts:
+        for name in ("pages", "predicted", "matched_predictions", "pairs", "qualifier_ok"):
+            setattr(total, name, getattr(total, name) + getattr(part, name))
+        for name in ("org_ok", "indicator_ok", "unlocated", "seconds"):
+            setattr(total, name, getattr(total, name) + getattr(part, name))
+        for kind in KINDS:
+            total.labels[kind] += part.labels[kind]
+            total.found[kind] += part.found[kind]
+        total.errors.extend(part.errors)
+    return total
 
 
 def report(name: str, scores: Scores) -> list[str]:

@@ -7,6 +7,7 @@ says what they are worth, nothing about what they count or whose they are.
 
 from __future__ import annotations
 
+import itertools
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -407,7 +408,13 @@ def _not_a_statistic(
     # 0人点赞, 0条评论: the page's widgets.
     if text[end : end + 2] in _WIDGET_WORDS:
         return True
-    threshold = text[end : end + 1] == "的"
+    # 每10万人中, 每千户中: the base of a rate, not a count.
+    if text[start - 1 : start] == "每" and text[end : end + 1] == "中":
+        return True
+    # The bounds of a range that selects what is counted (在3千人至5千人之间的乡镇有4个).
+    range_low = bool(_RANGE_LOW_BOUND.match(text, end))
+    range_high = text[end : end + 3] == "之间的"
+    threshold = text[end : end + 1] == "的" or range_low or range_high
     if unit != "岁" and not threshold:
         words = markers.sentence_words
         first = bisect_left(words, start - 80)
@@ -439,7 +446,15 @@ def _not_a_statistic(
         if text[start - 1 : start] in ("-", "~", "—", "至", "满"):
             return True
     # A threshold inside a statistic: 增收额在2万元以上的占53%, 超过1万户的乡镇.
-    return threshold and (clause.endswith("在") or qualifier_word in ("超过", "超", "逾"))
+    if range_high and clause.endswith(_RANGE_MARKS) and "在" in clause[-16:]:
+        return True
+    return threshold and (clause.endswith("在") or qualifier_word in _THRESHOLD_WORDS)
+
+
+# 超过1万户的乡镇, 少于2万人的有3个: a bound that selects, not a count.
+_THRESHOLD_WORDS = frozenset(("超过", "超", "逾", "少于", "不足", "不到", "低于", "高于", "多于"))
+_RANGE_MARKS = ("至", "到", "-", "—", "~", "～")
+_RANGE_LOW_BOUND = re.compile(r"[至到\-—~～][^，,。；;]{0,10}?之间的")
 
 
 def figure_from_match(
@@ -713,7 +728,24 @@ def find_figures(text: str, masked: list[tuple[int, int]]) -> list[Figure]:
     figures.sort(key=lambda f: f.start)
     _propagate_list_qualifiers(text, figures)
     _share_percentage_points(text, figures)
+    _range_bounds(text, figures)
     return figures
+
+
+_RANGE_JOIN = re.compile(r"\s*(?:至|到|~|～|-|—)\s*$")
+
+
+def _range_bounds(text: str, figures: list[Figure]) -> None:
+    """A range something is kept in (保持在0.14%至0.28%): the lower bound is at_least,
+    the upper at_most."""
+    for low, high in itertools.pairwise(figures):
+        if low.qualifier != "exact" or high.qualifier != "exact":
+            continue
+        if not _RANGE_JOIN.match(text, low.end, high.start) or not re.search(
+            r"(?:保持|稳定|控制|维持|介于)在?$|之间$", text[max(0, low.start - 6) : low.start]
+        ):
+            continue
+        low.qualifier, high.qualifier = "at_least", "at_most"
 
 
 # Rates per population: 死亡率为39.49/10万.
