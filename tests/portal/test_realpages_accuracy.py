@@ -27,13 +27,14 @@ import realpages  # noqa: E402
 # After the table reading was made general (dev and 27 dev_added pages):
 #   dev:       precision 0.9886, prose recall 0.9884, table recall 1.0000, qualifiers 1.0000
 #   dev_added: precision 0.9761, prose recall 0.9529, table recall 0.8831, qualifiers 1.0000
+#   test:      precision 0.8231, prose recall 0.9657, table recall 0.3143, qualifiers 1.0000
 # The test figures miss the targets (precision 0.97, table recall 0.90):
 # these floors only stop a regression; raise them as extraction improves.
 FLOORS = {
     "test": {
-        "precision": 0.79,
+        "precision": 0.81,
         "recall_prose": 0.955,
-        "recall_table": 0.24,
+        "recall_table": 0.30,
         "qualifier_accuracy": 0.99,
     },
     "dev": {
