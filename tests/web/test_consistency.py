@@ -13,10 +13,10 @@ import random
 import re
 from datetime import date, datetime
 
-import pytest
 import sqlalchemy as sa
 from huizong.quality import findings as findings_store
 from huizong.quality import rules
+from huizong.returns import readback
 from huizong.returns.intake import triage
 from huizong.returns.model import ReceivedReturn, StagedSubmission
 from huizong.warehouse import load
@@ -155,7 +155,7 @@ def test_a_blocked_return_with_an_altered_raw_copy_is_not_trusted(world):
     with world.engine.connect() as conn:
         raw_path = conn.execute(sa.text("SELECT raw_path FROM return_submission "
                                         "WHERE submission_id = :s"), {"s": blocked_sid}).scalar()
-    queries._raw_values.cache_clear()
+    readback.clear_cache()
     with open(raw_path, "ab") as fh:
         fh.write(b"\n01,999999\n")
     counted = queries.counted_returns(world.engine, towns[10], FORM, [PERIOD],
@@ -172,12 +172,6 @@ def test_trend_chart_counts_as_the_table(world, login):
     assert series[PERIOD] == {"own": row["value_current"], "children": row["sum_children"]}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "quality.rules.load_workset counts a blocked return only in the run that staged it: "
-    "publish keeps its figures in the raw file only, so a later run that re-checks the "
-    "parent (another child reports) leaves it out; the pages count it. Fix in the rules "
-    "(read the latest blocked returns back like queries.counted_returns), then drop this mark."
-))
 def test_a_later_check_of_the_parent_still_counts_the_blocked_return(world):
     towns, _ = _issue_scenario(world)
     _through_the_pipeline(world, towns[11], town_values(random.Random(5)))

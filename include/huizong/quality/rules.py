@@ -55,7 +55,7 @@ from sqlalchemy.engine import Engine
 from huizong import catalog
 from huizong.quality.findings import CheckResult, deduplicate
 from huizong.quality.model import Finding
-from huizong.returns import periods
+from huizong.returns import periods, readback
 
 EPS = 0.005  # values carry at most 2 decimals
 HISTORY_Z_LIMIT = 3.5
@@ -101,6 +101,26 @@ WHERE f.source = 'return' AND f.is_latest = TRUE
   AND (
     f.unit_code IN (SELECT unit_code FROM return_submission WHERE status = 'staged')
     OR f.form || '|' || f.period IN (
+        SELECT form || '|' || period FROM return_submission WHERE status = 'staged'
+    )
+  )
+"""
+
+
+# Submissions a check of the staged batch can need besides the published facts:
+# the same scope as PUBLISHED_VALUES_SQL, every counted status, so the latest
+# version can be picked the way the officials' pages pick it
+# (huizong.returns.readback). A blocked latest version keeps its figures only in
+# its raw file; a later run re-checking the parent must still count them.
+COUNTED_SUBMISSIONS_SQL = f"""
+SELECT s.submission_id, s.unit_code, s.form, s.period, s.version, s.status, s.channel,
+       s.source_uri, s.raw_sha256, s.raw_path, s.received_at, s.submitted_at,
+       COALESCE(s.submitted_at, s.received_at) AS submitted_or_received
+FROM return_submission AS s
+WHERE s.status IN ({', '.join(repr(x) for x in readback.COUNTED_STATUSES)})
+  AND (
+    s.unit_code IN (SELECT unit_code FROM return_submission WHERE status = 'staged')
+    OR s.form || '|' || s.period IN (
         SELECT form || '|' || period FROM return_submission WHERE status = 'staged'
     )
   )
@@ -382,6 +402,7 @@ def load_workset(engine: Engine, staged_raw: pd.DataFrame | None = None) -> Work
         ["unit_code", "form", "indicator_code", "period", "value_current", "value_ytd"],
     )
     published = _numeric(published, _VALUE_COLUMNS)
+    blocked = _numeric(_latest_blocked_values(engine), _VALUE_COLUMNS)
     units = _strip_codes(
         _read(
             engine, "SELECT unit_code, name, parent_code FROM dim_org_unit WHERE valid_to IS NULL"
@@ -391,19 +412,26 @@ def load_workset(engine: Engine, staged_raw: pd.DataFrame | None = None) -> Work
     forms = set(staged["form"].dropna()) | set(published["form"].dropna()) | {"FL-01"}
     indicators = indicator_frame(forms)
     unit_dtype = _shared_dtype(
-        staged["unit_code"], published["unit_code"], units["unit_code"], units["parent_code"]
+        staged["unit_code"],
+        published["unit_code"],
+        blocked["unit_code"],
+        units["unit_code"],
+        units["parent_code"],
     )
     code_dtype = _shared_dtype(
         staged["indicator_code"],
         published["indicator_code"],
+        blocked["indicator_code"],
         indicators["indicator_code"],
         indicators["bound_by"],
     )
     dtypes = {
         "unit_code": unit_dtype,
         "parent_code": unit_dtype,
-        "form": _shared_dtype(staged["form"], published["form"], indicators["form"]),
-        "period": _shared_dtype(staged["period"], published["period"]),
+        "form": _shared_dtype(
+            staged["form"], published["form"], blocked["form"], indicators["form"]
+        ),
+        "period": _shared_dtype(staged["period"], published["period"], blocked["period"]),
         "indicator_code": code_dtype,
         "bound_by": code_dtype,
     }
@@ -414,18 +442,57 @@ def load_workset(engine: Engine, staged_raw: pd.DataFrame | None = None) -> Work
         if column in staged and not isinstance(staged[column].dtype, pd.CategoricalDtype):
             staged[column] = staged[column].astype(object)
     published = _recode(published, dtypes)
+    blocked = _recode(blocked, dtypes)
     units = _recode(units, dtypes)
     indicators = _recode(indicators, dtypes)
     if not staged.empty:
         newest = staged.groupby(_KEY)["version"].transform("max")
         staged = staged[staged["version"] == newest].reset_index(drop=True)
-    # A staged return supersedes the published one for the same unit, form and period.
+    # A staged return supersedes every decided one for the same unit, form and
+    # period; otherwise a newer blocked return supersedes the published one (the
+    # officials' pages count it: huizong.returns.readback).
     staged_keys = staged[_KEY].drop_duplicates()
-    marked = published.merge(staged_keys.assign(_staged=True), on=_KEY, how="left")
-    published_rest = published[marked["_staged"].isna().to_numpy()]
+    marked = blocked.merge(staged_keys.assign(_staged=True), on=_KEY, how="left")
+    blocked = blocked[marked["_staged"].isna().to_numpy()]
+    decided_keys = pd.concat([staged_keys, blocked[_KEY]], ignore_index=True).drop_duplicates()
+    marked = published.merge(decided_keys.assign(_newer=True), on=_KEY, how="left")
+    published_rest = published[marked["_newer"].isna().to_numpy()]
     columns = [*_KEY, "indicator_code", "value_current", "value_ytd"]
-    latest = pd.concat([staged[columns], published_rest[columns]], ignore_index=True)
+    latest = pd.concat(
+        [staged[columns], published_rest[columns], blocked[columns]], ignore_index=True
+    )
     return Workset(staged, latest, published, units, indicators)
+
+
+def _latest_blocked_values(engine: Engine) -> pd.DataFrame:
+    """The figures of each (unit, form, period) whose latest counted return is blocked.
+
+    Picked and read the way the officials' pages do (``huizong.returns.readback``):
+    the latest published-or-blocked version by publishing's order; a blocked one
+    is read back from its raw copy after a sha256 check (an unreadable copy counts
+    no figures, as on the pages).
+    """
+    columns = [*_KEY, "indicator_code", "value_current", "value_ytd"]
+    with engine.connect() as conn:
+        submissions = [dict(r) for r in conn.execute(sa.text(COUNTED_SUBMISSIONS_SQL)).mappings()]
+    latest: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for row in submissions:
+        row["unit_code"] = str(row["unit_code"]).strip()
+        row["form"] = str(row["form"]).strip()
+        row["period"] = str(row["period"]).strip()
+        key = (row["unit_code"], row["form"], row["period"])
+        if key not in latest or readback.publish_rank(row) > readback.publish_rank(latest[key]):
+            latest[key] = row
+    records = []
+    for key, row in latest.items():
+        if row["status"] != "blocked":
+            continue
+        for code, cells in (readback.blocked_return_values(row) or {}).items():
+            records.append((*key, code, cells.get("current"), cells.get("ytd")))
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    for column in ("value_current", "value_ytd"):
+        frame[column] = frame[column].astype(object)
+    return frame
 
 
 def _with_meta(ws: Workset, frame: pd.DataFrame) -> pd.DataFrame:

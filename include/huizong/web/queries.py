@@ -14,12 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from huizong.returns import readback
 from huizong.web import vocab
 
 DEFAULT_FORM = "FL-01"
@@ -490,7 +490,7 @@ def beijing_today() -> date:
 # so they are read back from there with the intake's own parser. Returns still
 # waiting for their checks (staged) and superseded versions do not count.
 
-COUNTED_STATUSES = ("published", "published_with_warnings", "blocked")
+COUNTED_STATUSES = readback.COUNTED_STATUSES
 
 
 @dataclass
@@ -568,11 +568,7 @@ def _counted_submissions(
         f"AND s.status IN ({', '.join(repr(x) for x in COUNTED_STATUSES)})",
         {"code": code, "form": form, **keys},
     )
-    # The order publishing picks its winner by: version, then submission time.
-    def rank(r: dict[str, Any]) -> tuple:
-        return (int(r["version"]), str(r["submitted_or_received"]), str(r["received_at"]),
-                r["submission_id"])
-
+    rank = readback.publish_rank
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for r in found:
         r["unit_code"] = str(r["unit_code"]).strip()
@@ -615,39 +611,11 @@ def _published_values(
     return out
 
 
-@lru_cache(maxsize=1024)
-def _raw_values(record: tuple[tuple[str, Any], ...]) -> dict[str, dict[str, Any]] | None:
-    """A decided return's figures read back from its raw copy (None: gone or altered).
-
-    Cached by the submission's row: a raw copy is content-addressed and checked
-    against its sha256 before it is read, so the same row always reads the same.
-    """
-    from huizong.returns.intake import requeue_released
-
-    (outcome,) = requeue_released([dict(record)])
-    rows = getattr(outcome, "rows", None)
-    if rows is None:
-        return None
-    return {
-        str(code): {k: _plain(v) for k, v in cells.items()} for code, cells in rows.items()
-    }
-
-
 def _read_blocked(row: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
-    received = row["received_at"]
-    record = (
-        ("channel", row["channel"]), ("source_uri", row["source_uri"]),
-        ("submitted_unit_code", row["unit_code"]), ("period", row["period"]),
-        ("raw_sha256", str(row["raw_sha256"]).strip()), ("raw_path", row["raw_path"]),
-        ("received_at", datetime.fromisoformat(str(received)) if received else None),
-        ("submitted_at", datetime.fromisoformat(str(row["submitted_at"]))
-         if row.get("submitted_at") else None),
-        ("form", row.get("form") or DEFAULT_FORM),
-    )  # fmt: skip
-    try:
-        return _raw_values(record)
-    except (OSError, ValueError):
+    cells = readback.blocked_return_values(row)
+    if cells is None:
         return None
+    return {code: {k: _plain(v) for k, v in c.items()} for code, c in cells.items()}
 
 
 def counted_returns(
