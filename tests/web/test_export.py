@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -116,3 +117,31 @@ def test_safe_raw_path_accepts_relative_paths_inside(tmp_path):
     assert safe_raw_path(tmp_path, "returns/a.csv") == (tmp_path / "returns" / "a.csv").resolve()
     assert safe_raw_path(tmp_path, str(tmp_path / "returns" / "a.csv")) is not None
     assert safe_raw_path(tmp_path, "returns/../../x") is None
+
+
+def test_csv_writes_sqlite_floats_as_the_decimals_they_stand_for(world, login):
+    # SQLite keeps NUMERIC as binary floats: a value stored as 0.1 + 0.2 reads back
+    # as 0.30000000000000004; the download must say 0.3, as `huizong sql` does.
+    with world.engine.begin() as conn:
+        changed = conn.execute(sa.text(
+            "UPDATE fact_indicator_value SET value_current = 0.1 + 0.2 "
+            "WHERE unit_code = :u AND period = :p AND indicator_code = '05' "
+            "AND source = 'return'"), {"u": HETANG, "p": PERIOD}).rowcount
+        stored = conn.execute(sa.text(
+            "SELECT value_current FROM fact_indicator_value WHERE unit_code = :u "
+            "AND period = :p AND indicator_code = '05' AND source = 'return'"),
+            {"u": HETANG, "p": PERIOD}).scalar()
+    assert changed >= 1 and stored == 0.1 + 0.2 != 0.3
+    client = login(HETANG)
+    body = client.get(f"/table/{HETANG}/rows.csv", params={"period": PERIOD}).content
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+    row = next(r for r in rows if r["行次"] == "05")
+    assert "0.3" in row.values(), row
+    assert "0.30000000000000004" not in body.decode("utf-8-sig")
+
+
+def test_csv_numbers_are_exact_decimals():
+    body = to_csv(["a", "b", "c", "d"], [{"a": 0.1 + 0.2, "b": 168423.36000000002,
+                                          "c": Decimal("12.50"), "d": -17.0}])
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[1] == ["0.3", "168423.36", "12.50", "-17"]

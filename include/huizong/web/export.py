@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from huizong.decimals import exact_decimal
 from huizong.textsafe import safe_text
 
 
@@ -25,12 +28,23 @@ def csv_safe(value: Any) -> Any:
     return value
 
 
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, float) and math.isfinite(value):
+        # SQLite stores NUMERIC as binary floats: 0.30000000000000004 is 0.3 (as `huizong sql`).
+        return format(exact_decimal(value), "f")
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return csv_safe(value)
+
+
 def to_csv(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([csv_safe(c) for c in columns])
     for row in rows:
-        writer.writerow(["" if row.get(c) is None else csv_safe(row.get(c)) for c in columns])
+        writer.writerow([_csv_cell(row.get(c)) for c in columns])
     return out.getvalue().encode("utf-8-sig")
 
 
