@@ -132,6 +132,10 @@ class LoopbackStack:
     # ones it may stop and restart without disturbing anything else.
     pg_port: int = pgutil.PG_PORT
     redis_port: int = REDIS_PORT
+    # Start a component again when it exits, as compose's `restart: always`
+    # does in production (a triggerer exits when its database goes away).
+    restart_exited: bool = False
+    restarts: list[str] = field(default_factory=list, init=False)
 
     components: list[Component] = field(default_factory=list, init=False)
     metadata_db: str = field(default="", init=False)
@@ -343,9 +347,14 @@ class LoopbackStack:
         deadline = time.monotonic() + timeout
         last_error: Exception | None = None
         while time.monotonic() < deadline:
-            dead = [c.name for c in self.components if c.proc is not None and not c.alive]
-            if dead:
-                raise StackError(f"{', '.join(dead)} exited while waiting for {what}", self)
+            dead = [c for c in self.components if c.proc is not None and not c.alive]
+            if dead and self.restart_exited:
+                for component in dead:
+                    self.restarts.append(component.name)
+                    component.start(self.run_dir)
+            elif dead:
+                names = ", ".join(c.name for c in dead)
+                raise StackError(f"{names} exited while waiting for {what}", self)
             try:
                 result = probe()
             # A server restarting (a fault test's doing) is a reason to ask again.

@@ -248,7 +248,7 @@ def test_redis_down_60s_with_queued_work(undisturbed, tmp_path):
 def test_postgres_restarted_during_tasks(undisturbed, tmp_path):
     with private_postgres() as database:
         os.environ.setdefault("PGCONNECT_TIMEOUT", "5")
-        with PipelineRun(tmp_path / "run", pg_port=database.port) as run:
+        with PipelineRun(tmp_path / "run", pg_port=database.port, restart_exited=True) as run:
             stack = run.stack
             stack_harness.trigger_producers(stack)
             run.running_task()
@@ -256,5 +256,8 @@ def test_postgres_restarted_during_tasks(undisturbed, tmp_path):
             restarted_at = time.monotonic()
             stack_harness.wait_for_runs(stack, failing=("failed", "upstream_failed"))
             took = time.monotonic() - restarted_at
-            print(f"\nPostgreSQL restarted mid-task: runs done {took:.0f} s later")
+            print(
+                f"\nPostgreSQL restarted mid-task: runs done {took:.0f} s later; components "
+                f"restarted as compose would: {stack.restarts or 'none'}"
+            )
             assert_same_warehouse(_warehouse_snapshot(stack), undisturbed)
