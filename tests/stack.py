@@ -400,7 +400,7 @@ class LoopbackStack:
                 f"{self.api_url}/auth/token", data=body,
                 headers={"Content-Type": "application/json"}, method="POST",
             )
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with urllib.request.urlopen(request, timeout=120) as response:
                 self._token = json.load(response)["access_token"]
         return self._token
 
@@ -412,7 +412,9 @@ class LoopbackStack:
         request = urllib.request.Request(
             f"{self.api_url}{path}", data=data, headers=headers, method=method
         )
-        with urllib.request.urlopen(request, timeout=30) as response:
+        # Generous: on a loaded two-core machine the API server (one worker,
+        # sharing the CPU with every other component) can take tens of seconds.
+        with urllib.request.urlopen(request, timeout=120) as response:
             body = response.read()
         return json.loads(body) if body else {}
 
