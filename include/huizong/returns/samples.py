@@ -1,7 +1,7 @@
 """FL-01 workbooks as units really type them, generated from known figures.
 
 Tests, the parsing benchmark and the demo need returns with every quirk of
-hand-made workbooks (see ``shared/domain/returns-form.md``) *and* the answer the
+hand-made workbooks (see the FL-01 form description) *and* the answer the
 parser must give. :func:`write_return` lays out a return according to
 :class:`LayoutOptions` and returns a :class:`SampleAnswer`; :func:`consistent_rows`
 makes plausible figures; :func:`random_layout` draws a messy layout. Everything
