@@ -3,10 +3,6 @@ login nothing is served, with one the pages and their local assets are."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -15,18 +11,8 @@ from fastapi.testclient import TestClient
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_airflow_lists_the_data_docs_app_and_menu_entry(tmp_path):
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(tmp_path / "airflow_home"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "PYTHONPATH": os.pathsep.join([str(REPO / "include"), str(REPO / "plugins")]),
-    }
-    airflow = Path(sys.executable).with_name("airflow")
-    out = subprocess.run([str(airflow), "plugins", "-o", "json"], env=env, capture_output=True,
-                         text=True, timeout=300, check=True)
-    plugins = {p["name"]: p for p in json.loads(out.stdout[out.stdout.index("["):])}
+def test_airflow_lists_the_data_docs_app_and_menu_entry(airflow_plugins):
+    plugins = airflow_plugins
     docs = plugins["huizong_data_docs"]
     (app,) = docs["fastapi_apps"]
     assert app["url_prefix"] == "/huizong-docs"

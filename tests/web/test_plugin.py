@@ -4,10 +4,6 @@ route demands an Airflow login."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -18,18 +14,8 @@ from tests.web.conftest import HETANG, SECRET, link_path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_airflow_lists_the_plugin_with_app_and_view(tmp_path):
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(tmp_path / "airflow_home"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "PYTHONPATH": os.pathsep.join([str(REPO / "include"), str(REPO / "plugins")]),
-    }
-    airflow = Path(sys.executable).with_name("airflow")
-    out = subprocess.run([str(airflow), "plugins", "-o", "json"], env=env, capture_output=True,
-                         text=True, timeout=300, check=True)
-    plugins = {p["name"]: p for p in json.loads(out.stdout[out.stdout.index("["):])}
+def test_airflow_lists_the_plugin_with_app_and_view(airflow_plugins):
+    plugins = airflow_plugins
     web = plugins["huizong_web"]
     (app,) = web["fastapi_apps"]
     assert app["url_prefix"] == "/huizong" and app["app"].endswith("FastAPI")
