@@ -166,16 +166,9 @@ def score_page(gold_path: Path, tally: Tally) -> None:
         tally.gold[item.kind] = tally.gold.get(item.kind, 0) + 1
         if item.start < 0:
             continue
-        match_index = next(
-            (
-                i
-                for i, p in enumerate(predictions)
-                if i not in used
-                and p.start < item.end
-                and item.start < p.end
-                and same_value(p, item)
-            ),
-            None,
+        match_index = realpages.first_match(
+            predictions, used, item, lambda p: (p.start, p.end),
+            lambda p, item=item: same_value(p, item),
         )
         if match_index is None:
             tally.misses.append(

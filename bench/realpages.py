@@ -301,6 +301,23 @@ def extract(page: Page) -> list[Statistic]:
     return extract_page(page.text, is_html=looks_like_html(page.text)).statistics
 
 
+def raw_span(statistic: Statistic) -> tuple[int, int]:
+    return statistic.raw_start, statistic.raw_end
+
+
+def first_match(predictions, used: set[int], label, span, agrees) -> int | None:
+    """The first prediction not yet used whose span overlaps the label's and that agrees.
+
+    Shared by the real-page and the gold scoring; ``span`` says which offsets a
+    prediction is compared on (raw page offsets, or normalized text offsets).
+    """
+    for i, prediction in enumerate(predictions):
+        start, end = span(prediction)
+        if i not in used and start < label.end and label.start < end and agrees(prediction):
+            return i
+    return None
+
+
 def score_page(page: Page, scores: Scores, predictions: list[Statistic]) -> None:
     for problem in locate(page):
         scores.unlocated += 1
@@ -312,16 +329,8 @@ def score_page(page: Page, scores: Scores, predictions: list[Statistic]) -> None
         scores.labels[label.kind] += 1
         if label.start < 0:
             continue
-        match_index = next(
-            (
-                i
-                for i, p in enumerate(predictions)
-                if i not in used
-                and p.raw_start < label.end
-                and label.start < p.raw_end
-                and same_value(p, label)
-            ),
-            None,
+        match_index = first_match(
+            predictions, used, label, raw_span, lambda p, label=label: same_value(p, label)
         )
         if match_index is None:
             near = [
